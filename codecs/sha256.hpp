@@ -1,0 +1,42 @@
+#pragma once
+// SHA-256 through OpenSSL 3's EVP interface (SHA-NI where the CPU has it). The digest algorithm
+// is fetched once per hasher and the context reused, so hashing allocates nothing per call.
+// One hasher per thread; not thread-safe.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace booktape {
+
+inline constexpr std::size_t kSha256Bytes = 32;
+inline constexpr std::size_t kSha256HexChars = 64;
+using Sha256Digest = std::array<std::uint8_t, kSha256Bytes>;
+
+class Sha256 {
+ public:
+  Sha256();  // throws std::runtime_error if OpenSSL cannot provide SHA-256 (start-up only)
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  // Streaming use: reset(), update()..., finish(). finish() leaves the hasher needing reset().
+  void reset() noexcept;
+  void update(const void* data, std::size_t n) noexcept;
+  Sha256Digest finish() noexcept;
+
+  // One-shot: the digest of `data` as 64 lowercase hex characters written to `out`.
+  void hex_digest(std::string_view data, char* out) noexcept;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// Lowercase hex of `n` bytes into `out` (2n chars).
+void to_hex(const std::uint8_t* bytes, std::size_t n, char* out) noexcept;
+// Convenience for tests and cold paths (allocates).
+std::string sha256_hex(std::string_view data);
+
+}  // namespace booktape

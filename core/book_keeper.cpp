@@ -1,0 +1,153 @@
+#include "core/book_keeper.hpp"
+
+namespace booktape {
+
+const char* to_string(BookState s) noexcept {
+  switch (s) {
+    case BookState::kAwaitingSnapshot: return "awaiting_snapshot";
+    case BookState::kLive: return "live";
+    case BookState::kStale: return "stale";
+  }
+  return "?";
+}
+
+const char* to_string(StaleReason r) noexcept {
+  switch (r) {
+    case StaleReason::kNone: return "none";
+    case StaleReason::kTickSizeChange: return "tick_size_change";
+    case StaleReason::kBadUpdate: return "bad_update";
+    case StaleReason::kBadSnapshot: return "bad_snapshot";
+    case StaleReason::kExternal: return "external";
+  }
+  return "?";
+}
+
+TokenIndex BookKeeper::token(std::string_view token_id) {
+  TokenIndex t = tokens_.find(token_id);
+  if (t != kNoToken) return t;
+  if (books_.size() >= max_tokens_) {
+    ++totals_.token_limit_rejects;
+    return kNoToken;
+  }
+  t = tokens_.intern(token_id);
+  books_.emplace_back();
+  return t;
+}
+
+TopOfBook BookKeeper::top_of(const L2Book& b) noexcept {
+  return TopOfBook{b.bids().empty() ? kNoPrice : b.bids().best().price,
+                   b.asks().empty() ? kNoPrice : b.asks().best().price};
+}
+
+void BookKeeper::note_crossed(TokenBook& tb) noexcept {
+  const bool now = tb.book.crossed();
+  if (now && !tb.crossed) {
+    ++tb.stats.crossed;
+    ++totals_.crossed;
+  }
+  tb.crossed = now;
+}
+
+void BookKeeper::apply_snapshot(TokenIndex t, std::span<Level> bids, std::span<Level> asks,
+                                std::int64_t event_ms) {
+  TokenBook& tb = books_[t];
+  const std::size_t dups = tb.book.side(Side::kBid).assign(bids) +
+                           tb.book.side(Side::kAsk).assign(asks);
+  totals_.snapshot_duplicate_levels += dups;
+  tb.state = BookState::kLive;
+  tb.stale_reason = StaleReason::kNone;
+  tb.in_sync = true;
+  ++tb.epoch;
+  ++tb.stats.snapshots;
+  ++totals_.snapshots;
+  tb.last_event_ms = event_ms;
+  tb.last_update_ns = received_ns_;
+  tb.snapshot_ns = received_ns_;
+  note_crossed(tb);
+}
+
+void BookKeeper::apply_change(TokenIndex t, Side side, Price price, Size size,
+                              std::int64_t event_ms, const TopOfBook* venue) noexcept {
+  TokenBook& tb = books_[t];
+  tb.last_event_ms = event_ms;
+  if (venue != nullptr) tb.venue_top = *venue;
+  if (tb.state != BookState::kLive) {
+    ++tb.stats.changes_suppressed;
+    ++totals_.changes_suppressed;
+    return;
+  }
+  if (tb.book.side(side).set(price, size) == LevelUpdate::kRemoveAbsent) ++tb.stats.remove_absent;
+  ++tb.stats.changes_applied;
+  ++totals_.changes_applied;
+  tb.last_update_ns = received_ns_;
+  note_crossed(tb);
+  if (venue != nullptr) check(t, tb, *venue);
+}
+
+namespace {
+// The venue may report an empty side as a missing field, "0" (bid) or "1" (ask); a level at
+// those prices cannot rest on the book, so all of them mean "no level".
+Price normalise_bid(Price p) noexcept { return p <= 0 ? kNoPrice : p; }
+Price normalise_ask(Price p) noexcept { return p >= kPriceOne || p < 0 ? kNoPrice : p; }
+}  // namespace
+
+void BookKeeper::check(TokenIndex t, TokenBook& tb, const TopOfBook& venue) noexcept {
+  const TopOfBook ours = top_of(tb.book);
+  ++tb.stats.checks;
+  ++totals_.checks;
+  const bool agree = normalise_bid(ours.bid) == normalise_bid(venue.bid) &&
+                     normalise_ask(ours.ask) == normalise_ask(venue.ask);
+  tb.in_sync = agree;
+  if (agree) return;
+  ++tb.stats.divergences;
+  ++totals_.divergences;
+  if (example_count_ < examples_.size()) {
+    examples_[example_count_++] = Divergence{t, frame_seq_, received_ns_, ours, venue};
+  }
+}
+
+void BookKeeper::apply_tick_size(TokenIndex t, Price new_tick, std::int64_t event_ms) noexcept {
+  TokenBook& tb = books_[t];
+  tb.tick = new_tick;
+  tb.last_event_ms = event_ms;
+  ++tb.stats.tick_size_changes;
+  tb.book.clear();
+  tb.crossed = false;
+  if (tb.state == BookState::kLive) {
+    tb.state = BookState::kStale;
+    tb.stale_reason = StaleReason::kTickSizeChange;
+  }
+}
+
+void BookKeeper::record_trade(TokenIndex t, Price price, Size size,
+                              std::int64_t event_ms) noexcept {
+  TokenBook& tb = books_[t];
+  tb.last_trade_price = price;
+  tb.last_trade_size = size;
+  tb.last_event_ms = event_ms;
+  ++tb.stats.trades;
+}
+
+void BookKeeper::record_venue_top(TokenIndex t, TopOfBook top, std::int64_t event_ms) noexcept {
+  TokenBook& tb = books_[t];
+  tb.venue_top = top;
+  tb.last_event_ms = event_ms;
+}
+
+void BookKeeper::mark_stale(TokenIndex t, StaleReason why) noexcept {
+  TokenBook& tb = books_[t];
+  if (why == StaleReason::kBadUpdate || why == StaleReason::kBadSnapshot) {
+    ++tb.stats.bad_updates;
+    ++totals_.bad_updates;
+  }
+  if (why == StaleReason::kBadSnapshot) tb.book.clear();
+  if (tb.state == BookState::kAwaitingSnapshot && why != StaleReason::kBadSnapshot) return;
+  tb.state = BookState::kStale;
+  tb.stale_reason = why;
+}
+
+void BookKeeper::mark_all_stale(StaleReason why) noexcept {
+  for (std::size_t i = 0; i < books_.size(); ++i) mark_stale(static_cast<TokenIndex>(i), why);
+}
+
+}  // namespace booktape

@@ -1,0 +1,148 @@
+#pragma once
+// All books of a stream, keyed by token id, with the sync state machine and the validation
+// against the venue's own top of book. Venue-agnostic: a venue decoder turns its messages into
+// these calls (codecs/polymarket_book_applier.hpp for Polymarket).
+//
+// Sync state per token (docs/BOOKS.md):
+//   kAwaitingSnapshot --snapshot--> kLive --tick size change / bad update / mark_stale--> kStale
+//   kStale --snapshot--> kLive
+// Changes for a token that is not kLive are suppressed and counted, never applied.
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/fixed_point.hpp"
+#include "core/l2_book.hpp"
+#include "core/token_table.hpp"
+
+namespace booktape {
+
+inline constexpr Price kNoPrice = -1;  // "no level on this side"
+
+enum class BookState : std::uint8_t { kAwaitingSnapshot = 0, kLive = 1, kStale = 2 };
+enum class StaleReason : std::uint8_t {
+  kNone = 0,
+  kTickSizeChange = 1,  // a new tick size starts a new book epoch; wait for the next snapshot
+  kBadUpdate = 2,       // an update could not be decoded exactly (bad price/size/side)
+  kBadSnapshot = 3,     // a snapshot could not be decoded exactly; the old book is dropped
+  kExternal = 4,        // the transport lost continuity (reconnect, resubscribe)
+};
+const char* to_string(BookState s) noexcept;
+const char* to_string(StaleReason r) noexcept;
+
+// The venue's view of the top of book carried with an update, to check ours against.
+struct TopOfBook {
+  Price bid = kNoPrice;  // kNoPrice: the venue says the side is empty
+  Price ask = kNoPrice;
+};
+
+struct TokenStats {
+  std::uint64_t snapshots = 0;
+  std::uint64_t changes_applied = 0;
+  std::uint64_t changes_suppressed = 0;  // arrived while not kLive
+  std::uint64_t checks = 0;              // comparisons against the venue's top of book
+  std::uint64_t divergences = 0;
+  std::uint64_t crossed = 0;             // times the book became crossed or locked
+  std::uint64_t bad_updates = 0;        // updates or snapshots that could not be decoded exactly
+  std::uint64_t tick_size_changes = 0;
+  std::uint64_t trades = 0;
+  std::uint64_t remove_absent = 0;       // size 0 for a price we did not have
+};
+
+struct TokenBook {
+  L2Book book;
+  BookState state = BookState::kAwaitingSnapshot;
+  StaleReason stale_reason = StaleReason::kNone;
+  bool crossed = false;
+  bool in_sync = true;          // false after a divergence, until a check agrees or a snapshot
+  std::uint32_t epoch = 0;      // +1 on every accepted snapshot
+  Price tick = 0;               // from a tick size change, 0 if never announced
+  TopOfBook venue_top;          // the venue's last reported top of book
+  Price last_trade_price = kNoPrice;
+  Size last_trade_size = 0;
+  std::int64_t last_event_ms = 0;      // venue timestamp of the last event for this token
+  std::int64_t last_update_ns = 0;     // receive time of the last snapshot or applied change
+  std::int64_t snapshot_ns = 0;        // receive time of the last accepted snapshot
+  TokenStats stats;
+};
+
+struct Divergence {
+  TokenIndex token;
+  std::uint64_t frame;   // the caller's frame sequence (global message sequence)
+  std::int64_t received_ns;
+  TopOfBook ours;
+  TopOfBook venue;
+};
+
+struct KeeperTotals {
+  std::uint64_t snapshots = 0;
+  std::uint64_t changes_applied = 0;
+  std::uint64_t changes_suppressed = 0;
+  std::uint64_t checks = 0;
+  std::uint64_t divergences = 0;
+  std::uint64_t crossed = 0;
+  std::uint64_t bad_updates = 0;        // updates or snapshots that could not be decoded exactly
+  std::uint64_t snapshot_duplicate_levels = 0;
+  std::uint64_t token_limit_rejects = 0;  // events for new tokens past the token limit
+};
+
+class BookKeeper {
+ public:
+  static constexpr std::size_t kMaxDivergenceExamples = 16;
+
+  explicit BookKeeper(std::size_t max_tokens = 200'000) : max_tokens_(max_tokens) {}
+
+  // Context for the calls that follow: the frame they came from.
+  void begin_frame(std::uint64_t frame_seq, std::int64_t received_ns) noexcept {
+    frame_seq_ = frame_seq;
+    received_ns_ = received_ns;
+  }
+
+  // Finds or creates the token's book; kNoToken once the token limit is reached (counted).
+  TokenIndex token(std::string_view token_id);
+  [[nodiscard]] TokenIndex find(std::string_view token_id) const noexcept {
+    return tokens_.find(token_id);
+  }
+
+  // Replaces the book. `bids`/`asks` in any order; sorted in place.
+  void apply_snapshot(TokenIndex t, std::span<Level> bids, std::span<Level> asks,
+                      std::int64_t event_ms);
+  // Sets one level (size is the new total, 0 removes). Applied only when kLive. When `venue` is
+  // given, our top of book after the change is compared with it.
+  void apply_change(TokenIndex t, Side side, Price price, Size size, std::int64_t event_ms,
+                    const TopOfBook* venue) noexcept;
+  // A new tick size starts a new book epoch: the book is dropped until the next snapshot.
+  void apply_tick_size(TokenIndex t, Price new_tick, std::int64_t event_ms) noexcept;
+  void record_trade(TokenIndex t, Price price, Size size, std::int64_t event_ms) noexcept;
+  void record_venue_top(TokenIndex t, TopOfBook top, std::int64_t event_ms) noexcept;
+  // The book can no longer be trusted; it stays readable but flagged until the next snapshot.
+  void mark_stale(TokenIndex t, StaleReason why) noexcept;
+  void mark_all_stale(StaleReason why) noexcept;
+
+  [[nodiscard]] std::size_t size() const noexcept { return books_.size(); }
+  [[nodiscard]] const TokenBook& book(TokenIndex t) const noexcept { return books_[t]; }
+  [[nodiscard]] const std::string& token_id(TokenIndex t) const noexcept { return tokens_.key(t); }
+  [[nodiscard]] const KeeperTotals& totals() const noexcept { return totals_; }
+  [[nodiscard]] std::span<const Divergence> divergence_examples() const noexcept {
+    return {examples_.data(), example_count_};
+  }
+  [[nodiscard]] static TopOfBook top_of(const L2Book& b) noexcept;
+
+ private:
+  void check(TokenIndex t, TokenBook& tb, const TopOfBook& venue) noexcept;
+  void note_crossed(TokenBook& tb) noexcept;
+
+  TokenTable tokens_;
+  std::vector<TokenBook> books_;
+  std::size_t max_tokens_;
+  KeeperTotals totals_;
+  std::array<Divergence, kMaxDivergenceExamples> examples_{};
+  std::size_t example_count_ = 0;
+  std::uint64_t frame_seq_ = 0;
+  std::int64_t received_ns_ = 0;
+};
+
+}  // namespace booktape

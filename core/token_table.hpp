@@ -1,0 +1,94 @@
+#pragma once
+// Maps a token id string (Polymarket asset ids are ~77 decimal digits) to a dense index.
+// Lookups never allocate; inserting a new token may (it is rare: once per token per run).
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace booktape {
+
+using TokenIndex = std::uint32_t;
+inline constexpr TokenIndex kNoToken = ~TokenIndex{0};
+
+class TokenTable {
+ public:
+  TokenTable() { slots_.assign(kInitialSlots, Slot{}); }
+
+  [[nodiscard]] TokenIndex find(std::string_view key) const noexcept {
+    const std::uint64_t h = hash(key);
+    for (std::size_t i = h & mask(); ; i = (i + 1) & mask()) {
+      const Slot& s = slots_[i];
+      if (s.index == kNoToken) return kNoToken;
+      if (s.hash == h && keys_[s.index] == key) return s.index;
+    }
+  }
+
+  // Returns the existing index or assigns the next one.
+  TokenIndex intern(std::string_view key) {
+    TokenIndex found = find(key);
+    if (found != kNoToken) return found;
+    if ((keys_.size() + 1) * 2 > slots_.size()) grow();
+    const auto index = static_cast<TokenIndex>(keys_.size());
+    keys_.emplace_back(key);
+    place(hash(key), index);
+    return index;
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return keys_.size(); }
+  [[nodiscard]] const std::string& key(TokenIndex i) const noexcept { return keys_[i]; }
+
+  // Token ids are random decimal strings: three 8-byte loads (head, middle, tail) spread them
+  // well. Adversarial keys can only lengthen probe chains, and the table size is bounded by
+  // the owner (BookKeeper's token limit).
+  static std::uint64_t hash(std::string_view k) noexcept {
+    const std::size_t n = k.size();
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    if (n >= 8) {
+      h = mix(h ^ load(k.data()));
+      h = mix(h ^ load(k.data() + n / 2 - 4));
+      h = mix(h ^ load(k.data() + n - 8));
+    } else {
+      for (char c : k) h = mix(h ^ static_cast<unsigned char>(c));
+    }
+    return h;
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    TokenIndex index = kNoToken;
+  };
+  static constexpr std::size_t kInitialSlots = 64;
+
+  static std::uint64_t load(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+  }
+  [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+  void place(std::uint64_t h, TokenIndex index) noexcept {
+    std::size_t i = h & mask();
+    while (slots_[i].index != kNoToken) i = (i + 1) & mask();
+    slots_[i] = Slot{h, index};
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old)
+      if (s.index != kNoToken) place(s.hash, s.index);
+  }
+
+  std::vector<Slot> slots_;  // power-of-two size, load factor <= 1/2, linear probing
+  std::vector<std::string> keys_;
+};
+
+}  // namespace booktape
