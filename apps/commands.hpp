@@ -1,0 +1,16 @@
+#pragma once
+// Subcommands of the `booktape` binary. Each registers its options on the CLI and returns the
+// function to run when chosen (exit code).
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace booktape::apps {
+
+using Command = std::function<int()>;
+
+Command add_replay_command(CLI::App& app);
+
+}  // namespace booktape::apps

@@ -1,0 +1,97 @@
+#include "codecs/book_json.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "codecs/envelope.hpp"
+#include "core/book_queries.hpp"
+
+namespace booktape {
+
+namespace {
+
+void append_side(std::string& out, const BookSide& side) {
+  out += '[';
+  char buf[64];
+  for (std::size_t i = 0; i < side.depth(); ++i) {
+    const Level& l = side.level(i);
+    if (i) out += ',';
+    out += "[\"";
+    out.append(buf, format_fixed(buf, l.price, kPriceDecimals));
+    out += "\",\"";
+    out.append(buf, format_fixed(buf, l.size, kSizeDecimals));
+    out += "\"]";
+  }
+  out += ']';
+}
+
+void append_price_or_null(std::string& out, Price p) {
+  if (p == kNoPrice) {
+    out += "null";
+  } else {
+    out += '"' + format_price(p) + '"';
+  }
+}
+
+}  // namespace
+
+void append_book_json(std::string& out, std::string_view asset_id, const L2Book& book) {
+  out += "{\"asset_id\":";
+  append_json_string(out, asset_id);
+  out += ",\"bids\":";
+  append_side(out, book.bids());
+  out += ",\"asks\":";
+  append_side(out, book.asks());
+  out += '}';
+}
+
+std::string books_json(const BookKeeper& books) {
+  std::vector<TokenIndex> order(books.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<TokenIndex>(i);
+  std::sort(order.begin(), order.end(), [&](TokenIndex a, TokenIndex b) {
+    return books.token_id(a) < books.token_id(b);
+  });
+  std::string out = "[";
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    out += i ? ",\n" : "\n";
+    append_book_json(out, books.token_id(order[i]), books.book(order[i]).book);
+  }
+  out += order.empty() ? "]\n" : "\n]\n";
+  return out;
+}
+
+std::string book_view_json(const BookKeeper& books, TokenIndex t) {
+  const TokenBook& tb = books.book(t);
+  const L2Book& b = tb.book;
+  std::string out = "{\"asset_id\":";
+  append_json_string(out, books.token_id(t));
+  out += std::string(",\"state\":\"") + to_string(tb.state) + "\",\"stale_reason\":\"" +
+         to_string(tb.stale_reason) + "\",\"in_sync\":" + (tb.in_sync ? "true" : "false") +
+         ",\"crossed\":" + (tb.crossed ? "true" : "false");
+  if (tb.last_update_ns != 0) out += ",\"last_update_utc\":\"" + format_utc(tb.last_update_ns) + '"';
+  const TopOfBook top = BookKeeper::top_of(b);
+  out += ",\"best_bid\":";
+  append_price_or_null(out, top.bid);
+  out += ",\"best_ask\":";
+  append_price_or_null(out, top.ask);
+  if (const auto m2 = mid_x2(b)) out += ",\"mid\":\"" + format_fixed(*m2 * 5, kPriceDecimals + 1) + '"';
+  if (const auto sp = spread(b)) {
+    out += ",\"spread\":\"" + format_price(sp->absolute) + "\",\"spread_bps\":\"" +
+           format_fixed(sp->bps_x100, 2) + '"';
+  }
+  const std::optional<Price> last =
+      tb.last_trade_price == kNoPrice ? std::nullopt : std::optional<Price>(tb.last_trade_price);
+  const DisplayedPrice d = displayed_price(b, last);
+  if (d.source != DisplaySource::kNone) {
+    out += ",\"displayed_price\":\"" + format_fixed(d.value_x2 * 5, kPriceDecimals + 1) +
+           "\",\"displayed_source\":\"" + to_string(d.source) + '"';
+  }
+  out += ",\"depth_levels\":{\"bids\":" + std::to_string(b.bids().depth()) +
+         ",\"asks\":" + std::to_string(b.asks().depth()) + '}';
+  out += ",\"book\":";
+  append_book_json(out, books.token_id(t), b);
+  out += '}';
+  return out;
+}
+
+}  // namespace booktape

@@ -1,0 +1,20 @@
+#pragma once
+// Books as JSON, in the one shape every tool shares (replay --dump-books, the simulator's
+// ground truth, tests): a list of
+//   {"asset_id": "...", "bids": [["0.48","100"], ...], "asks": [...]}
+// with levels best first and prices/sizes as exact decimal strings, sorted by asset_id.
+#include <string>
+#include <string_view>
+
+#include "core/book_keeper.hpp"
+#include "core/l2_book.hpp"
+
+namespace booktape {
+
+void append_book_json(std::string& out, std::string_view asset_id, const L2Book& book);
+std::string books_json(const BookKeeper& books);  // the whole list, one book per line
+
+// One token's book with its state and the queries a researcher asks first (replay --at).
+std::string book_view_json(const BookKeeper& books, TokenIndex t);
+
+}  // namespace booktape

@@ -1,0 +1,642 @@
+#include "codecs/polymarket_decoder.hpp"
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <vector>
+
+#include "codecs/decimal.hpp"
+#include "core/byte_buffer.hpp"
+
+namespace booktape::polymarket {
+
+static_assert(Decoder::kPadding == simdjson::SIMDJSON_PADDING);
+
+namespace ond = simdjson::ondemand;
+using simdjson::error_code;
+
+const char* to_string(EventType t) noexcept {
+  switch (t) {
+    case EventType::kBook: return "book";
+    case EventType::kPriceChange: return "price_change";
+    case EventType::kLastTradePrice: return "last_trade_price";
+    case EventType::kTickSizeChange: return "tick_size_change";
+    case EventType::kBestBidAsk: return "best_bid_ask";
+    case EventType::kNewMarket: return "new_market";
+    case EventType::kMarketResolved: return "market_resolved";
+    case EventType::kUnknown: return "unknown";
+    case EventType::kCount: break;
+  }
+  return "?";
+}
+
+EventType event_type_from(std::string_view n) noexcept {
+  if (n == "price_change") return EventType::kPriceChange;
+  if (n == "book") return EventType::kBook;
+  if (n == "last_trade_price") return EventType::kLastTradePrice;
+  if (n == "best_bid_ask") return EventType::kBestBidAsk;
+  if (n == "tick_size_change") return EventType::kTickSizeChange;
+  if (n == "new_market") return EventType::kNewMarket;
+  if (n == "market_resolved") return EventType::kMarketResolved;
+  return EventType::kUnknown;
+}
+
+const char* to_string(FrameKind k) noexcept {
+  switch (k) {
+    case FrameKind::kJson: return "json";
+    case FrameKind::kPong: return "pong";
+    case FrameKind::kInvalidOperation: return "invalid_operation";
+    case FrameKind::kNoNewAssets: return "no_new_assets";
+    case FrameKind::kEmpty: return "empty";
+    case FrameKind::kOtherText: return "text";
+    case FrameKind::kMalformed: return "malformed";
+    case FrameKind::kOversized: return "oversized";
+    case FrameKind::kBinary: return "binary";
+    case FrameKind::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+bool is_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+FrameKind classify_text(std::string_view payload) noexcept {
+  const std::string_view t = trim(payload);
+  if (t.empty()) return FrameKind::kEmpty;
+  if (t.front() == '{' || t.front() == '[') return FrameKind::kJson;
+  if (t == "PONG") return FrameKind::kPong;
+  if (t == "INVALID OPERATION") return FrameKind::kInvalidOperation;
+  if (t == "NO NEW ASSETS") return FrameKind::kNoNewAssets;
+  return FrameKind::kOtherText;
+}
+
+const char* DecodeResult::error_message() const noexcept {
+  return json_error == 0 ? "" : simdjson::error_message(static_cast<error_code>(json_error));
+}
+
+namespace {
+
+// Keys we act on. Matching reads the raw key bytes plus the closing quote straight from the
+// padded input (keys with escapes never match, which only makes the field unknown).
+enum class Key : std::uint8_t {
+  kOther,
+  kEventType,
+  kAssetId,
+  kMarket,
+  kHash,
+  kTimestamp,
+  kBids,
+  kAsks,
+  kPriceChanges,
+  kChanges,
+  kPrice,
+  kSize,
+  kSide,
+  kBestBid,
+  kBestAsk,
+  kSpread,
+  kFeeRateBps,
+  kNewTickSize,
+  kOldTickSize,
+  kTransactionHash,
+  kId,
+  kSlug,
+  kQuestion,
+  kAssetsIds,
+  kClobTokenIds,
+  kOutcomes,
+  kWinningAssetId,
+  kWinningOutcome,
+};
+
+template <std::size_t N>
+bool key_is(const char* raw, const char (&lit)[N]) noexcept {
+  // lit includes the closing quote, e.g. "price\"": N-1 bytes to compare.
+  return std::memcmp(raw, lit, N - 1) == 0;
+}
+
+Key key_of(const char* k) noexcept {
+  switch (k[0]) {
+    case 'a':
+      if (key_is(k, "asset_id\"")) return Key::kAssetId;
+      if (key_is(k, "asks\"")) return Key::kAsks;
+      if (key_is(k, "assets_ids\"")) return Key::kAssetsIds;
+      break;
+    case 'b':
+      if (key_is(k, "bids\"")) return Key::kBids;
+      if (key_is(k, "best_bid\"")) return Key::kBestBid;
+      if (key_is(k, "best_ask\"")) return Key::kBestAsk;
+      break;
+    case 'c':
+      if (key_is(k, "changes\"")) return Key::kChanges;
+      if (key_is(k, "clob_token_ids\"")) return Key::kClobTokenIds;
+      break;
+    case 'e':
+      if (key_is(k, "event_type\"")) return Key::kEventType;
+      break;
+    case 'f':
+      if (key_is(k, "fee_rate_bps\"")) return Key::kFeeRateBps;
+      break;
+    case 'h':
+      if (key_is(k, "hash\"")) return Key::kHash;
+      break;
+    case 'i':
+      if (key_is(k, "id\"")) return Key::kId;
+      break;
+    case 'm':
+      if (key_is(k, "market\"")) return Key::kMarket;
+      break;
+    case 'n':
+      if (key_is(k, "new_tick_size\"")) return Key::kNewTickSize;
+      break;
+    case 'o':
+      if (key_is(k, "old_tick_size\"")) return Key::kOldTickSize;
+      if (key_is(k, "outcomes\"")) return Key::kOutcomes;
+      break;
+    case 'p':
+      if (key_is(k, "price\"")) return Key::kPrice;
+      if (key_is(k, "price_changes\"")) return Key::kPriceChanges;
+      break;
+    case 'q':
+      if (key_is(k, "question\"")) return Key::kQuestion;
+      break;
+    case 's':
+      if (key_is(k, "size\"")) return Key::kSize;
+      if (key_is(k, "side\"")) return Key::kSide;
+      if (key_is(k, "slug\"")) return Key::kSlug;
+      if (key_is(k, "spread\"")) return Key::kSpread;
+      break;
+    case 't':
+      if (key_is(k, "timestamp\"")) return Key::kTimestamp;
+      if (key_is(k, "transaction_hash\"")) return Key::kTransactionHash;
+      break;
+    case 'w':
+      if (key_is(k, "winning_asset_id\"")) return Key::kWinningAssetId;
+      if (key_is(k, "winning_outcome\"")) return Key::kWinningOutcome;
+      break;
+    default:
+      break;
+  }
+  return Key::kOther;
+}
+
+// The text of a string token (without quotes) or a number token. No copy unless the string has
+// escapes, in which case simdjson unescapes it into the parser's string buffer. Returns false
+// for objects, arrays, true/false/null and broken tokens.
+bool text_of(ond::value& v, std::string_view& out) noexcept {
+  std::string_view tok = v.raw_json_token();
+  while (!tok.empty() && is_space(tok.back())) tok.remove_suffix(1);
+  if (tok.empty()) return false;
+  const char c = tok.front();
+  if (c == '"') {
+    if (tok.size() < 2 || tok.back() != '"') return false;
+    const std::string_view body = tok.substr(1, tok.size() - 2);
+    if (std::memchr(body.data(), '\\', body.size()) == nullptr) {
+      out = body;
+      return true;
+    }
+    return v.get_string().get(out) == simdjson::SUCCESS;
+  }
+  if (c == '-' || (c >= '0' && c <= '9')) {
+    out = tok;
+    return true;
+  }
+  return false;
+}
+
+bool parse_price(std::string_view s, Price& out) noexcept {
+  std::int64_t v = 0;
+  if (parse_decimal(s, kPriceDecimals, v) != DecimalError::kOk || v > kPriceOne) return false;
+  out = static_cast<Price>(v);
+  return true;
+}
+
+bool parse_size(std::string_view s, Size& out) noexcept {
+  std::int64_t v = 0;
+  if (parse_decimal(s, kSizeDecimals, v) != DecimalError::kOk || v > kMaxLevelSize) return false;
+  out = v;
+  return true;
+}
+
+// Optional top-of-book price: absent or "" -> kNoPrice; otherwise it must be a price.
+bool parse_top(bool present, std::string_view s, Price& out) noexcept {
+  if (!present || s.empty()) {
+    out = kNoPrice;
+    return true;
+  }
+  return parse_price(s, out);
+}
+
+bool parse_side(std::string_view s, Side& out) noexcept {
+  if (s == "BUY" || s == "buy") {
+    out = Side::kBid;
+    return true;
+  }
+  if (s == "SELL" || s == "sell") {
+    out = Side::kAsk;
+    return true;
+  }
+  return false;
+}
+
+std::int64_t parse_millis(std::string_view s) noexcept {
+  std::int64_t v = 0;
+  return parse_decimal(s, 0, v) == DecimalError::kOk ? v : 0;
+}
+
+// Scalar fields of one event object, as raw text; parsed at dispatch according to the type.
+struct EventFields {
+  std::string_view event_type, asset_id, market, hash, timestamp, price, size, side, best_bid,
+      best_ask, spread, fee_rate_bps, new_tick, old_tick, transaction_hash, id, slug, question,
+      winning_asset_id, winning_outcome;
+  bool has_event_type = false, has_asset_id = false, has_best_bid = false, has_best_ask = false,
+       has_spread = false, has_fee = false, has_price_changes = false, has_changes = false,
+       has_price = false, has_size = false, has_side = false;
+};
+
+}  // namespace
+
+struct Decoder::Impl {
+  explicit Impl(const Options& o) : max_frame(o.max_frame_bytes) {
+    if (parser.allocate(o.initial_capacity, o.max_depth) != simdjson::SUCCESS) {
+      // Start-up only: report through the first decode as a memory error.
+      alloc_failed = true;
+    }
+    max_depth = o.max_depth;
+    bids.reserve(1024);
+    asks.reserve(1024);
+    entries.reserve(256);
+    assets.reserve(64);
+    outcomes.reserve(16);
+  }
+
+  DecodeResult decode(const char* data, std::size_t size, std::size_t readable,
+                      EventSink& sink) noexcept;
+  error_code decode_event(ond::object& obj, EventSink& sink, DecodeResult& r) noexcept;
+  error_code parse_levels(ond::value& v, std::vector<Level>& out, std::uint32_t& bad) noexcept;
+  error_code parse_entries(ond::value& v) noexcept;
+  error_code parse_strings(ond::value& v, std::vector<std::string_view>& out) noexcept;
+  void dispatch(const EventFields& f, EventSink& sink, std::uint32_t bad_levels) noexcept;
+  void invalid(EventType t, InvalidReason why, EventSink& sink) noexcept {
+    ++stats.invalid_events;
+    sink.on_invalid(t, why);
+  }
+
+  ond::parser parser;
+  ByteBuffer padded;
+  std::size_t max_frame;
+  std::size_t max_depth = 0;
+  bool alloc_failed = false;
+  DecoderStats stats;
+
+  // Scratch, reused by every event.
+  std::vector<Level> bids, asks;
+  std::vector<PriceChangeEntry> entries;
+  std::vector<std::string_view> assets, outcomes;
+};
+
+Decoder::Decoder() : Decoder(Options{}) {}
+Decoder::Decoder(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+Decoder::~Decoder() = default;
+
+const DecoderStats& Decoder::stats() const noexcept { return impl_->stats; }
+
+void Decoder::count_binary() noexcept {
+  ++impl_->stats.frames;
+  ++impl_->stats.frames_by_kind[static_cast<std::size_t>(FrameKind::kBinary)];
+}
+
+DecodeResult Decoder::decode(const char* data, std::size_t size, std::size_t readable,
+                             EventSink& sink) noexcept {
+  return impl_->decode(data, size, readable, sink);
+}
+
+DecodeResult Decoder::Impl::decode(const char* data, std::size_t size, std::size_t readable,
+                                   EventSink& sink) noexcept {
+  DecodeResult r;
+  ++stats.frames;
+  r.kind = classify_text(std::string_view(data, size));
+  if (r.kind == FrameKind::kJson && size > max_frame) r.kind = FrameKind::kOversized;
+  if (r.kind != FrameKind::kJson) {
+    ++stats.frames_by_kind[static_cast<std::size_t>(r.kind)];
+    return r;
+  }
+
+  error_code err = alloc_failed ? simdjson::MEMALLOC : simdjson::SUCCESS;
+  if (!err && size > parser.capacity()) {
+    ++stats.parser_grows;  // rare: a frame larger than any before it
+    err = parser.allocate(size, max_depth);
+  }
+  if (!err && readable < size + kPadding) {
+    padded.clear();
+    char* p = padded.ensure(size + kPadding);  // only allocates when it must grow
+    std::memcpy(p, data, size);
+    std::memset(p + size, 0, kPadding);
+    data = p;
+    readable = size + kPadding;
+  }
+
+  ond::document doc;
+  if (!err) err = parser.iterate(data, size, readable).get(doc);
+  ond::json_type type{};
+  if (!err) err = doc.type().get(type);
+  if (!err && type == ond::json_type::object) {
+    ond::object obj;
+    err = doc.get_object().get(obj);
+    if (!err) err = decode_event(obj, sink, r);
+  } else if (!err && type == ond::json_type::array) {
+    ond::array arr;
+    err = doc.get_array().get(arr);
+    for (auto element : arr) {
+      if (err) break;
+      ond::value v;
+      if ((err = element.get(v))) break;
+      ond::json_type et{};
+      if ((err = v.type().get(et))) break;
+      if (et != ond::json_type::object) {
+        ++r.events;
+        ++stats.events_by_type[static_cast<std::size_t>(EventType::kUnknown)];
+        invalid(EventType::kUnknown, InvalidReason::kNotAnObject, sink);
+        continue;  // the unconsumed element is skipped by the iterator
+      }
+      ond::object obj;
+      if ((err = v.get_object().get(obj))) break;
+      err = decode_event(obj, sink, r);
+    }
+  } else if (!err) {
+    err = simdjson::INCORRECT_TYPE;  // cannot happen after classify_text, kept for safety
+  }
+  // Anything after the root value (e.g. "{...} x") is an error; in bounds means not at the end.
+  if (!err && doc.current_location().error() == simdjson::SUCCESS) err = simdjson::TRAILING_CONTENT;
+
+  if (err) {
+    r.kind = FrameKind::kMalformed;
+    r.json_error = static_cast<int>(err);
+  }
+  ++stats.frames_by_kind[static_cast<std::size_t>(r.kind)];
+  return r;
+}
+
+error_code Decoder::Impl::decode_event(ond::object& obj, EventSink& sink,
+                                       DecodeResult& r) noexcept {
+  EventFields f;
+  std::uint32_t bad_levels = 0;
+  bids.clear();
+  asks.clear();
+  entries.clear();
+  assets.clear();
+  outcomes.clear();
+
+  for (auto field_result : obj) {
+    if (error_code e = field_result.error()) return e;
+    ond::field& field = field_result.value_unsafe();
+    ond::value& v = field.value();
+    error_code e = simdjson::SUCCESS;
+    switch (key_of(field.key().raw())) {
+      case Key::kEventType: f.has_event_type = text_of(v, f.event_type); break;
+      case Key::kAssetId: f.has_asset_id = text_of(v, f.asset_id); break;
+      case Key::kMarket: text_of(v, f.market); break;
+      case Key::kHash: text_of(v, f.hash); break;
+      case Key::kTimestamp: text_of(v, f.timestamp); break;
+      case Key::kPrice: f.has_price = text_of(v, f.price); break;
+      case Key::kSize: f.has_size = text_of(v, f.size); break;
+      case Key::kSide: f.has_side = text_of(v, f.side); break;
+      case Key::kBestBid: f.has_best_bid = text_of(v, f.best_bid); break;
+      case Key::kBestAsk: f.has_best_ask = text_of(v, f.best_ask); break;
+      case Key::kSpread: f.has_spread = text_of(v, f.spread); break;
+      case Key::kFeeRateBps: f.has_fee = text_of(v, f.fee_rate_bps); break;
+      case Key::kNewTickSize: text_of(v, f.new_tick); break;
+      case Key::kOldTickSize: text_of(v, f.old_tick); break;
+      case Key::kTransactionHash: text_of(v, f.transaction_hash); break;
+      case Key::kId: text_of(v, f.id); break;
+      case Key::kSlug: text_of(v, f.slug); break;
+      case Key::kQuestion: text_of(v, f.question); break;
+      case Key::kWinningAssetId: text_of(v, f.winning_asset_id); break;
+      case Key::kWinningOutcome: text_of(v, f.winning_outcome); break;
+      case Key::kBids: e = parse_levels(v, bids, bad_levels); break;
+      case Key::kAsks: e = parse_levels(v, asks, bad_levels); break;
+      case Key::kPriceChanges:
+        f.has_price_changes = true;
+        e = parse_entries(v);
+        break;
+      case Key::kChanges:
+        f.has_changes = true;
+        e = parse_entries(v);
+        break;
+      case Key::kAssetsIds: e = parse_strings(v, assets); break;
+      case Key::kClobTokenIds:
+        if (assets.empty()) e = parse_strings(v, assets);
+        break;
+      case Key::kOutcomes: e = parse_strings(v, outcomes); break;
+      case Key::kOther: break;  // skipped by the iterator
+    }
+    if (e) return e;
+  }
+  ++r.events;
+  dispatch(f, sink, bad_levels);
+  return simdjson::SUCCESS;
+}
+
+error_code Decoder::Impl::parse_levels(ond::value& v, std::vector<Level>& out,
+                                       std::uint32_t& bad) noexcept {
+  ond::array arr;
+  if (v.get_array().get(arr)) return simdjson::SUCCESS;  // not an array: no levels
+  for (auto element : arr) {
+    ond::value lv;
+    if (error_code e = element.get(lv)) return e;
+    std::string_view price, size;
+    bool hp = false, hs = false;
+    ond::object o;
+    ond::array pair;
+    if (lv.get_object().get(o) == simdjson::SUCCESS) {
+      for (auto fr : o) {
+        if (error_code e = fr.error()) return e;
+        ond::field& fld = fr.value_unsafe();
+        const char* k = fld.key().raw();
+        if (key_is(k, "price\"")) hp = text_of(fld.value(), price);
+        else if (key_is(k, "size\"")) hs = text_of(fld.value(), size);
+      }
+    } else if (lv.get_array().get(pair) == simdjson::SUCCESS) {  // [price, size] pairs
+      int i = 0;
+      for (auto item : pair) {
+        ond::value iv;
+        if (error_code e = item.get(iv)) return e;
+        if (i == 0) hp = text_of(iv, price);
+        else if (i == 1) hs = text_of(iv, size);
+        ++i;
+      }
+    }
+    Level l{};
+    if (hp && hs && parse_price(price, l.price) && parse_size(size, l.size)) {
+      out.push_back(l);  // reserved; grows only for books deeper than any before
+    } else {
+      ++bad;
+      ++stats.bad_values;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+error_code Decoder::Impl::parse_entries(ond::value& v) noexcept {
+  ond::array arr;
+  if (v.get_array().get(arr)) return simdjson::SUCCESS;
+  for (auto element : arr) {
+    ond::value ev;
+    if (error_code e = element.get(ev)) return e;
+    ond::object o;
+    PriceChangeEntry entry;
+    if (ev.get_object().get(o) != simdjson::SUCCESS) {
+      entry.flags = kBadPrice | kBadSize | kBadSide | kNoAssetId;
+      entries.push_back(entry);
+      continue;
+    }
+    std::string_view price, size, side, best_bid, best_ask;
+    bool hp = false, hs = false, hside = false, hbb = false, hba = false, hid = false;
+    for (auto fr : o) {
+      if (error_code e = fr.error()) return e;
+      ond::field& fld = fr.value_unsafe();
+      ond::value& fv = fld.value();
+      switch (key_of(fld.key().raw())) {
+        case Key::kAssetId: hid = text_of(fv, entry.asset_id); break;
+        case Key::kPrice: hp = text_of(fv, price); break;
+        case Key::kSize: hs = text_of(fv, size); break;
+        case Key::kSide: hside = text_of(fv, side); break;
+        case Key::kHash: text_of(fv, entry.hash); break;
+        case Key::kBestBid: hbb = text_of(fv, best_bid); break;
+        case Key::kBestAsk: hba = text_of(fv, best_ask); break;
+        default: break;
+      }
+    }
+    if (!hid) entry.flags |= kNoAssetId;
+    if (!hp || !parse_price(price, entry.price)) entry.flags |= kBadPrice;
+    if (!hs || !parse_size(size, entry.size)) entry.flags |= kBadSize;
+    if (!hside || !parse_side(side, entry.side)) entry.flags |= kBadSide;
+    if (!parse_top(hbb, best_bid, entry.venue_top.bid) ||
+        !parse_top(hba, best_ask, entry.venue_top.ask))
+      entry.flags |= kBadBest;
+    if (entry.flags & (kBadPrice | kBadSize | kBadSide | kBadBest)) ++stats.bad_values;
+    entries.push_back(entry);
+  }
+  return simdjson::SUCCESS;
+}
+
+error_code Decoder::Impl::parse_strings(ond::value& v, std::vector<std::string_view>& out) noexcept {
+  ond::array arr;
+  if (v.get_array().get(arr)) return simdjson::SUCCESS;
+  for (auto element : arr) {
+    ond::value sv;
+    if (error_code e = element.get(sv)) return e;
+    std::string_view s;
+    if (text_of(sv, s)) out.push_back(s);
+  }
+  return simdjson::SUCCESS;
+}
+
+void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
+                             std::uint32_t bad_levels) noexcept {
+  const EventType type = f.has_event_type ? event_type_from(f.event_type) : EventType::kUnknown;
+  ++stats.events_by_type[static_cast<std::size_t>(type)];
+  const std::int64_t ts = parse_millis(f.timestamp);
+
+  switch (type) {
+    case EventType::kBook: {
+      if (!f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
+      BookEvent e{f.asset_id, f.market, f.hash, ts, bids, asks, bad_levels};
+      sink.on_book(e);
+      return;
+    }
+    case EventType::kPriceChange: {
+      if (!f.has_price_changes && !f.has_changes)
+        return invalid(type, InvalidReason::kMissingEntries, sink);
+      const bool legacy = !f.has_price_changes;
+      if (legacy && !f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
+      for (PriceChangeEntry& e : entries) {
+        if (!legacy && !(e.flags & kNoAssetId)) continue;
+        if (!f.has_asset_id) continue;  // stays flagged kNoAssetId
+        // Legacy entries (and current ones missing an id) belong to the event's asset.
+        e.asset_id = f.asset_id;
+        e.flags = static_cast<std::uint8_t>(e.flags & ~kNoAssetId);
+        if (legacy) {
+          e.hash = f.hash;
+          e.flags = static_cast<std::uint8_t>(e.flags & ~kBadBest);
+          e.venue_top = TopOfBook{};
+        }
+      }
+      PriceChangeEvent e{f.market, ts, legacy, entries};
+      sink.on_price_change(e);
+      return;
+    }
+    case EventType::kLastTradePrice: {
+      if (!f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
+      LastTradeEvent e;
+      e.asset_id = f.asset_id;
+      e.market = f.market;
+      e.transaction_hash = f.transaction_hash;
+      e.timestamp_ms = ts;
+      if (!f.has_price || !parse_price(f.price, e.price)) e.flags |= kBadPrice;
+      if (!f.has_size || !parse_size(f.size, e.size)) e.flags |= kBadSize;
+      if (f.has_side && !parse_side(f.side, e.side)) e.flags |= kBadSide;
+      if (f.has_fee && parse_decimal(f.fee_rate_bps, 0, e.fee_rate_bps) != DecimalError::kOk)
+        e.fee_rate_bps = -1;
+      if (e.flags & (kBadPrice | kBadSize)) {
+        ++stats.bad_values;
+        return invalid(type, InvalidReason::kBadValue, sink);
+      }
+      sink.on_last_trade(e);
+      return;
+    }
+    case EventType::kTickSizeChange: {
+      if (!f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
+      TickSizeChangeEvent e;
+      e.asset_id = f.asset_id;
+      e.market = f.market;
+      e.timestamp_ms = ts;
+      if (!parse_price(f.new_tick, e.new_tick) || e.new_tick <= 0) e.flags |= kBadPrice;
+      if (!parse_price(f.old_tick, e.old_tick)) e.old_tick = 0;
+      sink.on_tick_size_change(e);
+      return;
+    }
+    case EventType::kBestBidAsk: {
+      if (!f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
+      BestBidAskEvent e;
+      e.asset_id = f.asset_id;
+      e.market = f.market;
+      e.timestamp_ms = ts;
+      if (!parse_top(f.has_best_bid, f.best_bid, e.top.bid) ||
+          !parse_top(f.has_best_ask, f.best_ask, e.top.ask) ||
+          !parse_top(f.has_spread, f.spread, e.spread))
+        e.flags |= kBadBest;
+      sink.on_best_bid_ask(e);
+      return;
+    }
+    case EventType::kNewMarket:
+    case EventType::kMarketResolved: {
+      MarketEvent e;
+      e.type = type;
+      e.id = f.id;
+      e.market = f.market;
+      e.slug = f.slug;
+      e.question = f.question;
+      e.winning_asset_id = f.winning_asset_id;
+      e.winning_outcome = f.winning_outcome;
+      e.assets_ids = assets;
+      e.outcomes = outcomes;
+      e.timestamp_ms = ts;
+      sink.on_market(e);
+      return;
+    }
+    case EventType::kUnknown:
+    case EventType::kCount:
+      sink.on_unknown(f.event_type);
+      return;
+  }
+}
+
+}  // namespace booktape::polymarket

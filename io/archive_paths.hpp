@@ -1,0 +1,37 @@
+#pragma once
+// Where archive files live and what they are called (docs/DATA_CONTRACT.md):
+//   <root>/raw_orderbooks/<venue>/<stream>/date=YYYY-MM-DD/hour=HH/
+//       <venue>_<stream>_YYYYMMDDTHHZ_<run_id>_<seq:06>.jsonl.gz        (closed)
+//       .<venue>_<stream>_YYYYMMDDTHHZ_<run_id>_<seq:06>.jsonl.gz.open  (being written)
+//   <root>/manifests/<venue>_<stream>.manifest.jsonl
+// Run ids start with their UTC start time, so names sort chronologically within an hour.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace booktape {
+
+inline constexpr std::string_view kOpenSuffix = ".open";
+
+std::filesystem::path archive_stream_dir(const std::filesystem::path& root, std::string_view venue,
+                                         std::string_view stream);
+std::filesystem::path archive_hour_dir(const std::filesystem::path& root, std::string_view venue,
+                                       std::string_view stream, UnixNanos hour_start);
+std::string archive_file_name(std::string_view venue, std::string_view stream,
+                              UnixNanos hour_start, std::string_view run_id,
+                              std::uint64_t sequence);
+std::filesystem::path manifest_path(const std::filesystem::path& manifest_dir,
+                                    std::string_view venue, std::string_view stream);
+
+// "." + name + ".open" <-> name
+std::string open_name(std::string_view closed_name);
+bool is_open_name(std::string_view name) noexcept;
+std::string closed_name_of(std::string_view open_name);
+
+// "20261121T053412Z-1a2b3c4d": the start time plus 32 random bits.
+std::string make_run_id(UnixNanos now);
+
+}  // namespace booktape

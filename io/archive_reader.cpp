@@ -1,0 +1,397 @@
+#include "io/archive_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "codecs/gzip_member.hpp"
+#include "codecs/gzip_stream.hpp"
+#include "codecs/json_text.hpp"
+#include "codecs/sha256.hpp"
+#include "core/byte_buffer.hpp"
+#include "io/archive_paths.hpp"
+
+namespace booktape {
+
+namespace fs = std::filesystem;
+namespace ond = simdjson::ondemand;
+
+static_assert(ArchiveReader::kPadding >= simdjson::SIMDJSON_PADDING);
+
+const char* to_string(FileFormat f) noexcept {
+  switch (f) {
+    case FileFormat::kUnknown: return "unknown";
+    case FileFormat::kBooktape: return "booktape";
+    case FileFormat::kPlainFrames: return "plain_frames";
+  }
+  return "?";
+}
+
+namespace {
+
+// A read-only mapping of a whole file.
+class MappedFile {
+ public:
+  bool open(const fs::path& p, std::string& error) {
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = std::string("cannot open: ") + std::strerror(errno);
+      return false;
+    }
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) {
+      error = std::string("cannot stat: ") + std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m == MAP_FAILED) {
+        error = std::string("cannot map: ") + std::strerror(errno);
+        ::close(fd);
+        return false;
+      }
+      ::madvise(m, size_, MADV_SEQUENTIAL);
+      data_ = static_cast<const std::uint8_t*>(m);
+    }
+    ::close(fd);
+    return true;
+  }
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+  }
+  [[nodiscard]] const std::uint8_t* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+ private:
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+bool starts_with_file_record(std::string_view line) noexcept {
+  return line.starts_with("{\"record\":\"file\"");
+}
+
+}  // namespace
+
+struct ArchiveReader::Impl {
+  explicit Impl(const Options& o) : opt(o) {}
+
+  // Handles one complete line; `readable` bytes may be read from line.data().
+  bool on_line(std::string_view line, std::size_t readable, ArchiveVisitor& v, FileReport& r);
+  bool on_envelope_line(std::string_view line, std::size_t readable, ArchiveVisitor& v,
+                        FileReport& r);
+  // Splits a chunk (with kPadding readable bytes after it) into lines; a trailing partial line
+  // is left in `carry` when `carry_tail` is set.
+  bool on_chunk(const char* data, std::size_t size, ArchiveVisitor& v, FileReport& r,
+                std::size_t& consumed);
+  bool read_booktape_members(const MappedFile& m, ArchiveVisitor& v, FileReport& r);
+  bool read_stream(const MappedFile& m, ArchiveVisitor& v, FileReport& r);
+
+  Options opt;
+  GzipMemberReader members;
+  ByteBuffer block;     // a decompressed member
+  ByteBuffer carry;     // stream mode: bytes of lines not yet complete
+  ByteBuffer payload;   // an unescaped raw_text / decoded raw_base64, padded
+  std::string scratch;  // base64 decode target
+  std::string run_id;
+  ond::parser parser;
+  Sha256 sha;
+  bool stopped = false;
+};
+
+ArchiveReader::ArchiveReader() : ArchiveReader(Options{}) {}
+ArchiveReader::ArchiveReader(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+ArchiveReader::~ArchiveReader() = default;
+
+bool ArchiveReader::Impl::on_line(std::string_view line, std::size_t readable, ArchiveVisitor& v,
+                                  FileReport& r) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (r.format == FileFormat::kUnknown) {
+    if (line.empty()) return true;
+    r.format = starts_with_file_record(line) ? FileFormat::kBooktape : FileFormat::kPlainFrames;
+  }
+  ++r.lines;
+  if (r.format == FileFormat::kPlainFrames) {
+    if (line.empty()) return true;  // blank lines separate nothing; they are not frames
+    ArchiveFrame f;
+    f.data = line.data();
+    f.size = line.size();
+    f.readable = readable;
+    ++r.frames;
+    return v.on_frame(f);
+  }
+  return on_envelope_line(line, readable, v, r);
+}
+
+bool ArchiveReader::Impl::on_envelope_line(std::string_view line, std::size_t readable,
+                                           ArchiveVisitor& v, FileReport& r) {
+  if (!line.starts_with("{\"record\":\"frame\"")) {
+    if (line.starts_with("{\"record\":")) {
+      ++r.records;
+      if (starts_with_file_record(line)) {
+        // Pull the run id out of the file record for sequence checks downstream.
+        ond::document doc;
+        std::string_view id;
+        if (parser.iterate(line.data(), line.size(), readable).get(doc) == simdjson::SUCCESS &&
+            doc["run_id"].get_string().get(id) == simdjson::SUCCESS) {
+          run_id.assign(id);
+          r.run_id = run_id;
+        }
+      }
+      v.on_record(line);
+    } else if (!line.empty()) {
+      ++r.bad_lines;
+    }
+    return true;
+  }
+
+  ArchiveFrame f;
+  f.has_envelope = true;
+  f.run_id = run_id;
+  std::uint64_t declared_len = 0;
+  std::string_view sha_hex, raw_text, raw_b64;
+  bool have_text = false, have_b64 = false;
+  ond::document doc;
+  ond::object obj;
+  auto bad = [&r]() {
+    ++r.bad_lines;
+    return true;
+  };
+  if (parser.iterate(line.data(), line.size(), readable).get(doc) ||
+      doc.get_object().get(obj))
+    return bad();
+  for (auto field_result : obj) {
+    if (field_result.error()) return bad();
+    ond::field& field = field_result.value_unsafe();
+    const char* k = field.key().raw();
+    ond::value& val = field.value();
+    simdjson::error_code e = simdjson::SUCCESS;
+    switch (k[0]) {
+      case 'r':
+        if (std::memcmp(k, "received_at_ns\"", 15) == 0) {
+          e = val.get_int64().get(f.received_ns);
+        } else if (std::memcmp(k, "raw_text\"", 9) == 0) {
+          e = val.get_string().get(raw_text);
+          have_text = !e;
+        } else if (std::memcmp(k, "raw_base64\"", 11) == 0) {
+          e = val.get_string().get(raw_b64);
+          have_b64 = !e;
+        }
+        break;
+      case 'm':
+        if (std::memcmp(k, "monotonic_ns\"", 13) == 0) e = val.get_int64().get(f.monotonic_ns);
+        else if (std::memcmp(k, "message_sequence\"", 17) == 0)
+          e = val.get_uint64().get(f.message_sequence);
+        break;
+      case 's':
+        if (std::memcmp(k, "session_id\"", 11) == 0) e = val.get_string().get(f.session_id);
+        break;
+      case 'c':
+        if (std::memcmp(k, "connection_sequence\"", 20) == 0)
+          e = val.get_uint64().get(f.connection_sequence);
+        break;
+      case 'g':
+        if (std::memcmp(k, "global_message_sequence\"", 24) == 0)
+          e = val.get_uint64().get(f.global_sequence);
+        break;
+      case 'o':
+        if (std::memcmp(k, "opcode\"", 7) == 0) {
+          std::string_view op;
+          e = val.get_string().get(op);
+          if (!e && op == "binary") f.opcode = Opcode::kBinary;
+        }
+        break;
+      case 'p':
+        if (std::memcmp(k, "payload_length_bytes\"", 21) == 0) {
+          e = val.get_uint64().get(declared_len);
+        } else if (opt.verify_sha256 && std::memcmp(k, "payload_sha256\"", 15) == 0) {
+          e = val.get_string().get(sha_hex);
+        }
+        break;
+      default:
+        break;
+    }
+    if (e) return bad();
+  }
+  if (!have_text && !have_b64) return bad();
+
+  // The session id and the payload live in the parser's string buffer until the next parse,
+  // which happens only after the visitor returns; the payload is copied to get padding.
+  payload.clear();
+  if (have_text) {
+    char* p = payload.ensure(raw_text.size() + kPadding);
+    std::memcpy(p, raw_text.data(), raw_text.size());
+    payload.commit(raw_text.size());
+  } else {
+    scratch.clear();
+    if (!base64_decode(raw_b64, scratch)) return bad();
+    payload.append(scratch);
+  }
+  std::memset(payload.ensure(kPadding), 0, kPadding);
+  f.data = payload.data();
+  f.size = payload.size();
+  f.readable = payload.size() + kPadding;
+  if (declared_len != f.size) ++r.length_mismatches;
+  if (opt.verify_sha256) {
+    char hex[kSha256HexChars];
+    sha.hex_digest(f.payload(), hex);
+    if (sha_hex != std::string_view(hex, kSha256HexChars)) ++r.sha_mismatches;
+  }
+  ++r.frames;
+  return v.on_frame(f);
+}
+
+bool ArchiveReader::Impl::on_chunk(const char* data, std::size_t size, ArchiveVisitor& v,
+                                   FileReport& r, std::size_t& consumed) {
+  const char* p = data;
+  const char* const end = data + size;
+  while (p < end) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (nl == nullptr) break;
+    const std::size_t readable = static_cast<std::size_t>(end - p) + kPadding;
+    if (!on_line(std::string_view(p, static_cast<std::size_t>(nl - p)), readable, v, r)) {
+      consumed = static_cast<std::size_t>(nl + 1 - data);
+      return false;
+    }
+    p = nl + 1;
+  }
+  consumed = static_cast<std::size_t>(p - data);
+  return true;
+}
+
+bool ArchiveReader::Impl::read_booktape_members(const MappedFile& m, ArchiveVisitor& v,
+                                                FileReport& r) {
+  std::size_t off = 0;
+  while (off < m.size()) {
+    MemberHeader h;
+    const MemberStatus s = members.inflate(m.data() + off, m.size() - off, h, block);
+    if (s == MemberStatus::kTruncated) {
+      // The writer was cut off inside this member: everything before it is intact.
+      r.torn_tail_bytes = m.size() - off;
+      MemberHeader partial;  // the header may have survived even if the body did not
+      if (parse_member_header(m.data() + off, m.size() - off, partial) == MemberStatus::kOk)
+        r.torn_tail_rows = partial.rows;
+      r.error = "torn tail: the last gzip member is incomplete";
+      return true;
+    }
+    if (s != MemberStatus::kOk) {
+      r.corrupt = true;
+      r.torn_tail_bytes = m.size() - off;
+      r.error = std::string("gzip member at byte ") + std::to_string(off) + ": " + to_string(s);
+      return true;
+    }
+    ++r.members;
+    off += h.member_bytes;
+    std::memset(block.ensure(kPadding), 0, kPadding);
+    std::size_t consumed = 0;
+    if (!on_chunk(block.data(), block.size(), v, r, consumed)) return false;
+    if (consumed != block.size()) ++r.bad_lines;  // a block must end with a newline
+  }
+  return true;
+}
+
+bool ArchiveReader::Impl::read_stream(const MappedFile& m, ArchiveVisitor& v, FileReport& r) {
+  carry.clear();
+  bool keep_going = true;
+  auto feed = [&](std::string_view chunk) {
+    carry.append(chunk);
+    std::memset(carry.ensure(kPadding), 0, kPadding);
+    std::size_t consumed = 0;
+    keep_going = on_chunk(carry.data(), carry.size(), v, r, consumed);
+    // Keep the incomplete last line for the next chunk.
+    const std::size_t rest = carry.size() - consumed;
+    std::memmove(carry.data(), carry.data() + consumed, rest);
+    carry.resize_down(rest);
+    return keep_going;
+  };
+  if (r.gzip) {
+    const InflateOutcome o = inflate_gzip(m.data(), m.size(), feed);
+    r.members = o.members;
+    if (o.status != InflateOutcome::Status::kOk) {
+      r.torn_tail_bytes = m.size() - o.consumed;
+      r.corrupt = o.status == InflateOutcome::Status::kCorrupt;
+      r.error = o.message;
+    }
+  } else {
+    constexpr std::size_t kChunk = std::size_t{1} << 20;
+    for (std::size_t off = 0; off < m.size() && keep_going; off += kChunk) {
+      const std::size_t n = std::min(kChunk, m.size() - off);
+      feed(std::string_view(reinterpret_cast<const char*>(m.data() + off), n));
+    }
+  }
+  if (keep_going && !carry.empty()) {
+    // A last line without a newline: complete for a plain file, torn for a gzip one that
+    // stopped early (it is still delivered: the bytes are what they are).
+    std::memset(carry.ensure(kPadding), 0, kPadding);
+    keep_going = on_line(carry.view(), carry.size() + kPadding, v, r);
+    carry.clear();
+  }
+  return keep_going;
+}
+
+bool ArchiveReader::read_file(const fs::path& path, ArchiveVisitor& visitor, FileReport& report) {
+  Impl& im = *impl_;
+  report = FileReport{};
+  report.path = path;
+  report.open_file = is_open_name(path.filename().string());
+  im.run_id.clear();
+  MappedFile m;
+  if (!m.open(path, report.error)) {
+    report.corrupt = true;
+    return true;
+  }
+  report.bytes = m.size();
+  report.gzip = m.size() >= 2 && m.data()[0] == 0x1f && m.data()[1] == 0x8b;
+  if (report.gzip) {
+    MemberHeader h;
+    report.booktape_members =
+        parse_member_header(m.data(), m.size(), h) != MemberStatus::kForeign;
+  }
+  if (report.gzip && report.booktape_members) return im.read_booktape_members(m, visitor, report);
+  if (report.open_file && m.size() == 0) return true;  // created, nothing written yet
+  return im.read_stream(m, visitor, report);
+}
+
+std::vector<fs::path> ArchiveReader::expand(const std::vector<fs::path>& in,
+                                            std::vector<std::string>& errors) {
+  std::vector<fs::path> files;
+  auto wanted = [](const fs::path& p) {
+    const std::string name = p.filename().string();
+    if (name.ends_with(".manifest.jsonl")) return false;
+    return name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") || is_open_name(name);
+  };
+  for (const fs::path& p : in) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
+           it.increment(ec)) {
+        if (it->is_regular_file(ec) && wanted(it->path())) found.push_back(it->path());
+      }
+      if (ec) errors.push_back(p.string() + ": " + ec.message());
+      // Chronological: hour directories sort by name, files by their closed name.
+      std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
+        const auto ka = a.parent_path() / closed_name_of(a.filename().string());
+        const auto kb = b.parent_path() / closed_name_of(b.filename().string());
+        return ka < kb;
+      });
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      files.push_back(p);
+    } else {
+      errors.push_back(p.string() + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
+}  // namespace booktape

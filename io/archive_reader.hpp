@@ -1,0 +1,99 @@
+#pragma once
+// Reads archives back: booktape files (closed, or ".open" ones left by a crash: every complete
+// gzip member is recovered and the torn tail reported) and plain frame files written by other
+// recorders (.jsonl or .jsonl.gz, one websocket text frame per line).
+//
+// The format is told from the first line, not the name: a booktape file starts with a
+// {"record":"file",...} line. Payloads are handed out with kPadding readable bytes after them
+// so the decoder parses them in place.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/envelope.hpp"
+#include "core/clock.hpp"
+
+namespace booktape {
+
+enum class FileFormat : std::uint8_t { kUnknown, kBooktape, kPlainFrames };
+const char* to_string(FileFormat f) noexcept;
+
+struct ArchiveFrame {
+  const char* data = nullptr;  // payload bytes, exactly as received
+  std::size_t size = 0;
+  std::size_t readable = 0;    // >= size + 64
+  bool has_envelope = false;   // false for plain frame files: the fields below are unknown (0)
+  UnixNanos received_ns = 0;
+  MonoNanos monotonic_ns = 0;
+  std::uint64_t connection_sequence = 0;
+  std::uint64_t message_sequence = 0;
+  std::uint64_t global_sequence = 0;
+  std::string_view session_id;
+  std::string_view run_id;     // from the file record
+  Opcode opcode = Opcode::kText;
+  [[nodiscard]] std::string_view payload() const noexcept { return {data, size}; }
+};
+
+// What reading one file found.
+struct FileReport {
+  std::filesystem::path path;
+  FileFormat format = FileFormat::kUnknown;
+  bool gzip = false;
+  bool booktape_members = false;  // gzip members carrying our BT subfield
+  bool open_file = false;         // a ".open" file: the writer did not close it
+  std::uint64_t bytes = 0;
+  std::uint64_t members = 0;
+  std::uint64_t lines = 0;
+  std::uint64_t frames = 0;
+  std::uint64_t records = 0;           // file/session records
+  std::uint64_t bad_lines = 0;         // lines that are not a readable record
+  std::uint64_t length_mismatches = 0; // payload_length_bytes disagrees with the payload
+  std::uint64_t sha_mismatches = 0;    // payload_sha256 disagrees (only with verify_sha256)
+  std::uint64_t torn_tail_bytes = 0;   // bytes after the last complete gzip member
+  std::uint64_t torn_tail_rows = 0;    // rows the torn member's header says it held (0: unknown)
+  bool corrupt = false;                // stopped early: damaged data (not just a torn tail)
+  std::string error;                   // what went wrong, if anything
+  std::string run_id;
+};
+
+class ArchiveVisitor {
+ public:
+  virtual ~ArchiveVisitor() = default;
+  // Return false to stop reading (the current file's report is still completed).
+  virtual bool on_frame(const ArchiveFrame& f) = 0;
+  // A file or session record, as its raw JSON line.
+  virtual void on_record(std::string_view /*line*/) {}
+};
+
+class ArchiveReader {
+ public:
+  static constexpr std::size_t kPadding = 64;
+
+  struct Options {
+    bool verify_sha256 = false;  // recompute every payload's sha256 (slower)
+  };
+
+  ArchiveReader();
+  explicit ArchiveReader(const Options& options);
+  ~ArchiveReader();
+  ArchiveReader(const ArchiveReader&) = delete;
+  ArchiveReader& operator=(const ArchiveReader&) = delete;
+
+  // Reads one file; returns false if the visitor asked to stop.
+  bool read_file(const std::filesystem::path& path, ArchiveVisitor& visitor, FileReport& report);
+
+  // Expands files and directories (recursively) into the archive files to read, in
+  // chronological order for booktape names (".open" files sort as their closed name).
+  // Manifests and unrelated files are skipped. Missing paths are reported in `errors`.
+  static std::vector<std::filesystem::path> expand(const std::vector<std::filesystem::path>& in,
+                                                   std::vector<std::string>& errors);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace booktape

@@ -1,0 +1,317 @@
+#include "io/archive_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "io/archive_paths.hpp"
+
+namespace booktape {
+
+namespace fs = std::filesystem;
+
+const char* to_string(FsyncPolicy p) noexcept {
+  switch (p) {
+    case FsyncPolicy::kNone: return "none";
+    case FsyncPolicy::kOnClose: return "close";
+    case FsyncPolicy::kInterval: return "interval";
+    case FsyncPolicy::kEveryBlock: return "block";
+  }
+  return "?";
+}
+
+bool parse_fsync_policy(std::string_view s, FsyncPolicy& out) noexcept {
+  if (s == "none") out = FsyncPolicy::kNone;
+  else if (s == "close") out = FsyncPolicy::kOnClose;
+  else if (s == "interval") out = FsyncPolicy::kInterval;
+  else if (s == "block") out = FsyncPolicy::kEveryBlock;
+  else return false;
+  return true;
+}
+
+namespace {
+
+// mkdir -p with owner-only-write permissions for every directory it creates.
+void make_dirs(const fs::path& dir) {
+  fs::path cur;
+  for (const fs::path& part : dir) {
+    cur /= part;
+    if (cur.empty() || cur == cur.root_path()) continue;
+    if (::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST) {
+      throw std::runtime_error("cannot create directory " + cur.string() + ": " +
+                               std::strerror(errno));
+    }
+  }
+}
+
+void fsync_dir(const fs::path& dir) noexcept {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+struct ArchiveWriter::OpenFile {
+  int fd = -1;
+  UnixNanos hour_start = 0;
+  fs::path dir, open_path, final_path;
+  std::uint64_t bytes = 0;  // bytes on disk, always whole members
+  bool unsynced = false;
+  Sha256 sha;               // running digest of the bytes on disk
+  ManifestEntry entry;      // counts so far
+};
+
+ArchiveWriter::ArchiveWriter(ArchiveWriterOptions options)
+    : opt_(std::move(options)), gzip_(opt_.gzip_level) {
+  if (opt_.root.empty()) throw std::invalid_argument("archive root is empty");
+  if (opt_.manifest_dir.empty()) opt_.manifest_dir = opt_.root / "manifests";
+  if (opt_.run_id.empty()) opt_.run_id = make_run_id(realtime_now());
+  if (opt_.block_bytes == 0 || opt_.block_bytes > kMaxBlockRawBytes / 2)
+    throw std::invalid_argument("block_bytes must be between 1 and 512 MiB");
+  block_.reserve(opt_.block_bytes + (std::size_t{64} << 10));
+  member_.reserve(gzip_.bound(opt_.block_bytes + (std::size_t{64} << 10)));
+}
+
+ArchiveWriter::~ArchiveWriter() {
+  try {
+    close();
+  } catch (const std::exception& e) {
+    stats_.last_error = e.what();
+  }
+}
+
+void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
+  auto f = std::make_unique<OpenFile>();
+  f->hour_start = hour_start;
+  f->dir = archive_hour_dir(opt_.root, opt_.venue, opt_.stream, hour_start);
+  make_dirs(f->dir);
+  for (;;) {
+    ++file_sequence_;
+    const std::string name =
+        archive_file_name(opt_.venue, opt_.stream, hour_start, opt_.run_id, file_sequence_);
+    f->final_path = f->dir / name;
+    f->open_path = f->dir / open_name(name);
+    f->fd = ::open(f->open_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (f->fd >= 0) break;
+    if (errno != EEXIST) {
+      throw std::runtime_error("cannot create " + f->open_path.string() + ": " +
+                               std::strerror(errno));
+    }
+  }
+  f->entry.run_id = opt_.run_id;
+  f->entry.file_sequence = file_sequence_;
+  file_ = std::move(f);
+  // Each file stands alone: its first lines say what it is and which sessions are open.
+  add_record(render_file_record(opt_.run_id, file_sequence_, now, opt_.envelope,
+                                opt_.writer_version));
+  for (const auto& [id, s] : sessions_) add_record(render_session_record(s.info, "continued", now));
+}
+
+void ArchiveWriter::add_record(const std::string& line) {
+  block_.append(line);
+  ++block_rows_;
+  ++file_->entry.rows;
+  ++stats_.rows;
+  if (!block_has_started_) {
+    block_started_ = last_mono_;
+    block_has_started_ = true;
+  }
+}
+
+void ArchiveWriter::ensure_file(UnixNanos t) {
+  const UnixNanos hour = utc_hour_start(t);
+  if (file_ && (file_->hour_start != hour || file_->bytes >= opt_.max_file_bytes)) {
+    seal_file(t);  // stays open if the disk is failing; rotation waits for it
+  }
+  if (!file_) open_file(hour, t);
+}
+
+void ArchiveWriter::open_session(const SessionInfo& s, UnixNanos at) {
+  ensure_file(at);  // before registering, so a new file does not list it as "continued"
+  Session& entry = sessions_[s.session_id];
+  entry.info = s;
+  entry.fragment = render_full_fragment(s);
+  add_record(render_session_record(s, "open", at));
+}
+
+void ArchiveWriter::update_session(const SessionInfo& s, UnixNanos at) {
+  ensure_file(at);
+  Session& entry = sessions_[s.session_id];
+  entry.info = s;
+  entry.fragment = render_full_fragment(s);
+  add_record(render_session_record(s, "subscription", at));
+}
+
+void ArchiveWriter::close_session(std::string_view session_id, UnixNanos at,
+                                  std::string_view reason) {
+  ensure_file(at);
+  auto it = sessions_.find(session_id);
+  const std::uint64_t conn = it == sessions_.end() ? 0 : it->second.info.connection_sequence;
+  add_record(render_session_close(session_id, conn, at, reason));
+  if (it != sessions_.end()) sessions_.erase(it);
+}
+
+void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
+                           const polymarket::Classification& c) {
+  last_mono_ = m.monotonic_ns;
+  if (closed_for_good_ ||
+      (stats_.write_failing && block_.size() >= opt_.max_pending_bytes)) {
+    ++stats_.frames_dropped;  // counted and alarmed (write_failing), never silent
+    return;
+  }
+  ensure_file(m.received_ns);
+
+  const std::string* fragment = nullptr;
+  if (opt_.envelope == EnvelopeMode::kFull) {
+    auto it = sessions_.find(m.session_id);
+    if (it != sessions_.end()) fragment = &it->second.fragment;
+  }
+  if (!block_has_started_) {
+    block_started_ = m.monotonic_ns;
+    block_has_started_ = true;
+  }
+  encoder_.encode_frame(m, payload, c, fragment, block_);
+  ++block_rows_;
+  block_last_seq_ = m.global_sequence;
+  ++stats_.frames;
+  ++stats_.rows;
+
+  ManifestEntry& e = file_->entry;
+  if (e.frames == 0) {
+    e.first_received_ns = m.received_ns;
+    e.first_global_sequence = m.global_sequence;
+  }
+  ++e.frames;
+  ++e.rows;
+  e.last_received_ns = m.received_ns;
+  e.last_global_sequence = m.global_sequence;
+  ++e.frames_by_kind[static_cast<std::size_t>(c.kind)];
+  for (std::size_t i = 0; i < c.events.size(); ++i) e.events_by_type[i] += c.events[i];
+
+  if (block_.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
+}
+
+bool ArchiveWriter::write_all(const char* data, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(file_->fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool ArchiveWriter::write_block() {
+  if (block_.empty()) return true;
+  if (!file_) return false;
+  member_.clear();
+  gzip_.compress(block_.view(), block_rows_, member_);
+  if (!write_all(member_.data(), member_.size())) {
+    const int err = errno;
+    ++stats_.write_errors;
+    stats_.write_failing = true;
+    stats_.last_error = "write " + file_->open_path.string() + ": " + std::strerror(err);
+    // Cut off any partial member so the file stays a clean sequence of members.
+    if (::ftruncate(file_->fd, static_cast<off_t>(file_->bytes)) != 0 ||
+        ::lseek(file_->fd, static_cast<off_t>(file_->bytes), SEEK_SET) < 0) {
+      stats_.last_error += " (and could not truncate the partial block)";
+    }
+    retry_after_ = last_mono_ + 1'000'000'000;  // do not recompress on every frame
+    return false;
+  }
+  file_->sha.update(member_.data(), member_.size());
+  file_->bytes += member_.size();
+  file_->unsynced = true;
+  ++file_->entry.members;
+  ++stats_.blocks;
+  stats_.raw_bytes += block_.size();
+  stats_.bytes_written += member_.size();
+  stats_.write_failing = false;
+  if (opt_.fsync == FsyncPolicy::kEveryBlock) sync_file();
+  written_seq_ = block_last_seq_ != 0 ? block_last_seq_ : written_seq_;
+  block_.clear();
+  block_rows_ = 0;
+  block_has_started_ = false;
+  return true;
+}
+
+void ArchiveWriter::sync_file() {
+  if (!file_ || !file_->unsynced) return;
+  const MonoNanos t0 = monotonic_now();
+  if (::fdatasync(file_->fd) != 0) {
+    stats_.last_error = "fdatasync " + file_->open_path.string() + ": " + std::strerror(errno);
+    return;
+  }
+  const std::int64_t took = monotonic_now() - t0;
+  ++stats_.fsyncs;
+  stats_.fsync_ns_total += took;
+  if (took > stats_.fsync_ns_max) stats_.fsync_ns_max = took;
+  file_->unsynced = false;
+  last_fsync_ = t0;
+}
+
+void ArchiveWriter::flush() {
+  if (!block_.empty()) write_block();
+}
+
+void ArchiveWriter::seal_file(UnixNanos now) {
+  if (!file_) return;
+  if (!write_block()) return;  // cannot seal while the disk refuses the last block
+  if (opt_.fsync != FsyncPolicy::kNone) sync_file();
+  ::close(file_->fd);
+  file_->fd = -1;
+  if (::rename(file_->open_path.c_str(), file_->final_path.c_str()) != 0) {
+    stats_.last_error = "rename " + file_->open_path.string() + ": " + std::strerror(errno);
+    file_.reset();  // left as .open; recovery seals it later
+    return;
+  }
+  if (opt_.fsync != FsyncPolicy::kNone) fsync_dir(file_->dir);
+
+  ManifestEntry& e = file_->entry;
+  e.path = fs::relative(file_->final_path, opt_.root).string();
+  const Sha256Digest d = file_->sha.finish();
+  e.sha256.assign(kSha256HexChars, '\0');
+  to_hex(d.data(), d.size(), e.sha256.data());
+  e.bytes = file_->bytes;
+  e.closed_at = now > realtime_now() ? now : realtime_now();
+  const std::string err = append_line(manifest_path(opt_.manifest_dir, opt_.venue, opt_.stream),
+                                      render_manifest_entry(e),
+                                      opt_.fsync != FsyncPolicy::kNone);
+  if (!err.empty()) stats_.last_error = err;
+  closed_.push_back(std::move(e));
+  ++stats_.files_closed;
+  file_.reset();
+}
+
+void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
+  last_mono_ = now_mono;
+  if (!block_.empty() && now_mono >= retry_after_ &&
+      (now_mono - block_started_ >= opt_.block_max_age_ns || stats_.write_failing)) {
+    write_block();
+  }
+  if (file_ && utc_hour_start(now_real) > file_->hour_start) {
+    seal_file(now_real);  // the hour is over: nothing more will land in this file
+  }
+  if (file_ && opt_.fsync == FsyncPolicy::kInterval && file_->unsynced &&
+      now_mono - last_fsync_ >= opt_.fsync_interval_ns) {
+    sync_file();
+  }
+}
+
+void ArchiveWriter::close() {
+  if (closed_for_good_) return;
+  if (file_) seal_file(realtime_now());
+  if (!file_) closed_for_good_ = true;  // otherwise the disk is failing: a later close() retries
+}
+
+}  // namespace booktape

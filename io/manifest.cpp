@@ -1,0 +1,85 @@
+#include "io/manifest.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "codecs/envelope.hpp"
+
+namespace booktape {
+
+std::string render_manifest_entry(const ManifestEntry& e) {
+  using polymarket::EventType;
+  using polymarket::FrameKind;
+  std::string s = "{\"record\":\"manifest_entry\",\"format\":\"";
+  s += kArchiveFormat;
+  s += "\",\"format_version\":" + std::to_string(kArchiveFormatVersion) + ",\"path\":";
+  append_json_string(s, e.path);
+  s += ",\"sha256\":\"" + e.sha256 + "\",\"bytes\":" + std::to_string(e.bytes) +
+       ",\"rows\":" + std::to_string(e.rows) + ",\"frames\":" + std::to_string(e.frames) +
+       ",\"members\":" + std::to_string(e.members);
+  if (e.frames > 0) {
+    s += ",\"first_received_at_utc\":\"" + format_utc(e.first_received_ns) +
+         "\",\"last_received_at_utc\":\"" + format_utc(e.last_received_ns) +
+         "\",\"first_received_at_ns\":" + std::to_string(e.first_received_ns) +
+         ",\"last_received_at_ns\":" + std::to_string(e.last_received_ns) +
+         ",\"first_global_message_sequence\":" + std::to_string(e.first_global_sequence) +
+         ",\"last_global_message_sequence\":" + std::to_string(e.last_global_sequence);
+  }
+  s += ",\"events_by_type\":{";
+  bool first = true;
+  for (std::size_t i = 0; i < e.events_by_type.size(); ++i) {
+    if (e.events_by_type[i] == 0) continue;
+    if (!first) s += ',';
+    first = false;
+    s += std::string("\"") + to_string(static_cast<EventType>(i)) +
+         "\":" + std::to_string(e.events_by_type[i]);
+  }
+  s += "},\"frames_by_kind\":{";
+  first = true;
+  for (std::size_t i = 0; i < e.frames_by_kind.size(); ++i) {
+    if (e.frames_by_kind[i] == 0) continue;
+    if (!first) s += ',';
+    first = false;
+    s += std::string("\"") + to_string(static_cast<FrameKind>(i)) +
+         "\":" + std::to_string(e.frames_by_kind[i]);
+  }
+  s += "},\"run_id\":";
+  append_json_string(s, e.run_id);
+  s += ",\"file_sequence\":" + std::to_string(e.file_sequence) + ",\"closed_at_utc\":\"" +
+       format_utc(e.closed_at) + "\",\"recovered\":" + (e.recovered ? "true" : "false");
+  if (e.recovered) {
+    s += ",\"torn_tail_bytes\":" + std::to_string(e.torn_tail_bytes) +
+         ",\"torn_tail_rows\":" + std::to_string(e.torn_tail_rows);
+  }
+  s += "}\n";
+  return s;
+}
+
+std::string append_line(const std::filesystem::path& file, const std::string& line, bool fsync) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) return "cannot create " + file.parent_path().string() + ": " + ec.message();
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return "cannot open " + file.string() + ": " + std::strerror(errno);
+  std::string err;
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  if (n != static_cast<ssize_t>(line.size())) {
+    err = "cannot append to " + file.string() + ": " +
+          (n < 0 ? std::strerror(errno) : "short write");
+    // A short append would leave half a line; cut it back so the manifest stays line-clean.
+    if (n > 0) {
+      const off_t end = ::lseek(fd, 0, SEEK_END);
+      if (end >= n && ::ftruncate(fd, end - n) != 0) err += " (and could not trim it)";
+    }
+  } else if (fsync && ::fsync(fd) != 0) {
+    err = "cannot fsync " + file.string() + ": " + std::strerror(errno);
+  }
+  ::close(fd);
+  return err;
+}
+
+}  // namespace booktape
