@@ -119,10 +119,8 @@ void ArchiveWriter::add_record(const std::string& line) {
   ++block_rows_;
   ++file_->entry.rows;
   ++stats_.rows;
-  if (!block_has_started_) {
-    block_started_ = last_mono_;
-    block_has_started_ = true;
-  }
+  // The block's age clock starts with its first frame (or the next poll): record-only calls
+  // carry no monotonic time of their own.
 }
 
 void ArchiveWriter::ensure_file(UnixNanos t) {
@@ -295,6 +293,10 @@ void ArchiveWriter::seal_file(UnixNanos now) {
 
 void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
   last_mono_ = now_mono;
+  if (!block_.empty() && !block_has_started_) {
+    block_started_ = now_mono;
+    block_has_started_ = true;
+  }
   if (!block_.empty() && now_mono >= retry_after_ &&
       (now_mono - block_started_ >= opt_.block_max_age_ns || stats_.write_failing)) {
     write_block();
