@@ -1,44 +1,31 @@
 #include "codecs/sha256.hpp"
 
-#include <openssl/evp.h>
-
-#include <stdexcept>
+// OpenSSL 3 deprecates the low-level SHA256_* functions in favour of EVP, but EVP_DigestInit_ex2
+// frees and reallocates its provider context on every digest (one heap allocation per frame,
+// caught by tests/alloc). The low-level functions run the same SHA-NI/AVX2 assembly with the
+// state on our side, so this file keeps using them.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace booktape {
 
 struct Sha256::Impl {
-  EVP_MD* md = nullptr;  // fetched once: an implicit fetch per digest costs more than the hash
-  EVP_MD_CTX* ctx = nullptr;
+  SHA256_CTX ctx;
 };
 
-Sha256::Sha256() : impl_(new Impl) {
-  impl_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  impl_->ctx = EVP_MD_CTX_new();
-  if (impl_->md == nullptr || impl_->ctx == nullptr ||
-      EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) != 1) {
-    EVP_MD_CTX_free(impl_->ctx);
-    EVP_MD_free(impl_->md);
-    delete impl_;
-    throw std::runtime_error("OpenSSL cannot provide SHA-256");
-  }
-}
+Sha256::Sha256() : impl_(new Impl) { reset(); }
 
-Sha256::~Sha256() {
-  EVP_MD_CTX_free(impl_->ctx);
-  EVP_MD_free(impl_->md);
-  delete impl_;
-}
+Sha256::~Sha256() { delete impl_; }
 
-void Sha256::reset() noexcept { EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr); }
+void Sha256::reset() noexcept { SHA256_Init(&impl_->ctx); }
 
 void Sha256::update(const void* data, std::size_t n) noexcept {
-  EVP_DigestUpdate(impl_->ctx, data, n);
+  SHA256_Update(&impl_->ctx, data, n);
 }
 
 Sha256Digest Sha256::finish() noexcept {
   Sha256Digest d{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(impl_->ctx, d.data(), &len);
+  SHA256_Final(d.data(), &impl_->ctx);
   return d;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// SHA-256 through OpenSSL 3's EVP interface (SHA-NI where the CPU has it). The digest algorithm
-// is fetched once per hasher and the context reused, so hashing allocates nothing per call.
+// SHA-256 through OpenSSL (SHA-NI where the CPU has it). The state lives in the hasher, so
+// hashing allocates nothing per call (see sha256.cpp for why not EVP).
 // One hasher per thread; not thread-safe.
 #include <array>
 #include <cstddef>
@@ -16,7 +16,7 @@ using Sha256Digest = std::array<std::uint8_t, kSha256Bytes>;
 
 class Sha256 {
  public:
-  Sha256();  // throws std::runtime_error if OpenSSL cannot provide SHA-256 (start-up only)
+  Sha256();
   ~Sha256();
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;

@@ -140,7 +140,10 @@ void BookKeeper::mark_stale(TokenIndex t, StaleReason why) noexcept {
     ++tb.stats.bad_updates;
     ++totals_.bad_updates;
   }
-  if (why == StaleReason::kBadSnapshot) tb.book.clear();
+  if (why == StaleReason::kBadSnapshot) {
+    tb.book.clear();
+    tb.crossed = false;  // keep the flag in step with the (now empty) book
+  }
   if (tb.state == BookState::kAwaitingSnapshot && why != StaleReason::kBadSnapshot) return;
   tb.state = BookState::kStale;
   tb.stale_reason = why;

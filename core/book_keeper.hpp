@@ -123,6 +123,7 @@ class BookKeeper {
   void mark_all_stale(StaleReason why) noexcept;
 
   [[nodiscard]] std::size_t size() const noexcept { return books_.size(); }
+  // Valid until the next call that adds a token (token()): books live in a vector.
   [[nodiscard]] const TokenBook& book(TokenIndex t) const noexcept { return books_[t]; }
   [[nodiscard]] const std::string& token_id(TokenIndex t) const noexcept { return tokens_.key(t); }
   [[nodiscard]] const KeeperTotals& totals() const noexcept { return totals_; }

@@ -29,6 +29,7 @@ class ByteBuffer {
   void commit_to(const char* p) noexcept { commit(static_cast<std::size_t>(p - end())); }
 
   void append(std::string_view s) {
+    if (s.empty()) return;  // memcpy from/to a null pointer is UB even for 0 bytes
     std::memcpy(ensure(s.size()), s.data(), s.size());
     size_ += s.size();
   }

@@ -147,7 +147,12 @@ std::optional<UnixNanos> parse_utc(std::string_view s) noexcept {
     const std::string_view zone = s.substr(pos);
     if (zone != "Z" && zone != "+00:00" && !zone.empty()) return std::nullopt;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Impossible dates are errors, not rolled into the next month; a leap second (60) has no
+  // POSIX time, so it is refused too.
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
   const std::int64_t days = days_from_civil(y, mo, d);
   return ((days * 86'400 + h * 3'600 + mi * 60 + sec) * kNanosPerSecond) + nanos;
 }

@@ -29,8 +29,9 @@ inline constexpr std::size_t kUtcTextLength = 30;
 void format_utc(char* out, UnixNanos t) noexcept;
 std::string format_utc(UnixNanos t);
 
-// Accepts "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+00:00)", a date alone ("YYYY-MM-DD"), or an integer
-// count of nanoseconds since the epoch. nullopt for anything else.
+// Accepts "YYYY-MM-DD[T| ]HH:MM:SS[.f{1,9}][Z|+00:00]" (always UTC: no zone means UTC), a date
+// alone ("YYYY-MM-DD", midnight UTC), or an integer count of nanoseconds since the epoch.
+// nullopt for anything else, including impossible dates (02-30) and leap seconds (:60).
 std::optional<UnixNanos> parse_utc(std::string_view text) noexcept;
 
 inline UnixNanos utc_hour_start(UnixNanos t) noexcept {

@@ -20,7 +20,7 @@ using Size = std::int64_t;
 inline constexpr int kSizeDecimals = 6;
 inline constexpr Size kSizeScale = 1'000'000;
 // Largest size accepted for one level (10^8 shares). Bounding it keeps every sum over a side
-// (at most 10,001 prices) inside 64 bits; a larger value is rejected as a bad update.
+// (at most 10,001 prices) inside 64 bits. Decoders reject a larger value as a bad value.
 inline constexpr Size kMaxLevelSize = Size{100'000'000} * kSizeScale;
 
 __extension__ using Int128 = __int128;

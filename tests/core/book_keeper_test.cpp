@@ -419,6 +419,22 @@ TEST_F(BookKeeperTest, CrossedSnapshotCountsOnce) {
   EXPECT_EQ(keeper.totals().crossed, 1u);
 }
 
+TEST_F(BookKeeperTest, BadSnapshotClearsCrossedFlagWithTheBook) {
+  snapshot(a);
+  keeper.apply_change(a, Side::kBid, 5'200, kShare, 2, nullptr);  // locked 0.52 / 0.52
+  ASSERT_TRUE(keeper.book(a).crossed);
+  keeper.mark_stale(a, StaleReason::kBadSnapshot);
+  const TokenBook& tb = keeper.book(a);
+  ASSERT_TRUE(tb.book.bids().empty());
+  EXPECT_FALSE(tb.crossed);  // an empty book is not crossed
+  // So the next crossed snapshot is a new crossing, and is counted.
+  std::vector<Level> bids{{kShare, 5'500}};
+  std::vector<Level> asks{{kShare, 5'000}};
+  keeper.apply_snapshot(a, bids, asks, 3);
+  EXPECT_TRUE(tb.crossed);
+  EXPECT_EQ(tb.stats.crossed, 2u);
+}
+
 // --- token limit, trades, names ---------------------------------------------------------------
 
 TEST(BookKeeperLimits, TokenLimitReturnsNoTokenAndCounts) {

@@ -276,6 +276,18 @@ TEST(BookQueries, FillNotionalExactlyOneLevelTakesItWhole) {
   EXPECT_EQ(f.average_price_e8(), 52'000'000);
 }
 
+TEST(BookQueries, FillsThatExactlyExhaustTheSideAreComplete) {
+  // The asks hold 22 shares worth 11.81 USDC: asking for exactly that is not "too thin".
+  const Fill by_size = fill_size(ladder(), Action::kBuy, 22 * kShare);
+  EXPECT_EQ(by_size.levels, 3u);
+  EXPECT_TRUE(by_size.complete);
+  const Fill by_notional = fill_notional(ladder(), Action::kBuy, 1'181 * kUsdc / 100);
+  EXPECT_EQ(by_notional.filled, 22 * kShare);
+  EXPECT_EQ(by_notional.cost, 1'181 * kUsdc / 100);
+  EXPECT_EQ(by_notional.levels, 3u);
+  EXPECT_TRUE(by_notional.complete);
+}
+
 TEST(BookQueries, FillNotionalOnTooThinBookIsIncomplete) {
   // 20 USDC against asks worth 11.81 USDC: everything, still incomplete.
   const Fill f = fill_notional(ladder(), Action::kBuy, 20 * kUsdc);

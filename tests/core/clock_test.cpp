@@ -23,7 +23,9 @@ constexpr UnixNanos kYear2100 = 4'102'444'800 * kNanosPerSecond;
 
 // --- format_utc -----------------------------------------------------------------------------
 
-TEST(FormatUtc, Epoch) { EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00.000000000Z"); }
+TEST(FormatUtc, Epoch) {
+  EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00.000000000Z");
+}
 
 TEST(FormatUtc, KnownInstantWithNanoseconds) {
   EXPECT_EQ(format_utc(kInstant), "2026-11-21T05:34:12.123456789Z");
@@ -120,8 +122,8 @@ TEST(ParseUtc, RejectsMalformedText) {
   for (const char* bad : {
            "",
            "abc",
-           "-1",                                    // negative integers are not accepted
-           "9223372036854775808",                   // integer overflows int64
+           "-1",                   // negative integers are not accepted
+           "9223372036854775808",  // integer overflows int64
            "1.5",
            "26-11-21",
            "2026/11/21",
@@ -131,10 +133,10 @@ TEST(ParseUtc, RejectsMalformedText) {
            "2026-11-21T05:34",
            "2026-11-21T5:34:12Z",
            "2026-11-21X05:34:12Z",
-           "2026-11-21T05:34:12.Z",                 // a dot needs at least one digit
-           "2026-11-21T05:34:12.1234567891Z",       // ten fraction digits
+           "2026-11-21T05:34:12.Z",            // a dot needs at least one digit
+           "2026-11-21T05:34:12.1234567891Z",  // ten fraction digits
            "2026-11-21T05:34:12.12a3Z",
-           "2026-11-21T05:34:12+01:00",             // only UTC
+           "2026-11-21T05:34:12+01:00",  // only UTC
            "2026-11-21T05:34:12-00:00",
            "2026-11-21T05:34:12z",
            "2026-11-21T05:34:12ZZ",
@@ -183,8 +185,7 @@ TEST(ParseUtc, TruncatedFormsParseToTheTruncatedInstant) {
     const UnixNanos millis = t - t % 1'000'000;
     ASSERT_EQ(parse_utc(text.substr(0, 19) + "Z"), second) << text;
     ASSERT_EQ(parse_utc(text.substr(0, 23) + "+00:00"), millis) << text;
-    ASSERT_EQ(parse_utc(text.substr(0, 10)), second - second % (86'400 * kNanosPerSecond))
-        << text;
+    ASSERT_EQ(parse_utc(text.substr(0, 10)), second - second % (86'400 * kNanosPerSecond)) << text;
   }
 }
 
@@ -226,6 +227,23 @@ TEST(Clocks, RealtimeIsAfter2024AndMonotonicDoesNotGoBack) {
   const MonoNanos m1 = monotonic_now();
   const MonoNanos m2 = monotonic_now();
   EXPECT_LE(m1, m2);
+}
+
+}  // namespace
+}  // namespace booktape
+
+namespace booktape {
+namespace {
+
+TEST(ParseUtc, RejectsImpossibleDatesAndLeapSeconds) {
+  EXPECT_FALSE(parse_utc("2026-02-29T00:00:00Z"));  // 2026 is not a leap year
+  EXPECT_FALSE(parse_utc("2026-02-30"));
+  EXPECT_FALSE(parse_utc("2026-04-31T12:00:00Z"));
+  EXPECT_FALSE(parse_utc("2016-12-31T23:59:60Z"));  // leap second: no POSIX time
+  EXPECT_TRUE(parse_utc("2024-02-29T00:00:00Z"));
+  EXPECT_TRUE(parse_utc("2000-02-29"));
+  EXPECT_FALSE(parse_utc("1900-02-29"));
+  EXPECT_EQ(parse_utc("2026-11-21 05:34:12"), parse_utc("2026-11-21T05:34:12Z"));
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ std::vector<PriceSize> levels_of(const BookSide& s) {
 // What assign() must produce: the last occurrence of each price wins, zero sizes are dropped,
 // best first. Also returns how many entries were duplicates of a later one.
 std::pair<std::vector<PriceSize>, std::size_t> reference_assign(Side side,
-                                                               const std::vector<Level>& in) {
+                                                                const std::vector<Level>& in) {
   std::map<Price, Size> m;
   for (const Level& l : in) m[l.price] = l.size;
   const std::size_t duplicates = in.size() - m.size();
@@ -189,8 +189,11 @@ TEST(BookSideAssign, AsksAscendingGiveLowestBest) {
 }
 
 TEST(BookSideAssign, RandomOrderGivesSortedSide) {
-  std::vector<Level> in{{5 * kShare, 4'600}, {9 * kShare, 4'950}, {1 * kShare, 3'000},
-                        {7 * kShare, 4'800}, {2 * kShare, 4'100}};
+  std::vector<Level> in{{5 * kShare, 4'600},
+                        {9 * kShare, 4'950},
+                        {1 * kShare, 3'000},
+                        {7 * kShare, 4'800},
+                        {2 * kShare, 4'100}};
   BookSide bids(Side::kBid);
   EXPECT_EQ(bids.assign(in), 0u);
   EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{{4'950, 9 * kShare},
@@ -203,26 +206,32 @@ TEST(BookSideAssign, RandomOrderGivesSortedSide) {
 TEST(BookSideAssign, DuplicateKeepsLastOccurrenceInInputOrder) {
   // 0.48 appears three times; the last (30) wins whichever way the input is ordered.
   BookSide bids(Side::kBid);
-  std::vector<Level> ascending{{1 * kShare, 4'700}, {10 * kShare, 4'800}, {20 * kShare, 4'800},
-                               {30 * kShare, 4'800}, {2 * kShare, 4'900}};
+  std::vector<Level> ascending{{1 * kShare, 4'700},
+                               {10 * kShare, 4'800},
+                               {20 * kShare, 4'800},
+                               {30 * kShare, 4'800},
+                               {2 * kShare, 4'900}};
   EXPECT_EQ(bids.assign(ascending), 2u);
-  EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{{4'900, 2 * kShare},
-                                                     {4'800, 30 * kShare},
-                                                     {4'700, 1 * kShare}}));
+  EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{
+                                 {4'900, 2 * kShare}, {4'800, 30 * kShare}, {4'700, 1 * kShare}}));
 
-  std::vector<Level> descending{{2 * kShare, 4'900}, {10 * kShare, 4'800}, {20 * kShare, 4'800},
-                                {30 * kShare, 4'800}, {1 * kShare, 4'700}};
+  std::vector<Level> descending{{2 * kShare, 4'900},
+                                {10 * kShare, 4'800},
+                                {20 * kShare, 4'800},
+                                {30 * kShare, 4'800},
+                                {1 * kShare, 4'700}};
   EXPECT_EQ(bids.assign(descending), 2u);
-  EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{{4'900, 2 * kShare},
-                                                     {4'800, 30 * kShare},
-                                                     {4'700, 1 * kShare}}));
+  EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{
+                                 {4'900, 2 * kShare}, {4'800, 30 * kShare}, {4'700, 1 * kShare}}));
 
-  std::vector<Level> shuffled{{10 * kShare, 4'800}, {2 * kShare, 4'900}, {20 * kShare, 4'800},
-                              {1 * kShare, 4'700}, {30 * kShare, 4'800}};
+  std::vector<Level> shuffled{{10 * kShare, 4'800},
+                              {2 * kShare, 4'900},
+                              {20 * kShare, 4'800},
+                              {1 * kShare, 4'700},
+                              {30 * kShare, 4'800}};
   EXPECT_EQ(bids.assign(shuffled), 2u);
-  EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{{4'900, 2 * kShare},
-                                                     {4'800, 30 * kShare},
-                                                     {4'700, 1 * kShare}}));
+  EXPECT_EQ(levels_of(bids), (std::vector<PriceSize>{
+                                 {4'900, 2 * kShare}, {4'800, 30 * kShare}, {4'700, 1 * kShare}}));
 }
 
 TEST(BookSideAssign, DuplicateWhoseLastSizeIsZeroRemovesTheLevel) {
@@ -278,8 +287,8 @@ TEST(BookSideAssign, RandomInputsMatchLastWinsReference) {
     for (int round = 0; round < 20; ++round) {
       for (const Side side : {Side::kBid, Side::kAsk}) {
         // Draw from few enough prices that duplicates are common.
-        std::uniform_int_distribution<Price> tick(1, static_cast<Price>(std::min<std::size_t>(
-                                                         999, n / 2 + 1)));
+        std::uniform_int_distribution<Price> tick(
+            1, static_cast<Price>(std::min<std::size_t>(999, n / 2 + 1)));
         std::uniform_int_distribution<Size> size(0, 5);  // 1 in 6 is a zero
         std::vector<Level> in(n);
         for (Level& l : in) l = Level{size(rng) * kShare, tick(rng) * 10};
