@@ -183,6 +183,117 @@ bool json_unescape(std::string_view s, std::string& out) {
   return true;
 }
 
+namespace {
+
+// For each 8-bit keep mask, the pshufb control that packs the kept bytes of an 8-byte group to
+// the front.
+struct CompactTable {
+  alignas(16) std::uint8_t shuffle[256][16];
+  std::uint8_t count[256];
+};
+constexpr CompactTable kCompact = [] {
+  CompactTable t{};
+  for (int m = 0; m < 256; ++m) {
+    int n = 0;
+    for (int i = 0; i < 8; ++i)
+      if (m & (1 << i)) t.shuffle[m][n++] = static_cast<std::uint8_t>(i);
+    for (int i = n; i < 16; ++i) t.shuffle[m][i] = 0x80;  // zero fill
+    t.count[m] = static_cast<std::uint8_t>(n);
+  }
+  return t;
+}();
+
+// Bits of `chunk` (64 bytes) equal to c.
+inline std::uint64_t eq_mask(const char* chunk, char c) noexcept {
+#if defined(__AVX2__)
+  const __m256i needle = _mm256_set1_epi8(c);
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk + 32));
+  const auto lo = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, needle)));
+  const auto hi = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, needle)));
+  return (std::uint64_t{hi} << 32) | lo;
+#else
+  std::uint64_t m = 0;
+  for (int i = 0; i < 64; ++i) m |= std::uint64_t{chunk[i] == c} << i;
+  return m;
+#endif
+}
+
+}  // namespace
+
+char* json_unescape_simple(char* out, std::string_view body) noexcept {
+  const char* p = body.data();
+  std::size_t left = body.size();
+  bool escaped_carry = false;  // the first byte of this chunk follows an escaping backslash
+  alignas(32) char tail[64];
+  while (left > 0) {
+    const char* chunk = p;
+    std::uint64_t valid = ~std::uint64_t{0};
+    if (left < 64) {  // the last partial chunk is copied so nothing past the body is read
+      std::memcpy(tail, p, left);
+      std::memset(tail + left, 0, 64 - left);
+      chunk = tail;
+      valid = (std::uint64_t{1} << left) - 1;
+    }
+    const std::uint64_t bs = eq_mask(chunk, '\\') & valid;
+    const std::uint64_t quotes = eq_mask(chunk, '"') & valid;
+    // An escaped byte at position 0 (its backslash ended the previous chunk) is never itself an
+    // escaping backslash.
+    const std::uint64_t carry_in = escaped_carry ? 1 : 0;
+    const std::uint64_t bits = bs & ~carry_in;
+    std::uint64_t drop = 0;     // escaping backslashes
+    std::uint64_t escaped = 0;  // bytes that follow one
+    if ((bits & (bits << 1)) == 0) {
+      // Common case, no two backslashes side by side: each one escapes the next byte.
+      drop = bits;
+      escaped = (bits << 1) | carry_in;
+      escaped_carry = (bits >> 63) != 0;
+    } else {
+      // Runs of backslashes (two in a row are one literal backslash): pair them up in order.
+      escaped = carry_in;
+      escaped_carry = false;
+      std::uint64_t rest = bits;
+      while (rest != 0) {
+        const int i = __builtin_ctzll(rest);
+        rest &= rest - 1;
+        drop |= std::uint64_t{1} << i;
+        if (i == 63) {
+          escaped_carry = true;
+        } else {
+          escaped |= std::uint64_t{1} << (i + 1);
+          rest &= ~(std::uint64_t{1} << (i + 1));  // an escaped backslash escapes nothing
+        }
+      }
+    }
+    // Only \" \\ and \/ decode to the escaped byte itself; anything else goes the slow way.
+    const std::uint64_t simple = quotes | bs | eq_mask(chunk, '/');
+    if ((escaped & ~valid) != 0) return nullptr;  // the body ends inside an escape
+    if ((escaped & ~simple) != 0) return nullptr;
+    if ((quotes & ~escaped) != 0) return nullptr;  // a bare quote cannot be inside a string
+    const std::uint64_t keep = ~drop & valid;
+    if (keep == ~std::uint64_t{0}) {
+      std::memcpy(out, chunk, 64);
+      out += 64;
+    } else {
+      for (int g = 0; g < 8; ++g) {
+        const auto m = static_cast<std::uint8_t>(keep >> (8 * g));
+#if defined(__SSE4_1__) || defined(__AVX2__)
+        const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(chunk + 8 * g));
+        const __m128i c = _mm_load_si128(reinterpret_cast<const __m128i*>(kCompact.shuffle[m]));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(v, c));
+#else
+        for (int k = 0; k < kCompact.count[m]; ++k) out[k] = chunk[8 * g + kCompact.shuffle[m][k]];
+#endif
+        out += kCompact.count[m];
+      }
+    }
+    const std::size_t step = left < 64 ? left : 64;
+    p += step;
+    left -= step;
+  }
+  return escaped_carry ? nullptr : out;  // a body cannot end inside an escape
+}
+
 bool is_valid_utf8(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
 
 namespace {

@@ -32,3 +32,14 @@ char* base64_encode(char* out, std::string_view s) noexcept;  // out: base64_enc
 bool base64_decode(std::string_view text, std::string& out);    // false on invalid input
 
 }  // namespace booktape
+
+namespace booktape {
+
+// Fast path of json_unescape for payload text: decodes `body` into `out` and returns the new end,
+// or nullptr when the body holds an escape other than \" \\ \/ (or a stray quote or an invalid
+// escape), in which case the caller falls back to json_unescape. `out` needs body.size() + 64
+// bytes. Escapes are dropped 64 bytes at a time (a shuffle-table compaction), so the dense
+// \" of an escaped JSON payload cost little.
+char* json_unescape_simple(char* out, std::string_view body) noexcept;
+
+}  // namespace booktape

@@ -5,6 +5,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "codecs/decimal.hpp"
 #include "core/byte_buffer.hpp"
 
@@ -116,70 +120,95 @@ enum class Key : std::uint8_t {
   kWinningOutcome,
 };
 
+// A key literal including its closing quote, e.g. "price\"", as up to three 64-bit words, so a
+// key compares with one to three loads instead of a memcmp call.
 template <std::size_t N>
-bool key_is(const char* raw, const char (&lit)[N]) noexcept {
-  // lit includes the closing quote, e.g. "price\"": N-1 bytes to compare.
-  return std::memcmp(raw, lit, N - 1) == 0;
+struct KeyLit {
+  static_assert(N - 1 <= 24, "keys longer than 23 chars are not matched");
+  std::uint64_t word[3] = {0, 0, 0};
+  std::uint64_t mask[3] = {0, 0, 0};
+  consteval KeyLit(const char (&lit)[N]) {  // NOLINT: implicit on purpose (key_is<"x\"">)
+    for (std::size_t i = 0; i < N - 1; ++i) {
+      word[i / 8] |= std::uint64_t{static_cast<unsigned char>(lit[i])} << (8 * (i % 8));
+      mask[i / 8] |= std::uint64_t{0xFF} << (8 * (i % 8));
+    }
+  }
+};
+
+inline std::uint64_t load64(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Reads up to 24 bytes from `raw`: safe because every frame has kPadding (64) readable bytes
+// after its end, and a key starts inside the frame.
+template <KeyLit L>
+inline bool key_is(const char* raw) noexcept {
+  bool eq = (load64(raw) & L.mask[0]) == L.word[0];
+  if constexpr (L.mask[1] != 0) eq &= (load64(raw + 8) & L.mask[1]) == L.word[1];
+  if constexpr (L.mask[2] != 0) eq &= (load64(raw + 16) & L.mask[2]) == L.word[2];
+  return eq;
 }
 
 Key key_of(const char* k) noexcept {
   switch (k[0]) {
     case 'a':
-      if (key_is(k, "asset_id\"")) return Key::kAssetId;
-      if (key_is(k, "asks\"")) return Key::kAsks;
-      if (key_is(k, "assets_ids\"")) return Key::kAssetsIds;
+      if (key_is<"asset_id\"">(k)) return Key::kAssetId;
+      if (key_is<"asks\"">(k)) return Key::kAsks;
+      if (key_is<"assets_ids\"">(k)) return Key::kAssetsIds;
       break;
     case 'b':
-      if (key_is(k, "bids\"")) return Key::kBids;
-      if (key_is(k, "best_bid\"")) return Key::kBestBid;
-      if (key_is(k, "best_ask\"")) return Key::kBestAsk;
+      if (key_is<"bids\"">(k)) return Key::kBids;
+      if (key_is<"best_bid\"">(k)) return Key::kBestBid;
+      if (key_is<"best_ask\"">(k)) return Key::kBestAsk;
       break;
     case 'c':
-      if (key_is(k, "changes\"")) return Key::kChanges;
-      if (key_is(k, "clob_token_ids\"")) return Key::kClobTokenIds;
+      if (key_is<"changes\"">(k)) return Key::kChanges;
+      if (key_is<"clob_token_ids\"">(k)) return Key::kClobTokenIds;
       break;
     case 'e':
-      if (key_is(k, "event_type\"")) return Key::kEventType;
+      if (key_is<"event_type\"">(k)) return Key::kEventType;
       break;
     case 'f':
-      if (key_is(k, "fee_rate_bps\"")) return Key::kFeeRateBps;
+      if (key_is<"fee_rate_bps\"">(k)) return Key::kFeeRateBps;
       break;
     case 'h':
-      if (key_is(k, "hash\"")) return Key::kHash;
+      if (key_is<"hash\"">(k)) return Key::kHash;
       break;
     case 'i':
-      if (key_is(k, "id\"")) return Key::kId;
+      if (key_is<"id\"">(k)) return Key::kId;
       break;
     case 'm':
-      if (key_is(k, "market\"")) return Key::kMarket;
+      if (key_is<"market\"">(k)) return Key::kMarket;
       break;
     case 'n':
-      if (key_is(k, "new_tick_size\"")) return Key::kNewTickSize;
+      if (key_is<"new_tick_size\"">(k)) return Key::kNewTickSize;
       break;
     case 'o':
-      if (key_is(k, "old_tick_size\"")) return Key::kOldTickSize;
-      if (key_is(k, "outcomes\"")) return Key::kOutcomes;
+      if (key_is<"old_tick_size\"">(k)) return Key::kOldTickSize;
+      if (key_is<"outcomes\"">(k)) return Key::kOutcomes;
       break;
     case 'p':
-      if (key_is(k, "price\"")) return Key::kPrice;
-      if (key_is(k, "price_changes\"")) return Key::kPriceChanges;
+      if (key_is<"price\"">(k)) return Key::kPrice;
+      if (key_is<"price_changes\"">(k)) return Key::kPriceChanges;
       break;
     case 'q':
-      if (key_is(k, "question\"")) return Key::kQuestion;
+      if (key_is<"question\"">(k)) return Key::kQuestion;
       break;
     case 's':
-      if (key_is(k, "size\"")) return Key::kSize;
-      if (key_is(k, "side\"")) return Key::kSide;
-      if (key_is(k, "slug\"")) return Key::kSlug;
-      if (key_is(k, "spread\"")) return Key::kSpread;
+      if (key_is<"size\"">(k)) return Key::kSize;
+      if (key_is<"side\"">(k)) return Key::kSide;
+      if (key_is<"slug\"">(k)) return Key::kSlug;
+      if (key_is<"spread\"">(k)) return Key::kSpread;
       break;
     case 't':
-      if (key_is(k, "timestamp\"")) return Key::kTimestamp;
-      if (key_is(k, "transaction_hash\"")) return Key::kTransactionHash;
+      if (key_is<"timestamp\"">(k)) return Key::kTimestamp;
+      if (key_is<"transaction_hash\"">(k)) return Key::kTransactionHash;
       break;
     case 'w':
-      if (key_is(k, "winning_asset_id\"")) return Key::kWinningAssetId;
-      if (key_is(k, "winning_outcome\"")) return Key::kWinningOutcome;
+      if (key_is<"winning_asset_id\"">(k)) return Key::kWinningAssetId;
+      if (key_is<"winning_outcome\"">(k)) return Key::kWinningOutcome;
       break;
     default:
       break;
@@ -187,28 +216,66 @@ Key key_of(const char* k) noexcept {
   return Key::kOther;
 }
 
-// The text of a string token (without quotes) or a number token. No copy unless the string has
-// escapes, in which case simdjson unescapes it into the parser's string buffer. Returns false
-// for objects, arrays, true/false/null and broken tokens.
-bool text_of(ond::value& v, std::string_view& out) noexcept {
+// True if [p, p+n) holds a backslash. May read up to 31 bytes past p+n (inside the padding).
+inline bool has_backslash(const char* p, std::size_t n) noexcept {
+#if defined(__AVX2__)
+  const __m256i bs = _mm256_set1_epi8('\\');
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, bs)) != 0) return true;
+  }
+  if (i == n) return false;
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+  const auto hits = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, bs)));
+  return (hits & ((std::uint32_t{1} << (n - i)) - 1)) != 0;
+#else
+  return std::memchr(p, '\\', n) != nullptr;
+#endif
+}
+
+// A price_changes entry's keys in the order the venue sends them. Checking the expected key
+// first costs one compare per field; anything else falls back to key_of().
+inline Key entry_key(const char* k, int& next) noexcept {
+  switch (next) {
+    case 0: if (key_is<"asset_id\"">(k)) { ++next; return Key::kAssetId; } break;
+    case 1: if (key_is<"price\"">(k)) { ++next; return Key::kPrice; } break;
+    case 2: if (key_is<"size\"">(k)) { ++next; return Key::kSize; } break;
+    case 3: if (key_is<"side\"">(k)) { ++next; return Key::kSide; } break;
+    case 4: if (key_is<"hash\"">(k)) { ++next; return Key::kHash; } break;
+    case 5: if (key_is<"best_bid\"">(k)) { ++next; return Key::kBestBid; } break;
+    case 6: if (key_is<"best_ask\"">(k)) { ++next; return Key::kBestAsk; } break;
+    default: break;
+  }
+  return key_of(k);
+}
+
+// The raw text of a string token (without quotes, escapes NOT decoded) or of a number token.
+// For numeric fields: a backslash then simply fails the exact decimal parse. Returns false for
+// objects, arrays, true/false/null and broken tokens. Never copies.
+inline bool text_of(ond::value& v, std::string_view& out) noexcept {
   std::string_view tok = v.raw_json_token();
   while (!tok.empty() && is_space(tok.back())) tok.remove_suffix(1);
   if (tok.empty()) return false;
   const char c = tok.front();
   if (c == '"') {
     if (tok.size() < 2 || tok.back() != '"') return false;
-    const std::string_view body = tok.substr(1, tok.size() - 2);
-    if (std::memchr(body.data(), '\\', body.size()) == nullptr) {
-      out = body;
-      return true;
-    }
-    return v.get_string().get(out) == simdjson::SUCCESS;
+    out = tok.substr(1, tok.size() - 2);
+    return true;
   }
   if (c == '-' || (c >= '0' && c <= '9')) {
     out = tok;
     return true;
   }
   return false;
+}
+
+// Like text_of, but a string with escapes is decoded (into the parser's string buffer, rare):
+// for fields whose identity matters (asset ids, event types, sides, names).
+inline bool string_of(ond::value& v, std::string_view& out) noexcept {
+  if (!text_of(v, out)) return false;
+  if (!has_backslash(out.data(), out.size())) return true;
+  return v.get_string().get(out) == simdjson::SUCCESS;
 }
 
 bool parse_price(std::string_view s, Price& out) noexcept {
@@ -235,11 +302,11 @@ bool parse_top(bool present, std::string_view s, Price& out) noexcept {
 }
 
 bool parse_side(std::string_view s, Side& out) noexcept {
-  if (s == "BUY" || s == "buy") {
+  if (s.size() == 3 && (s == "BUY" || s == "buy")) {
     out = Side::kBid;
     return true;
   }
-  if (s == "SELL" || s == "sell") {
+  if (s.size() == 4 && (s == "SELL" || s == "sell")) {
     out = Side::kAsk;
     return true;
   }
@@ -334,7 +401,13 @@ DecodeResult Decoder::Impl::decode(const char* data, std::size_t size, std::size
     ++stats.parser_grows;  // rare: a frame larger than any before it
     err = parser.allocate(size, max_depth);
   }
-  if (!err && readable < size + kPadding) {
+  // simdjson 3.0.1's on-demand iterator treats the byte at data[size] as a token when a document
+  // ends early (its end-of-input sentinels point there): a cut frame followed by, say, ':' walks
+  // past the end and crashes in raw_json_token(). So parse in place only when that byte cannot
+  // start or continue a token; otherwise copy into zeroed padding (tests/codecs:
+  // EveryPrefixOfEveryMarketFixtureIsMalformedOrComplete).
+  const bool inert_end = readable > size && (data[size] == '\0' || is_space(data[size]));
+  if (!err && (readable < size + kPadding || !inert_end)) {
     padded.clear();
     char* p = padded.ensure(size + kPadding);  // only allocates when it must grow
     std::memcpy(p, data, size);
@@ -354,21 +427,25 @@ DecodeResult Decoder::Impl::decode(const char* data, std::size_t size, std::size
   } else if (!err && type == ond::json_type::array) {
     ond::array arr;
     err = doc.get_array().get(arr);
-    for (auto element : arr) {
-      if (err) break;
-      ond::value v;
-      if ((err = element.get(v))) break;
-      ond::json_type et{};
-      if ((err = v.type().get(et))) break;
-      if (et != ond::json_type::object) {
-        ++r.events;
-        ++stats.events_by_type[static_cast<std::size_t>(EventType::kUnknown)];
-        invalid(EventType::kUnknown, InvalidReason::kNotAnObject, sink);
-        continue;  // the unconsumed element is skipped by the iterator
+    // Only an array that opened may be iterated: begin() on a failed one (e.g. a root array cut
+    // short: INCOMPLETE_ARRAY_OR_OBJECT) dereferences a null iterator.
+    if (!err) {
+      for (auto element : arr) {
+        if (err) break;
+        ond::value v;
+        if ((err = element.get(v))) break;
+        ond::json_type et{};
+        if ((err = v.type().get(et))) break;
+        if (et != ond::json_type::object) {
+          ++r.events;
+          ++stats.events_by_type[static_cast<std::size_t>(EventType::kUnknown)];
+          invalid(EventType::kUnknown, InvalidReason::kNotAnObject, sink);
+          continue;  // the unconsumed element is skipped by the iterator
+        }
+        ond::object obj;
+        if ((err = v.get_object().get(obj))) break;
+        err = decode_event(obj, sink, r);
       }
-      ond::object obj;
-      if ((err = v.get_object().get(obj))) break;
-      err = decode_event(obj, sink, r);
     }
   } else if (!err) {
     err = simdjson::INCORRECT_TYPE;  // cannot happen after classify_text, kept for safety
@@ -400,9 +477,9 @@ error_code Decoder::Impl::decode_event(ond::object& obj, EventSink& sink,
     ond::value& v = field.value();
     error_code e = simdjson::SUCCESS;
     switch (key_of(field.key().raw())) {
-      case Key::kEventType: f.has_event_type = text_of(v, f.event_type); break;
-      case Key::kAssetId: f.has_asset_id = text_of(v, f.asset_id); break;
-      case Key::kMarket: text_of(v, f.market); break;
+      case Key::kEventType: f.has_event_type = string_of(v, f.event_type); break;
+      case Key::kAssetId: f.has_asset_id = string_of(v, f.asset_id); break;
+      case Key::kMarket: string_of(v, f.market); break;
       case Key::kHash: text_of(v, f.hash); break;
       case Key::kTimestamp: text_of(v, f.timestamp); break;
       case Key::kPrice: f.has_price = text_of(v, f.price); break;
@@ -415,11 +492,11 @@ error_code Decoder::Impl::decode_event(ond::object& obj, EventSink& sink,
       case Key::kNewTickSize: text_of(v, f.new_tick); break;
       case Key::kOldTickSize: text_of(v, f.old_tick); break;
       case Key::kTransactionHash: text_of(v, f.transaction_hash); break;
-      case Key::kId: text_of(v, f.id); break;
-      case Key::kSlug: text_of(v, f.slug); break;
-      case Key::kQuestion: text_of(v, f.question); break;
-      case Key::kWinningAssetId: text_of(v, f.winning_asset_id); break;
-      case Key::kWinningOutcome: text_of(v, f.winning_outcome); break;
+      case Key::kId: string_of(v, f.id); break;
+      case Key::kSlug: string_of(v, f.slug); break;
+      case Key::kQuestion: string_of(v, f.question); break;
+      case Key::kWinningAssetId: string_of(v, f.winning_asset_id); break;
+      case Key::kWinningOutcome: string_of(v, f.winning_outcome); break;
       case Key::kBids: e = parse_levels(v, bids, bad_levels); break;
       case Key::kAsks: e = parse_levels(v, asks, bad_levels); break;
       case Key::kPriceChanges:
@@ -430,7 +507,10 @@ error_code Decoder::Impl::decode_event(ond::object& obj, EventSink& sink,
         f.has_changes = true;
         e = parse_entries(v);
         break;
-      case Key::kAssetsIds: e = parse_strings(v, assets); break;
+      case Key::kAssetsIds:
+        assets.clear();  // assets_ids wins over a clob_token_ids read before it
+        e = parse_strings(v, assets);
+        break;
       case Key::kClobTokenIds:
         if (assets.empty()) e = parse_strings(v, assets);
         break;
@@ -460,8 +540,8 @@ error_code Decoder::Impl::parse_levels(ond::value& v, std::vector<Level>& out,
         if (error_code e = fr.error()) return e;
         ond::field& fld = fr.value_unsafe();
         const char* k = fld.key().raw();
-        if (key_is(k, "price\"")) hp = text_of(fld.value(), price);
-        else if (key_is(k, "size\"")) hs = text_of(fld.value(), size);
+        if (key_is<"price\"">(k)) hp = text_of(fld.value(), price);
+        else if (key_is<"size\"">(k)) hs = text_of(fld.value(), size);
       }
     } else if (lv.get_array().get(pair) == simdjson::SUCCESS) {  // [price, size] pairs
       int i = 0;
@@ -491,23 +571,23 @@ error_code Decoder::Impl::parse_entries(ond::value& v) noexcept {
     ond::value ev;
     if (error_code e = element.get(ev)) return e;
     ond::object o;
-    PriceChangeEntry entry;
+    PriceChangeEntry& entry = entries.emplace_back();  // reserved: no allocation
     if (ev.get_object().get(o) != simdjson::SUCCESS) {
       entry.flags = kBadPrice | kBadSize | kBadSide | kNoAssetId;
-      entries.push_back(entry);
       continue;
     }
     std::string_view price, size, side, best_bid, best_ask;
     bool hp = false, hs = false, hside = false, hbb = false, hba = false, hid = false;
+    int expected = 0;
     for (auto fr : o) {
       if (error_code e = fr.error()) return e;
       ond::field& fld = fr.value_unsafe();
       ond::value& fv = fld.value();
-      switch (key_of(fld.key().raw())) {
-        case Key::kAssetId: hid = text_of(fv, entry.asset_id); break;
+      switch (entry_key(fld.key().raw(), expected)) {
+        case Key::kAssetId: hid = string_of(fv, entry.asset_id); break;
         case Key::kPrice: hp = text_of(fv, price); break;
         case Key::kSize: hs = text_of(fv, size); break;
-        case Key::kSide: hside = text_of(fv, side); break;
+        case Key::kSide: hside = text_of(fv, side); break;  // an escaped side is a bad side
         case Key::kHash: text_of(fv, entry.hash); break;
         case Key::kBestBid: hbb = text_of(fv, best_bid); break;
         case Key::kBestAsk: hba = text_of(fv, best_ask); break;
@@ -522,7 +602,6 @@ error_code Decoder::Impl::parse_entries(ond::value& v) noexcept {
         !parse_top(hba, best_ask, entry.venue_top.ask))
       entry.flags |= kBadBest;
     if (entry.flags & (kBadPrice | kBadSize | kBadSide | kBadBest)) ++stats.bad_values;
-    entries.push_back(entry);
   }
   return simdjson::SUCCESS;
 }
@@ -534,7 +613,7 @@ error_code Decoder::Impl::parse_strings(ond::value& v, std::vector<std::string_v
     ond::value sv;
     if (error_code e = element.get(sv)) return e;
     std::string_view s;
-    if (text_of(sv, s)) out.push_back(s);
+    if (string_of(sv, s)) out.push_back(s);
   }
   return simdjson::SUCCESS;
 }

@@ -80,6 +80,127 @@ bool starts_with_file_record(std::string_view line) noexcept {
   return line.starts_with("{\"record\":\"file\"");
 }
 
+// Reads a compact "frame" record positionally, in the exact layout EnvelopeEncoder writes
+// (codecs/envelope.cpp). Anything unexpected returns false and the caller parses the line with
+// simdjson instead, so this is only ever a shortcut, never a second definition of the format.
+struct FastFrame {
+  ArchiveFrame f;
+  std::uint64_t declared_len = 0;
+  std::string_view sha_hex, body;
+  bool base64 = false;
+};
+
+class Cursor {
+ public:
+  explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+  // Literal lengths are compile-time constants so the compare inlines to a few loads.
+  template <std::size_t N>
+  bool lit(const char (&l)[N]) noexcept {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(end_ - p_) < n || std::memcmp(p_, l, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+  bool skip(std::size_t n) noexcept {
+    if (static_cast<std::size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+  bool u64(std::uint64_t& v) noexcept {
+    const char* start = p_;
+    v = 0;
+    while (p_ < end_ && static_cast<unsigned>(*p_ - '0') < 10 && p_ - start < 19)
+      v = v * 10 + static_cast<unsigned>(*p_++ - '0');
+    return p_ != start;
+  }
+  bool i64(std::int64_t& v) noexcept {
+    const bool neg = p_ < end_ && *p_ == '-';
+    if (neg) ++p_;
+    std::uint64_t u = 0;
+    if (!u64(u)) return false;
+    v = neg ? -static_cast<std::int64_t>(u) : static_cast<std::int64_t>(u);
+    return true;
+  }
+  // A string body with no escapes, up to (not past) its closing quote.
+  bool plain_string(std::string_view& out) noexcept {
+    const char* q = static_cast<const char*>(std::memchr(p_, '"', static_cast<std::size_t>(end_ - p_)));
+    if (q == nullptr || std::memchr(p_, '\\', static_cast<std::size_t>(q - p_)) != nullptr)
+      return false;
+    out = std::string_view(p_, static_cast<std::size_t>(q - p_));
+    p_ = q;
+    return true;
+  }
+  // Skips a string body that may hold escapes; stops on its closing quote.
+  bool skip_string() noexcept {
+    while (p_ < end_) {
+      if (*p_ == '\\') {
+        p_ += 2;
+      } else if (*p_ == '"') {
+        return true;
+      } else {
+        ++p_;
+      }
+    }
+    return false;
+  }
+  bool skip_past(char c) noexcept {
+    const char* q = static_cast<const char*>(std::memchr(p_, c, static_cast<std::size_t>(end_ - p_)));
+    if (q == nullptr) return false;
+    p_ = q + 1;
+    return true;
+  }
+  [[nodiscard]] const char* pos() const noexcept { return p_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+bool parse_compact_frame(std::string_view line, FastFrame& out) noexcept {
+  Cursor c(line);
+  ArchiveFrame& f = out.f;
+  std::uint64_t u = 0;
+  if (!c.lit("{\"record\":\"frame\",\"received_at_utc\":\"") || !c.skip(kUtcTextLength) ||
+      !c.lit("\",\"received_at_ns\":") || !c.i64(f.received_ns) ||
+      !c.lit(",\"monotonic_ns\":") || !c.i64(f.monotonic_ns) ||
+      !c.lit(",\"session_id\":\"") || !c.plain_string(f.session_id) ||
+      !c.lit("\",\"connection_sequence\":") || !c.u64(f.connection_sequence) ||
+      !c.lit(",\"message_sequence\":") || !c.u64(f.message_sequence) ||
+      !c.lit(",\"global_message_sequence\":") || !c.u64(f.global_sequence) ||
+      !c.lit(",\"opcode\":\""))
+    return false;
+  if (c.lit("text\"")) {
+    f.opcode = Opcode::kText;
+  } else if (c.lit("binary\"")) {
+    f.opcode = Opcode::kBinary;
+  } else {
+    return false;
+  }
+  if (!c.lit(",\"payload_length_bytes\":") || !c.u64(u) || !c.lit(",\"payload_sha256\":\""))
+    return false;
+  out.declared_len = u;
+  out.sha_hex = std::string_view(c.pos(), std::min<std::size_t>(kSha256HexChars, line.size()));
+  if (!c.skip(kSha256HexChars) || !c.lit("\",\"classified_event_types\":[") || !c.skip_past(']') ||
+      !c.lit(",\"json_error\":"))
+    return false;
+  if (!c.lit("null")) {
+    if (!c.lit("\"") || !c.skip_string() || !c.lit("\"")) return false;
+  }
+  if (c.lit(",\"raw_text\":\"")) {
+    out.base64 = false;
+  } else if (c.lit(",\"raw_base64\":\"")) {
+    out.base64 = true;
+  } else {
+    return false;  // e.g. the full envelope: simdjson reads it
+  }
+  // The payload runs to the line's final `"}`; the unescaper rejects a stray quote inside.
+  if (!line.ends_with("\"}")) return false;
+  const char* body_end = line.data() + line.size() - 2;
+  if (body_end < c.pos()) return false;
+  out.body = std::string_view(c.pos(), static_cast<std::size_t>(body_end - c.pos()));
+  return true;
+}
+
 }  // namespace
 
 struct ArchiveReader::Impl {
@@ -89,6 +210,9 @@ struct ArchiveReader::Impl {
   bool on_line(std::string_view line, std::size_t readable, ArchiveVisitor& v, FileReport& r);
   bool on_envelope_line(std::string_view line, std::size_t readable, ArchiveVisitor& v,
                         FileReport& r);
+  // Completes a frame whose payload is in `payload` and hands it to the visitor.
+  bool deliver(ArchiveFrame& f, std::uint64_t declared_len, std::string_view sha_hex,
+               ArchiveVisitor& v, FileReport& r);
   // Splits a chunk (with kPadding readable bytes after it) into lines; a trailing partial line
   // is left in `carry` when `carry_tail` is set.
   bool on_chunk(const char* data, std::size_t size, ArchiveVisitor& v, FileReport& r,
@@ -154,9 +278,28 @@ bool ArchiveReader::Impl::on_envelope_line(std::string_view line, std::size_t re
     return true;
   }
 
+  // Fast path: our own compact layout, payload unescaped 64 bytes at a time.
+  FastFrame fast;
+  if (parse_compact_frame(line, fast)) {
+    payload.clear();
+    bool decoded = false;
+    if (!fast.base64) {
+      char* p = payload.ensure(fast.body.size() + 2 * kPadding);
+      if (char* e = json_unescape_simple(p, fast.body)) {
+        payload.commit_to(e);
+        decoded = true;
+      }
+    } else {
+      scratch.clear();
+      if (base64_decode(fast.body, scratch)) {
+        payload.append(scratch);
+        decoded = true;
+      }
+    }
+    if (decoded) return deliver(fast.f, fast.declared_len, fast.sha_hex, v, r);
+  }
+
   ArchiveFrame f;
-  f.has_envelope = true;
-  f.run_id = run_id;
   std::uint64_t declared_len = 0;
   std::string_view sha_hex, raw_text, raw_b64;
   bool have_text = false, have_b64 = false;
@@ -236,7 +379,14 @@ bool ArchiveReader::Impl::on_envelope_line(std::string_view line, std::size_t re
     if (!base64_decode(raw_b64, scratch)) return bad();
     payload.append(scratch);
   }
+  return deliver(f, declared_len, sha_hex, v, r);
+}
+
+bool ArchiveReader::Impl::deliver(ArchiveFrame& f, std::uint64_t declared_len,
+                                  std::string_view sha_hex, ArchiveVisitor& v, FileReport& r) {
   std::memset(payload.ensure(kPadding), 0, kPadding);
+  f.has_envelope = true;
+  f.run_id = run_id;
   f.data = payload.data();
   f.size = payload.size();
   f.readable = payload.size() + kPadding;

@@ -38,9 +38,11 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
   if (f.has_envelope) {
     if (summary_.first_received == 0) summary_.first_received = f.received_ns;
     summary_.last_received = f.received_ns;
-    if (f.run_id != cached_run_ || cached_global_ == nullptr) {
-      cached_run_.assign(f.run_id);
-      cached_global_ = &last_global_[cached_run_];
+    // The run id view points at the reader's copy, constant within a file (the cache is reset
+    // between files, where the same buffer may hold another run's id): pointers suffice.
+    if (f.run_id.data() != cached_run_view_.data() || cached_global_ == nullptr) {
+      cached_run_view_ = f.run_id;
+      cached_global_ = &last_global_[std::string(f.run_id)];
     }
     track(summary_.global, *cached_global_, f.global_sequence);
     if (f.session_id != cached_session_ || cached_message_ == nullptr) {
@@ -74,6 +76,7 @@ const ReplaySummary& Replayer::run(const std::vector<std::filesystem::path>& inp
   const std::vector<std::filesystem::path> files = ArchiveReader::expand(inputs, summary_.errors);
   for (const auto& path : files) {
     current_file_ = &path;
+    cached_global_ = nullptr;
     FileReport report;
     const bool go_on = reader_.read_file(path, *this, report);
     summary_.files.push_back(std::move(report));

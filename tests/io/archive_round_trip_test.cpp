@@ -431,3 +431,30 @@ TEST(ArchiveRoundTrip, SessionRecordsSayWhenConnectionsOpenedAndWhyTheyClosed) {
 
 }  // namespace
 }  // namespace booktape
+
+namespace booktape {
+namespace {
+
+TEST(ArchiveRoundTrip, TwoRunsInOneTreeKeepTheirOwnSequences) {
+  testing::TempDir dir;
+  for (const char* run : {"20251121T053412Z-00000001", "20251121T053413Z-00000002"}) {
+    ArchiveWriterOptions o;
+    o.root = dir.path();
+    o.run_id = run;
+    ArchiveWriter w(o);
+    testing::FrameWriter fw(w, std::string(run) + "-c1", 1);
+    fw.open(1'763'703'252'000'000'000);
+    for (int i = 0; i < 3; ++i) fw.write("PONG", 1'763'703'252'000'000'000 + i);
+    w.close();
+  }
+  Replayer replay;
+  const ReplaySummary& s = replay.run({dir.path()});
+  EXPECT_EQ(s.files.size(), 2u);
+  EXPECT_EQ(s.frames, 6u);
+  // Each run's sequence starts again at 1: neither a gap nor a step backwards.
+  EXPECT_EQ(s.global.gaps + s.global.backwards, 0u);
+  EXPECT_EQ(s.per_session.gaps + s.per_session.backwards, 0u);
+}
+
+}  // namespace
+}  // namespace booktape

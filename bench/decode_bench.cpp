@@ -1,0 +1,89 @@
+// Decode + apply of real-shaped frames, against simdjson's DOM parse of the same bytes (the
+// floor: building a DOM is the least a general parser does). Names are looked for by scripts:
+// BM_DecodeApply/price_change_real and BM_SimdjsonDom/price_change_real.
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
+#include "bench/bench_frames.hpp"
+#include "codecs/polymarket_book_applier.hpp"
+#include "codecs/polymarket_classifier.hpp"
+#include "codecs/polymarket_decoder.hpp"
+
+namespace booktape::bench {
+namespace {
+
+struct Frame {
+  std::string text;
+  simdjson::padded_string padded;
+  explicit Frame(std::string t) : text(std::move(t)), padded(text) {}
+};
+
+Frame& frame(const std::string& name) {
+  static Frame pc(price_change_2_entries());
+  static Frame book(book_60_levels());
+  static Frame trade(last_trade());
+  if (name == "price_change_real") return pc;
+  if (name == "book_60_levels") return book;
+  return trade;
+}
+
+void decode_apply(benchmark::State& state, const std::string& name) {
+  Frame& f = frame(name);
+  polymarket::Decoder decoder;
+  BookKeeper books;
+  polymarket::BookApplier applier(books);
+  // The price_change applies to a live book, as in steady state.
+  decoder.decode(frame("book_60_levels").padded.data(), frame("book_60_levels").padded.size(),
+                 frame("book_60_levels").padded.size() + simdjson::SIMDJSON_PADDING, applier);
+  for (auto _ : state) {
+    auto r = decoder.decode(f.padded.data(), f.padded.size(),
+                            f.padded.size() + simdjson::SIMDJSON_PADDING, applier);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(f.text.size()));
+  state.counters["frame_bytes"] = static_cast<double>(f.text.size());
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+}
+
+void simdjson_dom(benchmark::State& state, const std::string& name) {
+  Frame& f = frame(name);
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element e;
+    auto err = parser.parse(f.padded).get(e);
+    benchmark::DoNotOptimize(err);
+    benchmark::DoNotOptimize(e);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(f.text.size()));
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(decode_apply, price_change_real, std::string("price_change_real"))
+    ->Name("BM_DecodeApply/price_change_real");
+BENCHMARK_CAPTURE(simdjson_dom, price_change_real, std::string("price_change_real"))
+    ->Name("BM_SimdjsonDom/price_change_real");
+BENCHMARK_CAPTURE(decode_apply, book_60_levels, std::string("book_60_levels"))
+    ->Name("BM_DecodeApply/book_60_levels");
+BENCHMARK_CAPTURE(simdjson_dom, book_60_levels, std::string("book_60_levels"))
+    ->Name("BM_SimdjsonDom/book_60_levels");
+BENCHMARK_CAPTURE(decode_apply, last_trade_price_real, std::string("last_trade"))
+    ->Name("BM_DecodeApply/last_trade_price_real");
+BENCHMARK_CAPTURE(simdjson_dom, last_trade_price_real, std::string("last_trade"))
+    ->Name("BM_SimdjsonDom/last_trade_price_real");
+
+// The archive stage's classification (full DOM validation) of the same frames.
+void classify(benchmark::State& state) {
+  Frame& f = frame("price_change_real");
+  polymarket::Classifier c;
+  for (auto _ : state) {
+    auto r = c.classify(f.padded.data(), f.padded.size(),
+                        f.padded.size() + simdjson::SIMDJSON_PADDING);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(classify)->Name("BM_Classify/price_change_real");
+
+}  // namespace
+}  // namespace booktape::bench
