@@ -664,10 +664,8 @@ void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
       if (f.has_side && !parse_side(f.side, e.side)) e.flags |= kBadSide;
       if (f.has_fee && parse_decimal(f.fee_rate_bps, 0, e.fee_rate_bps) != DecimalError::kOk)
         e.fee_rate_bps = -1;
-      if (e.flags & (kBadPrice | kBadSize)) {
-        ++stats.bad_values;
-        return invalid(type, InvalidReason::kBadValue, sink);
-      }
+      if (e.flags != 0) ++stats.bad_values;
+      if (e.flags & (kBadPrice | kBadSize)) return invalid(type, InvalidReason::kBadValue, sink);
       sink.on_last_trade(e);
       return;
     }
@@ -677,7 +675,10 @@ void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
       e.asset_id = f.asset_id;
       e.market = f.market;
       e.timestamp_ms = ts;
-      if (!parse_price(f.new_tick, e.new_tick) || e.new_tick <= 0) e.flags |= kBadPrice;
+      if (!parse_price(f.new_tick, e.new_tick) || e.new_tick <= 0) {
+        e.flags |= kBadPrice;
+        ++stats.bad_values;
+      }
       if (!parse_price(f.old_tick, e.old_tick)) e.old_tick = 0;
       sink.on_tick_size_change(e);
       return;
@@ -690,8 +691,10 @@ void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
       e.timestamp_ms = ts;
       if (!parse_top(f.has_best_bid, f.best_bid, e.top.bid) ||
           !parse_top(f.has_best_ask, f.best_ask, e.top.ask) ||
-          !parse_top(f.has_spread, f.spread, e.spread))
+          !parse_top(f.has_spread, f.spread, e.spread)) {
         e.flags |= kBadBest;
+        ++stats.bad_values;
+      }
       sink.on_best_bid_ask(e);
       return;
     }

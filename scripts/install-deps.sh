@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libboost1.81-dev libboost-program-options1.81-dev     # Asio, Beast, Lockfree (header-only parts)
+  libboost1.81-dev                                      # Asio, Beast, Lockfree (header-only)
   libssl-dev                                            # OpenSSL 3: TLS and SHA-256
   libsimdjson-dev                                       # JSON on-demand decoding
   libconcurrentqueue-dev libreaderwriterqueue-dev       # moodycamel queues (control path, comparison)

@@ -47,8 +47,9 @@ std::vector<std::pair<std::string, Opcode>> awkward_payloads() {
   p.emplace_back("", Opcode::kText);
   p.emplace_back("INVALID OPERATION", Opcode::kText);
   p.emplace_back("{\"event_type\":\"book\",\"asset_id\":", Opcode::kText);  // truncated JSON
-  p.emplace_back(std::string("caf\xC3\xA9 \xFF\xFE not utf-8", 20), Opcode::kText);
-  p.emplace_back(std::string("\x00\x01\x02\x89PNG\r\n\x1a\n", 12), Opcode::kBinary);
+  p.emplace_back(std::string("caf\xC3\xA9 \xFF\xFE not utf-8"), Opcode::kText);
+  p.emplace_back(std::string{'\x00', '\x01', '\x02', '\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'},
+                 Opcode::kBinary);
   p.emplace_back("tab\there \"quoted\" back\\slash \x01\x1f", Opcode::kText);
   return p;
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: the release build, then the same tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Usage: scripts/test.sh [--release-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d ../shared/fixtures/polymarket ]; then
+  echo "test: ../shared/fixtures/polymarket is missing: the tests read the real captured" >&2
+  echo "      Polymarket messages from the shared/ folder beside this checkout." >&2
+  exit 1
+fi
+
+run_preset() {
+  local preset="$1"
+  echo "== $preset: build"
+  scripts/build.sh "$preset"
+  echo "== $preset: test"
+  ctest --preset "$preset"
+}
+
+run_preset release
+if [ "${1:-}" != "--release-only" ]; then
+  run_preset asan
+fi
+echo "== all tests passed"
