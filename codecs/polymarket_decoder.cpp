@@ -72,6 +72,9 @@ std::string_view trim(std::string_view s) noexcept {
 }  // namespace
 
 FrameKind classify_text(std::string_view payload) noexcept {
+  if (!payload.empty() && (payload.front() == '{' || payload.front() == '[')) {
+    return FrameKind::kJson;  // the venue's frames start right away: skip the trimming
+  }
   const std::string_view t = trim(payload);
   if (t.empty()) return FrameKind::kEmpty;
   if (t.front() == '{' || t.front() == '[') return FrameKind::kJson;
@@ -278,7 +281,26 @@ inline bool string_of(ond::value& v, std::string_view& out) noexcept {
   return v.get_string().get(out) == simdjson::SUCCESS;
 }
 
+inline unsigned digit(char c) noexcept { return static_cast<unsigned>(c - '0'); }
+
 bool parse_price(std::string_view s, Price& out) noexcept {
+  // The forms the venue sends almost always: "0.d", "0.dd", "0.ddd", "0.dddd". Anything else
+  // (".48", "1", "0.480", ...) takes the general exact parser.
+  const std::size_t n = s.size();
+  if (n >= 3 && n <= 6 && s[0] == '0' && s[1] == '.') {
+    unsigned v = 0;
+    std::size_t i = 2;
+    for (; i < n; ++i) {
+      const unsigned d = digit(s[i]);
+      if (d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i == n) {
+      static constexpr unsigned kScale[] = {1'000, 100, 10, 1};
+      out = static_cast<Price>(v * kScale[n - 3]);
+      return true;
+    }
+  }
   std::int64_t v = 0;
   if (parse_decimal(s, kPriceDecimals, v) != DecimalError::kOk || v > kPriceOne) return false;
   out = static_cast<Price>(v);
@@ -314,6 +336,15 @@ bool parse_side(std::string_view s, Side& out) noexcept {
 }
 
 std::int64_t parse_millis(std::string_view s) noexcept {
+  if (s.size() == 13) {  // Unix milliseconds until the year 2286: no overflow possible
+    std::int64_t v = 0;
+    for (char c : s) {
+      const unsigned d = digit(c);
+      if (d > 9) return 0;
+      v = v * 10 + d;
+    }
+    return v;
+  }
   std::int64_t v = 0;
   return parse_decimal(s, 0, v) == DecimalError::kOk ? v : 0;
 }
