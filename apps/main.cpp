@@ -5,7 +5,7 @@
 #include <exception>
 
 #include "apps/commands.hpp"
-#include "apps/version.hpp"
+#include "core/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"booktape " BOOKTAPE_VERSION

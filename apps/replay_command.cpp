@@ -53,7 +53,7 @@ void print_human(const Replayer& r) {
       std::printf(" %s=%llu", to_string(static_cast<polymarket::EventType>(i)),
                   static_cast<unsigned long long>(d.events_by_type[i]));
   }
-  std::printf("\nframes by  ");
+  std::printf("\nkinds     ");
   for (std::size_t i = 0; i < d.frames_by_kind.size(); ++i) {
     if (d.frames_by_kind[i] != 0)
       std::printf(" %s=%llu", to_string(static_cast<polymarket::FrameKind>(i)),

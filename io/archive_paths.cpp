@@ -1,6 +1,11 @@
 #include "io/archive_paths.hpp"
 
 #include <sys/random.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 #include <cstdio>
 
@@ -52,6 +57,18 @@ bool is_open_name(std::string_view n) noexcept {
 std::string closed_name_of(std::string_view n) {
   if (!is_open_name(n)) return std::string(n);
   return std::string(n.substr(1, n.size() - 1 - kOpenSuffix.size()));
+}
+
+void make_private_dirs(const std::filesystem::path& dir) {
+  std::filesystem::path cur;
+  for (const std::filesystem::path& part : dir) {
+    cur /= part;
+    if (cur.empty() || cur == cur.root_path()) continue;
+    if (::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST) {
+      throw std::runtime_error("cannot create directory " + cur.string() + ": " +
+                               std::strerror(errno));
+    }
+  }
 }
 
 std::string make_run_id(UnixNanos now) {

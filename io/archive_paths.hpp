@@ -31,6 +31,10 @@ std::string open_name(std::string_view closed_name);
 bool is_open_name(std::string_view name) noexcept;
 std::string closed_name_of(std::string_view open_name);
 
+// mkdir -p creating missing directories as 0750 (owner and group read; others nothing).
+// Throws std::runtime_error naming the directory that could not be made.
+void make_private_dirs(const std::filesystem::path& dir);
+
 // "20261121T053412Z-1a2b3c4d": the start time plus 32 random bits.
 std::string make_run_id(UnixNanos now);
 

@@ -35,19 +35,6 @@ bool parse_fsync_policy(std::string_view s, FsyncPolicy& out) noexcept {
 
 namespace {
 
-// mkdir -p with owner-only-write permissions for every directory it creates.
-void make_dirs(const fs::path& dir) {
-  fs::path cur;
-  for (const fs::path& part : dir) {
-    cur /= part;
-    if (cur.empty() || cur == cur.root_path()) continue;
-    if (::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST) {
-      throw std::runtime_error("cannot create directory " + cur.string() + ": " +
-                               std::strerror(errno));
-    }
-  }
-}
-
 void fsync_dir(const fs::path& dir) noexcept {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -91,7 +78,7 @@ void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
   auto f = std::make_unique<OpenFile>();
   f->hour_start = hour_start;
   f->dir = archive_hour_dir(opt_.root, opt_.venue, opt_.stream, hour_start);
-  make_dirs(f->dir);
+  make_private_dirs(f->dir);
   for (;;) {
     ++file_sequence_;
     const std::string name =

@@ -20,6 +20,7 @@
 #include "codecs/polymarket_classifier.hpp"
 #include "codecs/sha256.hpp"
 #include "core/byte_buffer.hpp"
+#include "core/version.hpp"
 #include "io/manifest.hpp"
 
 namespace booktape {
@@ -39,7 +40,7 @@ struct ArchiveWriterOptions {
   std::string venue = "polymarket";
   std::string stream = "ws_raw";
   std::string run_id;                  // default: make_run_id(now)
-  std::string writer_version = "booktape";
+  std::string writer_version = "booktape " BOOKTAPE_VERSION;
   EnvelopeMode envelope = EnvelopeMode::kCompact;
   // libdeflate level 3: 327 MB/s at 1.02x the size of zlib -6, which does 91 MB/s
   // (bench/archive_bench.cpp, docs/PERFORMANCE.md).

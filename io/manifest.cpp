@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "codecs/envelope.hpp"
+#include "io/archive_paths.hpp"
 
 namespace booktape {
 
@@ -60,9 +61,11 @@ std::string render_manifest_entry(const ManifestEntry& e) {
 }
 
 std::string append_line(const std::filesystem::path& file, const std::string& line, bool fsync) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  if (ec) return "cannot create " + file.parent_path().string() + ": " + ec.message();
+  try {
+    make_private_dirs(file.parent_path());
+  } catch (const std::exception& e) {
+    return e.what();
+  }
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return "cannot open " + file.string() + ": " + std::strerror(errno);
   std::string err;

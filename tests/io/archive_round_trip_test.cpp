@@ -459,3 +459,30 @@ TEST(ArchiveRoundTrip, TwoRunsInOneTreeKeepTheirOwnSequences) {
 
 }  // namespace
 }  // namespace booktape
+
+namespace booktape {
+namespace {
+
+TEST(ArchiveRoundTrip, ArchiveFilesAndFoldersAreNotWorldReadable) {
+  testing::TempDir dir;
+  {
+    ArchiveWriterOptions o;
+    o.root = dir.path() / "data";
+    ArchiveWriter w(o);
+    testing::FrameWriter fw(w, "s-1", 1);
+    fw.open(1'763'703'252'000'000'000);
+    fw.write("PONG", 1'763'703'252'000'000'001);
+    w.close();
+  }
+  int checked = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "data")) {
+    const auto perms = e.status().permissions();
+    using std::filesystem::perms;
+    EXPECT_EQ(perms & (perms::others_all | perms::group_write), perms::none) << e.path();
+    ++checked;
+  }
+  EXPECT_GE(checked, 8);  // raw_orderbooks/polymarket/ws_raw/date/hour/file, manifests/file
+}
+
+}  // namespace
+}  // namespace booktape
