@@ -11,6 +11,8 @@ namespace booktape::apps {
 
 using Command = std::function<int()>;
 
+Command add_demo_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
+Command add_sim_command(CLI::App& app);
 
 }  // namespace booktape::apps

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
 
+  const booktape::apps::Command demo = booktape::apps::add_demo_command(app);
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
+  const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
 
   try {
     app.parse(argc, argv);
@@ -23,7 +25,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    if (app.got_subcommand("demo")) return demo();
     if (app.got_subcommand("replay")) return replay();
+    if (app.got_subcommand("sim")) return sim();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "booktape: %s\n", e.what());
     return 1;

@@ -29,6 +29,13 @@ Sha256Digest Sha256::finish() noexcept {
   return d;
 }
 
+Sha256Digest Sha256::peek() const noexcept {
+  SHA256_CTX copy = impl_->ctx;  // plain state: finishing a copy leaves the original running
+  Sha256Digest d{};
+  SHA256_Final(d.data(), &copy);
+  return d;
+}
+
 void Sha256::hex_digest(std::string_view data, char* out) noexcept {
   reset();
   update(data.data(), data.size());

@@ -25,6 +25,8 @@ class Sha256 {
   void reset() noexcept;
   void update(const void* data, std::size_t n) noexcept;
   Sha256Digest finish() noexcept;
+  // The digest of what was hashed so far, leaving the hasher free to continue.
+  [[nodiscard]] Sha256Digest peek() const noexcept;
 
   // One-shot: the digest of `data` as 64 lowercase hex characters written to `out`.
   void hex_digest(std::string_view data, char* out) noexcept;

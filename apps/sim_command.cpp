@@ -1,0 +1,192 @@
+// booktape sim: a local Polymarket stand-in (docs/SIM.md).
+#include <CLI/CLI.hpp>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "apps/commands.hpp"
+#include "codecs/envelope.hpp"
+#include "io/sim_server.hpp"
+
+namespace booktape::apps {
+
+namespace {
+
+struct SimArgs {
+  SimServerOptions server;
+  std::string levels = "10:60";
+  double window_seconds = 300;
+  double duration_seconds = 0;
+  double linger_seconds = 1;
+  std::string speed = "asap";
+  std::vector<std::string> faults;
+  std::vector<std::string> replay;
+  std::string truth, truth_books;
+  bool print_ca = false;
+  bool no_wait = false;
+  bool no_digest = false;
+};
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+int run_sim(SimArgs& a) {
+  SimServerOptions& o = a.server;
+  unsigned lo = 0, hi = 0;
+  if (std::sscanf(a.levels.c_str(), "%u:%u", &lo, &hi) != 2 || lo == 0 || hi < lo || hi > 500) {
+    std::fprintf(stderr, "booktape sim: --levels wants MIN:MAX, e.g. 10:60\n");
+    return 2;
+  }
+  o.market.min_levels = static_cast<int>(lo);
+  o.market.max_levels = static_cast<int>(hi);
+  o.market.window_scale_seconds = static_cast<std::int64_t>(a.window_seconds);
+  o.duration_ns = static_cast<std::int64_t>(a.duration_seconds * 1e9);
+  o.wait_for_subscriber = !a.no_wait;
+  o.digest = !a.no_digest;
+  for (const std::string& p : a.replay) o.replay.emplace_back(p);
+  if (a.speed == "asap") {
+    o.replay_speed = 0;
+  } else if (a.speed == "recorded") {
+    o.replay_speed = 1;
+  } else {
+    try {
+      o.replay_speed = std::stod(a.speed);
+    } catch (...) {
+      std::fprintf(stderr, "booktape sim: --speed is asap, recorded, or a multiple like 10\n");
+      return 2;
+    }
+  }
+  for (const std::string& f : a.faults) {
+    ScheduledFault sf;
+    std::string error;
+    if (!parse_scheduled_fault(f, sf, error)) {
+      std::fprintf(stderr, "booktape sim: --fault %s: %s\n", f.c_str(), error.c_str());
+      return 2;
+    }
+    o.faults.push_back(sf);
+  }
+  std::sort(o.faults.begin(), o.faults.end(),
+            [](const ScheduledFault& x, const ScheduledFault& y) { return x.after_ns < y.after_ns; });
+
+  // SIGINT/SIGTERM are taken by a waiting thread that stops the simulator cleanly.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SimServer sim(o);
+  sim.start();
+  const bool exits = o.max_frames > 0 || o.duration_ns > 0 || !o.replay.empty();
+  sim.on_generation_done = [&sim, &a, exits] {
+    std::fprintf(stderr, "booktape sim: generation done (%llu frames)\n",
+                 static_cast<unsigned long long>(sim.frames_generated()));
+    if (!exits) return;
+    std::thread([&sim, linger = a.linger_seconds] {
+      std::this_thread::sleep_for(std::chrono::duration<double>(linger));
+      sim.stop();
+    }).detach();
+  };
+  std::string ready = "{\"ws_url\":";
+  append_json_string(ready, sim.ws_url());
+  ready += ",\"http_url\":";
+  append_json_string(ready, sim.http_url());
+  ready += ",\"port\":" + std::to_string(sim.port()) + ",\"ca_file\":";
+  append_json_string(ready, sim.ca_file().string());
+  ready += "}";
+  std::printf("%s\n", ready.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "booktape sim: serving %s and %s%s%s\n", sim.ws_url().c_str(),
+               sim.http_url().c_str(), sim.ca_file().empty() ? "" : "; trust the CA in ",
+               sim.ca_file().c_str());
+  if (a.print_ca && !sim.ca_file().empty()) {
+    std::ifstream ca(sim.ca_file());
+    std::fputs(std::string(std::istreambuf_iterator<char>(ca), {}).c_str(), stderr);
+  }
+
+  std::thread waiter([&sim, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig != 0) sim.stop();
+  });
+  sim.run();
+  // Wake the waiter if the simulator stopped by itself.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+
+  int rc = 0;
+  if (!a.truth.empty()) {
+    if (!write_file(a.truth, sim.truth_json())) {
+      std::fprintf(stderr, "booktape sim: cannot write %s\n", a.truth.c_str());
+      rc = 1;
+    }
+  }
+  if (!a.truth_books.empty() && !write_file(a.truth_books, sim.books_json())) {
+    std::fprintf(stderr, "booktape sim: cannot write %s\n", a.truth_books.c_str());
+    rc = 1;
+  }
+  std::fprintf(stderr, "booktape sim: stopped after %llu frames\n",
+               static_cast<unsigned long long>(sim.frames_generated()));
+  return rc;
+}
+
+}  // namespace
+
+Command add_sim_command(CLI::App& app) {
+  auto a = std::make_shared<SimArgs>();
+  SimServerOptions& o = a->server;
+  CLI::App* cmd = app.add_subcommand(
+      "sim",
+      "Run a local Polymarket stand-in on 127.0.0.1: the market websocket (/ws/market), CLOB REST\n"
+      "(/book, /books) and Gamma (/markets, /events), fed by a seeded generator or by recorded\n"
+      "frames, with faults on command. Prints one JSON line with its URLs when ready.");
+  cmd->add_option("--bind", o.bind_address, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", o.port, "Port (0: any free port)")->capture_default_str();
+  cmd->add_flag("--tls", o.tls, "Serve wss:// and https:// with a generated certificate");
+  cmd->add_option("--tls-dir", o.tls_dir, "Where the generated CA and certificate go");
+  cmd->add_option("--cert", o.tls_cert, "Use this certificate chain (PEM) instead");
+  cmd->add_option("--key", o.tls_key, "... and this private key (PEM)");
+  cmd->add_flag("--print-ca", a->print_ca, "Print the CA certificate a client must trust");
+  cmd->add_option("--seed", o.market.seed, "Generator seed")->capture_default_str();
+  cmd->add_option("--markets", o.market.lanes,
+                  "Rolling up/down series (each: the live window and the next one)")
+      ->capture_default_str();
+  cmd->add_option("--window-seconds", a->window_seconds,
+                  "Length of a 5-minute series' window (15-minute series: 3x); shrink to see rolls")
+      ->capture_default_str();
+  cmd->add_option("--levels", a->levels, "Book depth a side, MIN:MAX")->capture_default_str();
+  cmd->add_option("--rate", o.rate, "Frames per second (0: as fast as possible)")
+      ->capture_default_str();
+  cmd->add_option("--burst", o.burst, "Frames sent back to back per tick")->capture_default_str();
+  cmd->add_option("--frames", o.max_frames, "Stop after this many frames, then exit");
+  cmd->add_option("--duration-seconds", a->duration_seconds, "Stop after this long, then exit");
+  cmd->add_option("--pregenerate", o.pregenerate,
+                  "Build this many frames first and send them with no per-frame work");
+  cmd->add_flag("--no-wait", a->no_wait, "Generate even before anyone subscribed");
+  cmd->add_option("--asset-limit", o.assets_per_connection,
+                  "Assets served per connection (the venue's ~500)")
+      ->capture_default_str();
+  cmd->add_option("--rest-limit", o.rest_limit_per_10s, "REST requests per 10 s before 429s");
+  cmd->add_flag("--no-digest", a->no_digest, "Skip the payload digests in the truth (faster)");
+  cmd->add_option("--replay", a->replay, "Send these recorded frames (archives or .jsonl[.gz])");
+  cmd->add_option("--speed", a->speed, "Replay pace: asap, recorded, or a multiple such as 10")
+      ->capture_default_str();
+  cmd->add_option("--fault", a->faults,
+                  "Inject a fault: kind@seconds[:arg] after the first subscription, e.g. drop@5,\n"
+                  "stall@3, oversized@2:20000000, rest_429@1:3 (docs/SIM.md lists the kinds)");
+  cmd->add_option("--truth", a->truth, "Write the ground truth (JSON) here when stopping");
+  cmd->add_option("--truth-books", a->truth_books,
+                  "Write the final books here (`booktape replay --dump-books` shape)");
+  cmd->add_option("--linger-seconds", a->linger_seconds,
+                  "After the last frame, keep serving this long before exiting")
+      ->capture_default_str();
+  return [a] { return run_sim(*a); };
+}
+
+}  // namespace booktape::apps

@@ -1,0 +1,54 @@
+#include "io/url.hpp"
+
+#include <charconv>
+
+namespace booktape {
+
+std::string Url::host_port() const {
+  const bool default_port = ((scheme == "ws" || scheme == "http") && port == 80) ||
+                            ((scheme == "wss" || scheme == "https") && port == 443);
+  const std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return default_port ? h : h + ":" + std::to_string(port);
+}
+
+std::optional<Url> parse_url(std::string_view text) {
+  Url u;
+  const std::size_t sep = text.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  u.scheme = std::string(text.substr(0, sep));
+  if (u.scheme != "ws" && u.scheme != "wss" && u.scheme != "http" && u.scheme != "https")
+    return std::nullopt;
+  std::string_view rest = text.substr(sep + 3);
+  const std::size_t slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (u.target.front() == '?') u.target.insert(0, "/");
+  if (authority.find('@') != std::string_view::npos) return std::nullopt;  // no credentials in URLs
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {  // [::1]:443
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return std::nullopt;
+      port = authority.substr(close + 2);
+    }
+  } else {
+    const std::size_t colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return std::nullopt;
+  if (port.empty()) {
+    u.port = u.tls() ? 443 : 80;
+  } else {
+    unsigned p = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (ec != std::errc() || end != port.data() + port.size() || p == 0 || p > 65535)
+      return std::nullopt;
+    u.port = static_cast<std::uint16_t>(p);
+  }
+  return u;
+}
+
+}  // namespace booktape

@@ -1,0 +1,22 @@
+#pragma once
+// ws://, wss://, http:// and https:// URLs: what a client needs to connect.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace booktape {
+
+struct Url {
+  std::string scheme;  // ws, wss, http, https
+  std::string host;    // without brackets for IPv6
+  std::uint16_t port = 0;
+  std::string target;  // path and query, "/" at least
+  [[nodiscard]] bool tls() const noexcept { return scheme == "wss" || scheme == "https"; }
+  [[nodiscard]] std::string host_port() const;  // for the Host header
+};
+
+// nullopt when the scheme is not one of the four, the host is empty, or the port is bad.
+std::optional<Url> parse_url(std::string_view text);
+
+}  // namespace booktape
