@@ -118,6 +118,11 @@ struct Conn {
 
 struct SimServer::Impl {
   explicit Impl(SimServerOptions o) : opt(std::move(o)), acceptor(ioc), pump_timer(ioc) {}
+  // Handlers still queued in `ioc` own sessions, and the io_context (declared before the state
+  // they touch) destroys them last: they must not reach back into the state then.
+  ~Impl() { destroying = true; }
+
+  bool destroying = false;  // first member: outlives every other one
 
   // --- set-up -------------------------------------------------------------------------------
   void start();
@@ -220,16 +225,14 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
  public:
   Session(SimServer::Impl& st, Stream stream) : st_(st), stream_(std::move(stream)),
       reader_(st.opt.max_client_message) {}
-  ~Session() override {
-    if (conn_) st_.close_conn(*conn_, end_reason_.empty() ? "connection lost" : end_reason_);
-  }
+  ~Session() override { report_closed(); }
 
   void start() { read_request(); }
   Stream& stream_ref() noexcept { return stream_; }
 
   void kick() override {
     if (writing_ || !conn_ || conn_->pending.empty()) {
-      if (!writing_ && conn_ && conn_->pending.empty() && end_mode_ != EndMode::kNone) finish();
+      if (!writing_ && conn_ && conn_->pending.empty()) flushed();
       return;
     }
     std::swap(out_, conn_->pending);  // buffers swap: nothing is copied
@@ -280,7 +283,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
       return upgrade();
     }
     std::int64_t delay_ms = 0;
-    respond(st_.handle_http(req_, delay_ms), delay_ms);
+    auto res = st_.handle_http(req_, delay_ms);  // sets delay_ms: read it only after
+    respond(std::move(res), delay_ms);
   }
 
   void respond(http::response<http::string_body> res, std::int64_t delay_ms) {
@@ -343,21 +347,42 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
           kick();
           break;
         case WsOpcode::kClose:
+          if (end_mode_ == EndMode::kCloseFrame) return finish();  // the reply to our close
           ws_append_frame(conn_->pending, WsOpcode::kClose, reader_.payload().substr(0, 2));
           return end(EndMode::kDrop, "client sent a close frame");
         default: break;  // binary and pong frames from a client mean nothing here
       }
     }
-    if (end_mode_ == EndMode::kNone) read_frames();
+    if (end_mode_ != EndMode::kDrop && !finished_) read_frames();  // a close reply may come
+  }
+
+  // Everything queued is written: an ending connection can now go.
+  void flushed() {
+    if (end_mode_ == EndMode::kDrop) return finish();
+    if (end_mode_ == EndMode::kCloseFrame && !close_timer_) {
+      // Wait for the client's close reply (RFC 6455), at most a second, then hang up.
+      close_timer_ = std::make_unique<asio::steady_timer>(st_.ioc, std::chrono::seconds(1));
+      auto self = this->shared_from_this();
+      close_timer_->async_wait([self](beast::error_code) { self->finish(); });
+    }
   }
 
   void finish() {
     if (finished_) return;
     finished_ = true;
+    if (close_timer_) close_timer_->cancel();
     shutdown_now();
   }
 
+  // The truth learns about the end as it happens, not when the last handler lets go.
+  void report_closed() {
+    if (!conn_ || reported_ || st_.destroying) return;
+    reported_ = true;
+    st_.close_conn(*conn_, end_reason_.empty() ? "connection lost" : end_reason_);
+  }
+
   void shutdown_now() {
+    report_closed();
     beast::error_code ec;
     auto& sock = beast::get_lowest_layer(stream_).socket();
     // FIN after everything written: the client gets every frame, then the connection ends
@@ -378,12 +403,14 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   http::request<http::string_body> req_;
   std::shared_ptr<http::response<http::string_body>> res_;
   std::unique_ptr<asio::steady_timer> timer_;
+  std::unique_ptr<asio::steady_timer> close_timer_;
   std::shared_ptr<Conn> conn_;
   WsReader reader_;
   std::array<char, 16384> rbuf_{};
   ByteBuffer out_;
   bool writing_ = false;
   bool finished_ = false;
+  bool reported_ = false;
   EndMode end_mode_ = EndMode::kNone;
   std::string end_reason_;
 };

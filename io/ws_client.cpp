@@ -130,6 +130,7 @@ struct WsClient::Impl {
   std::unique_ptr<Link> link;
   beast::flat_buffer buf;
   bool read_pending = false, read_done = false, read_binary = false;
+  std::string failed;  // the error that ended the connection; later calls repeat it
   beast::error_code read_ec;
   UnixNanos read_at = 0;
   MonoNanos read_mono = 0;
@@ -170,6 +171,7 @@ void WsClient::send_text(std::string_view text) {
 
 bool WsClient::read(WsMessage& out, std::chrono::milliseconds timeout) {
   Impl& im = *impl_;
+  if (!im.failed.empty()) throw WsError(im.failed);
   if (!im.link) throw WsError("not connected");
   if (!im.read_pending) {
     // One read stays in flight across calls that time out, so no message is ever lost.
@@ -188,8 +190,10 @@ bool WsClient::read(WsMessage& out, std::chrono::milliseconds timeout) {
   if (!im.read_done) return false;
   im.read_pending = false;
   if (im.read_ec) {
-    throw WsError(im.read_ec == websocket::error::closed ? "the server closed the connection"
-                                                         : "websocket read failed: " + im.read_ec.message());
+    im.failed = im.read_ec == websocket::error::closed
+                    ? "the server closed the connection"
+                    : "websocket read failed: " + im.read_ec.message();
+    throw WsError(im.failed);
   }
   out.data = beast::buffers_to_string(im.buf.data());
   im.buf.consume(im.buf.size());

@@ -3,7 +3,9 @@
 // what the real reader gives back.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 

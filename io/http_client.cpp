@@ -1,0 +1,177 @@
+#include "io/http_client.hpp"
+
+#include <openssl/ssl.h>
+#include <strings.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "core/clock.hpp"
+#include "io/url.hpp"
+
+namespace booktape {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+std::string HttpResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+  return {};
+}
+
+struct HttpClient::Impl {
+  explicit Impl(HttpClientOptions o) : opt(std::move(o)) {
+    const std::optional<Url> u = parse_url(opt.base_url);
+    if (!u || (u->scheme != "http" && u->scheme != "https"))
+      throw HttpError("'" + opt.base_url + "' is not an http:// or https:// URL");
+    url = *u;
+    prefix = url.target == "/" ? "" : url.target;
+    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (url.tls()) {
+      tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+      SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+      tls->set_verify_mode(ssl::verify_peer);
+      beast::error_code ec;
+      if (opt.ca_file.empty()) tls->set_default_verify_paths(ec);
+      else tls->load_verify_file(opt.ca_file.string(), ec);
+      if (ec) throw HttpError("cannot load CA certificates: " + ec.message());
+    }
+  }
+
+  // Runs the loop until `finished`, or the deadline: then everything is cancelled.
+  void run_until(const bool& finished) {
+    ioc.restart();
+    const auto deadline = std::chrono::steady_clock::now() + opt.timeout;
+    while (!finished) {
+      if (ioc.run_one_until(deadline) == 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          disconnect();
+          ioc.restart();
+          ioc.run();  // let the cancelled operations complete
+          throw HttpError("no answer from " + url.host_port() + " within " +
+                          std::to_string(opt.timeout.count()) + " ms");
+        }
+      }
+    }
+  }
+
+  template <class Op>
+  void wait(Op op, const std::string& what) {
+    beast::error_code result;
+    bool finished = false;
+    op([&](beast::error_code ec) {
+      result = ec;
+      finished = true;
+    });
+    run_until(finished);
+    if (result) {
+      disconnect();
+      throw HttpError(what + ": " + result.message());
+    }
+  }
+
+  void connect() {
+    tcp::resolver resolver(ioc);
+    beast::error_code ec;
+    const auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
+    if (ec) throw HttpError("cannot resolve host '" + url.host + "': " + ec.message());
+    plain = std::make_unique<beast::tcp_stream>(ioc);
+    wait([&](auto done) {
+      plain->async_connect(endpoints, [done](beast::error_code e, const tcp::endpoint&) { done(e); });
+    }, "cannot connect to " + url.host_port());
+    if (tls) {
+      secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*plain), *tls);
+      plain.reset();
+      // SSL_set_tlsext_host_name() is a macro with a C cast: call what it does.
+      SSL_ctrl(secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(url.host.c_str()));
+      secure->set_verify_callback(ssl::host_name_verification(url.host));
+      wait([&](auto done) { secure->async_handshake(ssl::stream_base::client, done); },
+           "TLS handshake with " + url.host + " failed (is the certificate trusted? a private CA "
+           "needs --ca-file)");
+    }
+  }
+
+  void disconnect() {
+    beast::error_code ec;
+    if (plain) plain->socket().close(ec);
+    if (secure) beast::get_lowest_layer(*secure).socket().close(ec);
+    plain.reset();
+    secure.reset();
+  }
+
+  template <class Stream>
+  HttpResponse exchange(Stream& s, http::request<http::string_body>& req) {
+    HttpResponse out;
+    const MonoNanos t0 = monotonic_now();
+    wait([&](auto done) {
+      http::async_write(s, req, [done](beast::error_code e, std::size_t) { done(e); });
+    }, "sending to " + url.host_port());
+    beast::flat_buffer buf;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(opt.max_body);
+    wait([&](auto done) {
+      http::async_read(s, buf, parser, [done](beast::error_code e, std::size_t) { done(e); });
+    }, "reading the answer of " + url.host_port());
+    out.latency_ns = monotonic_now() - t0;
+    auto& res = parser.get();
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    out.body = std::move(res.body());
+    if (!res.keep_alive()) disconnect();
+    return out;
+  }
+
+  HttpResponse request(http::verb verb, std::string_view target, std::string_view body) {
+    http::request<http::string_body> req{verb, prefix + std::string(target), 11};
+    req.set(http::field::host, url.host_port());
+    req.set(http::field::user_agent, "booktape");
+    req.set(http::field::accept, "application/json");
+    req.keep_alive(true);
+    if (verb == http::verb::post) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = std::string(body);
+      req.prepare_payload();
+    }
+    // A kept-alive connection the server closed shows up as a failed exchange: retry once fresh.
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = plain || secure;
+      if (!reused) connect();
+      try {
+        return tls ? exchange(*secure, req) : exchange(*plain, req);
+      } catch (const HttpError&) {
+        if (!reused || attempt > 0) throw;
+      }
+    }
+  }
+
+  HttpClientOptions opt;
+  Url url;
+  std::string prefix;
+  asio::io_context ioc;
+  std::unique_ptr<ssl::context> tls;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+};
+
+HttpClient::HttpClient(HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::get(std::string_view target) {
+  return impl_->request(http::verb::get, target, {});
+}
+
+HttpResponse HttpClient::post_json(std::string_view target, std::string_view body) {
+  return impl_->request(http::verb::post, target, body);
+}
+
+}  // namespace booktape
