@@ -725,7 +725,9 @@ void SimServer::Impl::pump() {
       }
       ++pool_next;
       ++sent;
-      if (pool_next == pool.size() && opt.max_frames == 0 && !replay_decoder) pool_next = 0;
+      // Pregenerated frames repeat (the books then stop meaning anything: throughput mode);
+      // recorded ones are sent once.
+      if (pool_next == pool.size() && !replay_decoder) pool_next = 0;
     }
   } else {
     batch.clear();

@@ -49,8 +49,9 @@ struct SimServerOptions {
   std::uint32_t burst = 1;                // frames sent back to back per tick at `rate`
   std::uint64_t max_frames = 0;           // stop generating after this many (0: never)
   std::int64_t duration_ns = 0;           // stop generating after this long (0: never)
-  std::size_t pregenerate = 0;            // build this many frames first, then send them
-                                          // without per-frame work (throughput tests)
+  std::size_t pregenerate = 0;            // build this many frames first, then send them over
+                                          // and over without per-frame generation (throughput
+                                          // tests; the truth's books are then meaningless)
   bool wait_for_subscriber = true;        // generate nothing until a connection subscribed
   std::size_t assets_per_connection = 500;  // beyond it: no data for the extra assets
   std::size_t max_client_message = std::size_t{1} << 20;
