@@ -648,3 +648,42 @@ TEST(Sim, ReplaysRecordedFramesInOrder) {
 
 }  // namespace
 }  // namespace booktape
+
+namespace booktape {
+namespace {
+
+TEST(Sim, EachConnectionGetsItsOwnSubscriptionsFrames) {
+  SimServerOptions o = fast_options(3'000);
+  o.market.lanes = 2;
+  o.rate = 5'000;  // paced, so the second client subscribes before the stream is over
+  Sim sim(o);
+  const auto ids = listed_tokens(sim.get());  // lane 0's markets first, then lane 1's
+  WsClient a(ws_options(sim->ws_url()));
+  WsClient b(ws_options(sim->ws_url()));
+  a.connect();
+  b.connect();
+  a.send_text(subscription({ids[0], ids[1]}, false));  // one market, no custom events
+  b.send_text(subscription({ids[4], ids[5]}, false));  // a market of the other lane
+  Received ra, rb;
+  while (sim->frames_generated() < o.max_frames) {
+    ra.drain(a, 100ms);
+    rb.drain(b, 100ms);
+  }
+  ra.drain(a);
+  rb.drain(b);
+  TruthView truth(sim->truth_json());
+  EXPECT_EQ(std::uint64_t(truth.conn(0)["frames"]), ra.frames.size());
+  EXPECT_EQ(std::uint64_t(truth.conn(1)["frames"]), rb.frames.size());
+  EXPECT_EQ(std::string_view(truth.conn(0)["payload_chain_sha256"]), ra.chain.hex());
+  EXPECT_EQ(std::string_view(truth.conn(1)["payload_chain_sha256"]), rb.chain.hex());
+  // Each saw only its own market: no token of the other's in anything it received.
+  for (const WsMessage& m : ra.frames) EXPECT_EQ(m.data.find(ids[4]), std::string::npos);
+  for (const WsMessage& m : rb.frames) EXPECT_EQ(m.data.find(ids[0]), std::string::npos);
+  EXPECT_GT(ra.frames.size(), 50u);
+  EXPECT_GT(rb.frames.size(), 50u);
+  EXPECT_EQ(ra.books.size(), 2u);
+  EXPECT_EQ(rb.books.size(), 2u);
+}
+
+}  // namespace
+}  // namespace booktape
