@@ -34,6 +34,35 @@ TokenIndex BookKeeper::token(std::string_view token_id) {
   return t;
 }
 
+std::uint64_t BookKeeper::level_hash(Side side, Price price, Size size) noexcept {
+  // splitmix64 of the packed level: XOR-combining these gives an order-free book hash where a
+  // chance collision is ~2^-64.
+  std::uint64_t x = (static_cast<std::uint64_t>(size) * 0x9E3779B97F4A7C15ull) ^
+                    (static_cast<std::uint64_t>(static_cast<std::uint32_t>(price)) << 1) ^
+                    static_cast<std::uint64_t>(side);
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t BookKeeper::state_hash_of(std::span<const Level> bids,
+                                        std::span<const Level> asks) noexcept {
+  std::uint64_t h = 0;
+  for (const Level& l : bids)
+    if (l.size > 0) h ^= level_hash(Side::kBid, l.price, l.size);
+  for (const Level& l : asks)
+    if (l.size > 0) h ^= level_hash(Side::kAsk, l.price, l.size);
+  return h;
+}
+
+void BookKeeper::remember_state(TokenBook& tb, std::int64_t event_ms) noexcept {
+  tb.history[tb.history_pos] = StateMark{tb.state_hash, event_ms, received_ns_};
+  tb.history_pos = (tb.history_pos + 1) % kStateHistory;
+  if (tb.history_len < kStateHistory) ++tb.history_len;
+}
+
 TopOfBook BookKeeper::top_of(const L2Book& b) noexcept {
   return TopOfBook{b.bids().empty() ? kNoPrice : b.bids().best().price,
                    b.asks().empty() ? kNoPrice : b.asks().best().price};
@@ -64,6 +93,17 @@ void BookKeeper::apply_snapshot(TokenIndex t, std::span<Level> bids, std::span<L
   tb.last_update_ns = received_ns_;
   tb.snapshot_ns = received_ns_;
   note_crossed(tb);
+  if (track_) {
+    // From the book as stored: duplicates and zero sizes are already gone.
+    std::uint64_t h = 0;
+    for (Side s : {Side::kBid, Side::kAsk}) {
+      const BookSide& side = tb.book.side(s);
+      for (std::size_t i = 0; i < side.depth(); ++i)
+        h ^= level_hash(s, side.level(i).price, side.level(i).size);
+    }
+    tb.state_hash = h;
+    remember_state(tb, event_ms);
+  }
 }
 
 void BookKeeper::apply_change(TokenIndex t, Side side, Price price, Size size,
@@ -76,7 +116,13 @@ void BookKeeper::apply_change(TokenIndex t, Side side, Price price, Size size,
     ++totals_.changes_suppressed;
     return;
   }
+  if (track_) {
+    const Size old = tb.book.side(side).size_at(price);
+    if (old > 0) tb.state_hash ^= level_hash(side, price, old);
+    if (size > 0) tb.state_hash ^= level_hash(side, price, size);
+  }
   if (tb.book.side(side).set(price, size) == LevelUpdate::kRemoveAbsent) ++tb.stats.remove_absent;
+  if (track_) remember_state(tb, event_ms);
   ++tb.stats.changes_applied;
   ++totals_.changes_applied;
   tb.last_update_ns = received_ns_;
@@ -112,6 +158,7 @@ void BookKeeper::apply_tick_size(TokenIndex t, Price new_tick, std::int64_t even
   tb.last_event_ms = event_ms;
   ++tb.stats.tick_size_changes;
   tb.book.clear();
+  tb.state_hash = 0;
   tb.crossed = false;
   if (tb.state == BookState::kLive) {
     tb.state = BookState::kStale;
@@ -142,6 +189,7 @@ void BookKeeper::mark_stale(TokenIndex t, StaleReason why) noexcept {
   }
   if (why == StaleReason::kBadSnapshot) {
     tb.book.clear();
+    tb.state_hash = 0;
     tb.crossed = false;  // keep the flag in step with the (now empty) book
   }
   if (tb.state == BookState::kAwaitingSnapshot && why != StaleReason::kBadSnapshot) return;

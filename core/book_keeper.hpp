@@ -52,6 +52,16 @@ struct TokenStats {
   std::uint64_t remove_absent = 0;       // size 0 for a price we did not have
 };
 
+// A past state of a book: its state hash and when it was reached (for REST cross-checks, which
+// must find "the live book at that moment" although the REST answer raced the stream).
+struct StateMark {
+  std::uint64_t hash = 0;
+  std::int64_t event_ms = 0;     // venue timestamp of the event that produced it
+  std::int64_t received_ns = 0;  // when that frame was received
+};
+// 64 states: seconds of a busy token, more than a REST round trip (1.5 KB a token).
+inline constexpr std::size_t kStateHistory = 64;
+
 struct TokenBook {
   L2Book book;
   BookState state = BookState::kAwaitingSnapshot;
@@ -67,6 +77,12 @@ struct TokenBook {
   std::int64_t last_update_ns = 0;     // receive time of the last snapshot or applied change
   std::int64_t snapshot_ns = 0;        // receive time of the last accepted snapshot
   TokenStats stats;
+  // Order-free hash of every level (XOR of level_hash), kept current when tracking is on; two
+  // books with the same levels have the same hash.
+  std::uint64_t state_hash = 0;
+  std::array<StateMark, kStateHistory> history{};  // ring, newest at history_pos - 1
+  std::uint32_t history_pos = 0;
+  std::uint32_t history_len = 0;
 };
 
 struct Divergence {
@@ -94,6 +110,14 @@ class BookKeeper {
   static constexpr std::size_t kMaxDivergenceExamples = 16;
 
   explicit BookKeeper(std::size_t max_tokens = 200'000) : max_tokens_(max_tokens) {}
+
+  // Keep state hashes and their recent history (costs a hash and a lookup per change).
+  void track_state(bool on) noexcept { track_ = on; }
+  [[nodiscard]] bool tracking_state() const noexcept { return track_; }
+  // The contribution of one level to a state hash.
+  static std::uint64_t level_hash(Side side, Price price, Size size) noexcept;
+  // The state hash a book with these levels has (for a book from elsewhere, e.g. REST).
+  static std::uint64_t state_hash_of(std::span<const Level> bids, std::span<const Level> asks) noexcept;
 
   // Context for the calls that follow: the frame they came from.
   void begin_frame(std::uint64_t frame_seq, std::int64_t received_ns) noexcept {
@@ -135,6 +159,7 @@ class BookKeeper {
  private:
   void check(TokenIndex t, TokenBook& tb, const TopOfBook& venue) noexcept;
   void note_crossed(TokenBook& tb) noexcept;
+  void remember_state(TokenBook& tb, std::int64_t event_ms) noexcept;
 
   TokenTable tokens_;
   std::vector<TokenBook> books_;
@@ -144,6 +169,7 @@ class BookKeeper {
   std::size_t example_count_ = 0;
   std::uint64_t frame_seq_ = 0;
   std::int64_t received_ns_ = 0;
+  bool track_ = false;
 };
 
 }  // namespace booktape

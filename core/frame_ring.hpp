@@ -149,6 +149,15 @@ class FrameRing {
     heads_[c].value.store(me.read, std::memory_order_release);
   }
 
+  // Bytes not yet released by the slowest consumer, from any thread (a monitoring snapshot:
+  // the positions are read one after another, so it may be off by what moved meanwhile).
+  [[nodiscard]] std::size_t used_observed() const noexcept {
+    const std::uint64_t tail = tail_.value.load(std::memory_order_acquire);
+    std::uint64_t slowest = tail;
+    for (const auto& h : heads_) slowest = std::min(slowest, h.value.load(std::memory_order_acquire));
+    return static_cast<std::size_t>(tail - slowest);
+  }
+
   // Position counters, for waiting strategies and metrics.
   [[nodiscard]] std::uint64_t published() const noexcept {
     return tail_.value.load(std::memory_order_acquire);
