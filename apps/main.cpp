@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   const booktape::apps::Command demo = booktape::apps::add_demo_command(app);
+  const booktape::apps::Command discover = booktape::apps::add_discover_command(app);
+  const booktape::apps::Command record = booktape::apps::add_record_command(app);
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
   const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
 
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("demo")) return demo();
+    if (app.got_subcommand("discover")) return discover();
+    if (app.got_subcommand("record")) return record();
     if (app.got_subcommand("replay")) return replay();
     if (app.got_subcommand("sim")) return sim();
   } catch (const std::exception& e) {

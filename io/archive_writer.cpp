@@ -183,6 +183,28 @@ void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
   if (block_.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
 }
 
+void ArchiveWriter::append_record(UnixNanos at, MonoNanos mono, std::string_view line) {
+  last_mono_ = mono;
+  if (closed_for_good_ || (stats_.write_failing && block_.size() >= opt_.max_pending_bytes)) {
+    ++stats_.frames_dropped;
+    return;
+  }
+  ensure_file(at);
+  if (!block_has_started_) {
+    block_started_ = mono;
+    block_has_started_ = true;
+  }
+  block_.append(line);
+  ++block_rows_;
+  ++stats_.rows;
+  ManifestEntry& e = file_->entry;
+  if (e.frames + e.records == 0) e.first_received_ns = at;
+  e.last_received_ns = at;
+  ++e.records;
+  ++e.rows;
+  if (block_.size() >= opt_.block_bytes && mono >= retry_after_) write_block();
+}
+
 bool ArchiveWriter::write_all(const char* data, std::size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(file_->fd, data, n);

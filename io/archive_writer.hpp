@@ -86,6 +86,10 @@ class ArchiveWriter {
   void append(const FrameMeta& m, std::string_view payload,
               const polymarket::Classification& c);
 
+  // Appends one JSONL line that is not a frame (a REST checkpoint, ...) for time `at`: same
+  // blocks, rotation and manifest as frames. `line` must end with '\n'.
+  void append_record(UnixNanos at, MonoNanos mono, std::string_view line);
+
   // Housekeeping; call regularly (e.g. every few ms when idle). Closes a block older than
   // block_max_age, seals the file when the UTC hour has passed, fsyncs on interval, and
   // retries failed writes.

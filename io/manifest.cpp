@@ -22,12 +22,15 @@ std::string render_manifest_entry(const ManifestEntry& e) {
   s += ",\"sha256\":\"" + e.sha256 + "\",\"bytes\":" + std::to_string(e.bytes) +
        ",\"rows\":" + std::to_string(e.rows) + ",\"frames\":" + std::to_string(e.frames) +
        ",\"members\":" + std::to_string(e.members);
-  if (e.frames > 0) {
+  if (e.records > 0) s += ",\"records\":" + std::to_string(e.records);
+  if (e.frames + e.records > 0) {
     s += ",\"first_received_at_utc\":\"" + format_utc(e.first_received_ns) +
          "\",\"last_received_at_utc\":\"" + format_utc(e.last_received_ns) +
          "\",\"first_received_at_ns\":" + std::to_string(e.first_received_ns) +
-         ",\"last_received_at_ns\":" + std::to_string(e.last_received_ns) +
-         ",\"first_global_message_sequence\":" + std::to_string(e.first_global_sequence) +
+         ",\"last_received_at_ns\":" + std::to_string(e.last_received_ns);
+  }
+  if (e.frames > 0) {
+    s += ",\"first_global_message_sequence\":" + std::to_string(e.first_global_sequence) +
          ",\"last_global_message_sequence\":" + std::to_string(e.last_global_sequence);
   }
   s += ",\"events_by_type\":{";

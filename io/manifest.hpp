@@ -17,6 +17,7 @@ struct ManifestEntry {
   std::uint64_t bytes = 0;
   std::uint64_t rows = 0;      // JSONL lines (file + session + frame records)
   std::uint64_t frames = 0;    // frame records
+  std::uint64_t records = 0;   // other data records (e.g. REST checkpoints)
   std::uint64_t members = 0;   // gzip members (blocks)
   UnixNanos first_received_ns = 0, last_received_ns = 0;
   std::uint64_t first_global_sequence = 0, last_global_sequence = 0;

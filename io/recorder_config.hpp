@@ -63,7 +63,9 @@ struct RecorderConfig {
   // --- threads ------------------------------------------------------------------------------
   std::vector<int> cpus;                   // network, book, archive; empty: not pinned
   WaitMode wait = WaitMode::kSpinThenPark;
-  std::size_t ring_bytes = std::size_t{64} << 20;  // the frame ring between the stages
+  // The frame ring between the stages; it must hold 4 frames of max_frame_bytes (FrameRing's
+  // max_payload() is capacity / 4 minus a header), so 64 MiB could not carry a 16 MiB frame.
+  std::size_t ring_bytes = std::size_t{128} << 20;
 
   // --- the run ------------------------------------------------------------------------------
   double duration_seconds = 0;             // 0: until SIGINT/SIGTERM (the long-running recorder)
@@ -86,5 +88,10 @@ std::vector<std::string> validate(const RecorderConfig& c);
 
 // The effective config as YAML, for logs and the run report (nothing secret is in it).
 std::string to_yaml(const RecorderConfig& c);
+
+// The token ids of an assets_file: one a line, whitespace trimmed, blank lines and '#' comments
+// skipped, repeats dropped (first order kept). A line that is not all decimal digits (Polymarket
+// token ids are decimal) or an unreadable file is a ConfigError naming the file and the line.
+std::vector<std::string> read_assets_file(const std::filesystem::path& file);
 
 }  // namespace booktape

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <future>
@@ -189,6 +190,7 @@ struct SimServer::Impl {
   std::size_t next_fault = 0;
 
   std::uint64_t rest_429_left = 0, rest_500_left = 0, rest_slow_left = 0, tls_fail_left = 0;
+  std::uint64_t rest_alter_left = 0;
   std::int64_t rest_slow_ms = 0;
   std::vector<MonoNanos> rest_window;  // request times in the last 10 s (rate limit)
   std::vector<std::string> omit_books;
@@ -956,6 +958,19 @@ http::response<http::string_body> SimServer::Impl::handle_http(
       const std::uint32_t tok = market->find_token(id);
       if (tok != ~0u) out.push_back(market->summary(tok));
     }
+    if (rest_alter_left > 0) {
+      // Books that never existed on the stream: one more unit of size at every best level,
+      // with a hash that matches the altered book (a cross-check must compare content).
+      --rest_alter_left;
+      const auto by_price = [](const Level& x, const Level& y) { return x.price < y.price; };
+      for (pm::BookSummary& b : out) {
+        if (!b.bids.empty()) std::max_element(b.bids.begin(), b.bids.end(), by_price)->size += kSizeScale;
+        if (!b.asks.empty()) std::min_element(b.asks.begin(), b.asks.end(), by_price)->size += kSizeScale;
+        b.hash.clear();
+        b.hash = pm::book_hash(b);
+      }
+      truth.faults.push_back({realtime_now(), "rest_alter", "rest", std::to_string(out.size()) + " books"});
+    }
     return json_response(http::status::ok, pm::render_books_response(out), v, ka, true);
   }
   if (path == "/markets" || path == "/events") {
@@ -1014,6 +1029,7 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
   };
   if (k == "rest_429") { rest_429_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_500") { rest_500_left += f.count; record("rest", std::to_string(f.count)); return true; }
+  if (k == "rest_alter") { rest_alter_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_slow") {
     rest_slow_left += f.count;
     rest_slow_ms = f.ms > 0 ? f.ms : 2'000;

@@ -22,7 +22,7 @@ namespace booktape {
 struct FaultSpec {
   std::string kind;             // drop, close, stall, stall_silent, unstall, malformed, binary,
                                 // oversized, unknown_event, duplicate, reorder, omit_book,
-                                // rest_429, rest_500, rest_slow, tls_fail
+                                // rest_429, rest_500, rest_slow, rest_alter, tls_fail
   std::string target = "all";   // "all" or a connection id (websocket faults)
   std::uint64_t count = 1;      // how many (REST and TLS faults: the next N requests/handshakes)
   std::uint64_t bytes = 0;      // oversized: payload size

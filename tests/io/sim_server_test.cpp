@@ -19,6 +19,7 @@
 #include "io/tls_pki.hpp"
 #include "io/ws_client.hpp"
 #include "tests/io/archive_test_support.hpp"
+#include "tests/io/sim_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
@@ -49,24 +50,9 @@ FaultSpec fault(std::string kind) {
   return f;
 }
 
-// A simulator running on its own thread for the life of a test.
-class Sim {
- public:
-  explicit Sim(SimServerOptions o) : sim_(std::move(o)) {
-    sim_.start();
-    thread_ = std::thread([this] { sim_.run(); });
-  }
-  ~Sim() {
-    sim_.stop();
-    thread_.join();
-  }
-  SimServer* operator->() { return &sim_; }
-  SimServer& get() { return sim_; }
-
- private:
-  SimServer sim_;
-  std::thread thread_;
-};
+using testing::books_by_asset;
+using testing::Sim;
+using testing::TruthView;
 
 SimServerOptions fast_options(std::uint64_t frames = 2'000) {
   SimServerOptions o;
@@ -136,27 +122,6 @@ struct Received {
     }
   }
 };
-
-struct TruthView {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  explicit TruthView(const std::string& json) { root = parser.parse(json); }
-  simdjson::dom::element conn(std::size_t i) { return root["connections"].at(i); }
-  bool has_fault(std::string_view kind) {
-    for (simdjson::dom::element f : simdjson::dom::array(root["faults"]))
-      if (std::string_view(f["kind"]) == kind) return true;
-    return false;
-  }
-};
-
-std::map<std::string, std::string> books_by_asset(const std::string& json) {
-  std::map<std::string, std::string> out;
-  simdjson::dom::parser p;
-  for (simdjson::dom::element b : simdjson::dom::array(p.parse(json))) {
-    out[std::string(std::string_view(b["asset_id"]))] = simdjson::minify(b);
-  }
-  return out;
-}
 
 // ------------------------------------------------------------------ the stream itself ------
 

@@ -1,0 +1,62 @@
+// booktape record: the live recorder (docs/RECORD.md). Wiring only: flags and config in, the
+// Recorder runs, signals ask it to stop.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "apps/commands.hpp"
+#include "apps/record_flags.hpp"
+#include "io/recorder.hpp"
+
+namespace booktape::apps {
+
+namespace {
+
+Recorder* g_recorder = nullptr;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_recorder != nullptr) g_recorder->request_stop();
+  // A second Ctrl-C ends the process at once (open files stay ".open"; the reader recovers
+  // every complete block of them).
+  std::signal(sig, SIG_DFL);
+}
+
+int run_record(const RecordFlags& flags) {
+  std::unique_ptr<Recorder> made;
+  try {
+    made = std::make_unique<Recorder>(effective_config(flags));
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "booktape record: %s\nSee config/record.example.yaml for every setting, "
+                         "or try booktape demo first.\n", e.what());
+    return 2;
+  }
+  Recorder& recorder = *made;
+  g_recorder = &recorder;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  const int code = recorder.run();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  g_recorder = nullptr;
+  return code;
+}
+
+}  // namespace
+
+Command add_record_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "record",
+      "Record Polymarket's market channel raw-first: every websocket frame with its receive time "
+      "into hourly gzip JSONL, live L2 books, REST /books checkpoints, manifests. By default the "
+      "BTC up/down markets found through Gamma; --asset/--assets-file for given token ids; "
+      "--all-active for every market. Runs until Ctrl-C, or --duration-seconds for a bounded "
+      "run that also writes a report with the gate WS_RAW_SAMPLE_PASS or _NEEDS_REVIEW. "
+      "Exit code 0: ok (bounded: passed); 1: needs review or archive errors; 2: could not start.");
+  const std::shared_ptr<RecordFlags> flags = add_record_flags(*cmd);
+  return [flags] { return run_record(*flags); };
+}
+
+}  // namespace booktape::apps

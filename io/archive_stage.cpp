@@ -1,0 +1,168 @@
+#include "io/archive_stage.hpp"
+
+#include <charconv>
+#include <vector>
+
+#include "codecs/polymarket_classifier.hpp"
+#include "core/clock.hpp"
+
+namespace booktape {
+
+namespace {
+
+// Frames appended but not yet in a written block: (global sequence, read time), oldest first.
+// A fixed ring: no allocation per frame. When it fills (very small frames), the block is
+// written early.
+class Unwritten {
+ public:
+  explicit Unwritten(std::size_t capacity) : items_(capacity) {}
+  [[nodiscard]] bool full() const noexcept { return size_ == items_.size(); }
+  void push(std::uint64_t seq, MonoNanos mono) noexcept {
+    items_[(head_ + size_++) % items_.size()] = Item{seq, mono};
+  }
+  // Records the latency of every frame up to `written` and forgets them.
+  void drain(std::uint64_t written, MonoNanos now, LatencyHistogram& h) noexcept {
+    while (size_ > 0 && items_[head_].seq <= written) {
+      h.record(now - items_[head_].mono);
+      head_ = (head_ + 1) % items_.size();
+      --size_;
+    }
+  }
+
+ private:
+  struct Item {
+    std::uint64_t seq;
+    MonoNanos mono;
+  };
+  std::vector<Item> items_;
+  std::size_t head_ = 0, size_ = 0;
+};
+
+}  // namespace
+
+struct ArchiveStage::Impl {
+  Impl(ArchiveStageOptions o, PipelineRing& r, Doorbell& b)
+      : opt(std::move(o)), ring(r), bell(b), writer(opt.writer), classifier(opt.max_frame_bytes),
+        unwritten(std::size_t{1} << 16) {}
+
+  std::size_t poll();
+  void on_frame(const RecordHeader* h);
+  void on_event(PipelineEvent* e);
+  void publish();
+
+  ArchiveStageOptions opt;
+  PipelineRing& ring;
+  Doorbell& bell;
+  ArchiveStageStats stats;
+  ArchiveWriter writer;
+  polymarket::Classifier classifier;
+  Unwritten unwritten;
+  std::string session_scratch;  // reused: the session id of the current frame
+  MonoNanos next_poll = 0;
+};
+
+ArchiveStage::ArchiveStage(ArchiveStageOptions options, PipelineRing& ring, Doorbell& bell)
+    : impl_(std::make_unique<Impl>(std::move(options), ring, bell)) {}
+ArchiveStage::~ArchiveStage() = default;
+
+const ArchiveStageStats& ArchiveStage::stats() const noexcept { return impl_->stats; }
+const std::string& ArchiveStage::run_id() const noexcept { return impl_->writer.run_id(); }
+const ArchiveWriter& ArchiveStage::writer() const noexcept { return impl_->writer; }
+
+void ArchiveStage::Impl::on_frame(const RecordHeader* h) {
+  const char* data = reinterpret_cast<const char*>(h + 1);
+  const std::string_view payload(data, h->length);
+  // The session id is derived, not carried: "<run id>-c<connection sequence>".
+  session_scratch.assign(writer.run_id());
+  session_scratch += "-c";
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, h->connection_sequence).ptr;
+  session_scratch.append(digits, end);
+  FrameMeta m;
+  m.received_ns = h->received_ns;
+  m.monotonic_ns = h->monotonic_ns;
+  m.session_id = session_scratch;
+  m.connection_sequence = h->connection_sequence;
+  m.message_sequence = h->message_sequence;
+  m.global_sequence = h->global_sequence;
+  m.opcode = h->opcode == 2 ? Opcode::kBinary : Opcode::kText;
+  const polymarket::Classification c =
+      m.opcode == Opcode::kBinary
+          ? polymarket::Classifier::binary()
+          : classifier.classify(data, h->length, h->length + PipelineRing::kPayloadPadding);
+  if (unwritten.full()) writer.flush();
+  writer.append(m, payload, c);
+  unwritten.push(h->global_sequence, h->monotonic_ns);
+}
+
+void ArchiveStage::Impl::on_event(PipelineEvent* e) {
+  stats.sessions.fetch_add(1, std::memory_order_relaxed);
+  switch (e->kind) {
+    case PipelineEvent::Kind::kSessionOpen: writer.open_session(e->session, e->at); break;
+    case PipelineEvent::Kind::kSessionSubscription: writer.update_session(e->session, e->at); break;
+    case PipelineEvent::Kind::kSessionClose:
+      writer.close_session(e->session.session_id, e->at, e->reason);
+      break;
+  }
+}
+
+void ArchiveStage::Impl::publish() {
+  const ArchiveWriterStats& w = writer.stats();
+  stats.blocks.store(w.blocks, std::memory_order_relaxed);
+  stats.files_closed.store(w.files_closed, std::memory_order_relaxed);
+  stats.bytes_written.store(w.bytes_written, std::memory_order_relaxed);
+  stats.raw_bytes.store(w.raw_bytes, std::memory_order_relaxed);
+  stats.write_errors.store(w.write_errors, std::memory_order_relaxed);
+  stats.frames_dropped.store(w.frames_dropped, std::memory_order_relaxed);
+  stats.fsyncs.store(w.fsyncs, std::memory_order_relaxed);
+  stats.write_failing.store(w.write_failing, std::memory_order_relaxed);
+}
+
+std::size_t ArchiveStage::Impl::poll() {
+  std::size_t work = 0;
+  for (; work < 256; ++work) {
+    const RecordHeader* h = ring.peek(kArchiveConsumer);
+    if (h == nullptr) break;
+    if (h->type == RecordType::kFrame) {
+      on_frame(h);
+      stats.frames.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      PipelineEvent* e = event_of(h);
+      on_event(e);
+      release_event(e);
+    }
+    ring.release(kArchiveConsumer, h);
+  }
+  const MonoNanos now = monotonic_now();
+  if (work == 0 || now >= next_poll) {
+    // Age-closes blocks, seals past hours, fsyncs on interval, retries failed writes.
+    writer.poll(now, realtime_now());
+    next_poll = now + 5'000'000;
+    publish();
+  }
+  unwritten.drain(writer.last_written_sequence(), monotonic_now(), stats.read_to_archive);
+  return work;
+}
+
+void ArchiveStage::run(const std::atomic<bool>& producer_done) {
+  Impl& im = *impl_;
+  IdleStrategy idle(im.opt.wait, im.bell);
+  for (;;) {
+    const std::size_t work = im.poll();
+    if (work == 0 && producer_done.load(std::memory_order_acquire) &&
+        im.ring.peek(kArchiveConsumer) == nullptr) {
+      break;
+    }
+    // Parking is bounded (5 ms) so blocks still close on age while the stream is quiet.
+    idle.idle(work, [&] {
+      return im.ring.peek(kArchiveConsumer) == nullptr &&
+             !producer_done.load(std::memory_order_acquire);
+    });
+  }
+  im.writer.close();
+  im.unwritten.drain(im.writer.last_written_sequence(), monotonic_now(), im.stats.read_to_archive);
+  im.publish();
+  im.stats.parks.store(idle.parks(), std::memory_order_relaxed);
+}
+
+}  // namespace booktape

@@ -1,0 +1,48 @@
+#pragma once
+// What flows between the recorder's threads (docs/RECORD.md, "Pipeline").
+//
+//   network thread --FrameRing (frames + session events)--> book stage    (consumer 0)
+//                                                      \--> archive stage (consumer 1)
+//
+// Frames are copied once, into the ring. Session events (a connection opened, changed its
+// subscription, closed) travel in the same ring, so both stages see them in exactly the order
+// they happened relative to the frames. An event's data is a heap object (events are rare: no
+// per-frame allocation) read by both consumers; the last one to finish frees it.
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "codecs/envelope.hpp"
+#include "core/frame_ring.hpp"
+
+namespace booktape {
+
+inline constexpr std::size_t kStageCount = 2;
+inline constexpr std::size_t kBookConsumer = 0;
+inline constexpr std::size_t kArchiveConsumer = 1;
+using PipelineRing = FrameRing<kStageCount>;
+
+struct PipelineEvent {
+  enum class Kind : std::uint8_t {
+    kSessionOpen,          // a websocket connection is up and subscribed to `session.assets_ids`
+    kSessionSubscription,  // its subscription is now `session.assets_ids` (after operations)
+    kSessionClose,         // it ended, for `reason`; its tokens' books are stale until resynced
+  };
+  Kind kind = Kind::kSessionOpen;
+  std::uint32_t shard = 0;
+  UnixNanos at = 0;
+  SessionInfo session;
+  std::string reason;
+  std::atomic<int> readers{static_cast<int>(kStageCount)};
+};
+
+// A consumer is done with the event carried by a control record.
+inline void release_event(PipelineEvent* e) noexcept {
+  if (e->readers.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
+}
+
+inline PipelineEvent* event_of(const RecordHeader* h) noexcept {
+  return reinterpret_cast<PipelineEvent*>(static_cast<std::uintptr_t>(h->aux));
+}
+
+}  // namespace booktape

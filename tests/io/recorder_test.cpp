@@ -1,0 +1,448 @@
+// The live recorder against `booktape sim` over real loopback sockets: what the simulator sent
+// on every connection is in the archive, byte for byte and in order; replayed books equal the
+// simulator's; TLS is verified; drops and stalls reconnect with session records and lose
+// nothing; markets roll; REST checkpoints are archived without secrets and compared; a stop
+// leaves closed files whose checksums verify.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "codecs/book_json.hpp"
+#include "codecs/gzip_stream.hpp"
+#include "io/archive_paths.hpp"
+#include "io/archive_reader.hpp"
+#include "io/recorder.hpp"
+#include "io/replayer.hpp"
+#include "io/sim_server.hpp"
+#include "io/sim_truth.hpp"
+#include "tests/io/sim_test_support.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace booktape {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::books_by_asset;
+using testing::Sim;
+using testing::TruthView;
+
+namespace fs = std::filesystem;
+
+SimServerOptions sim_options(std::uint64_t frames, double rate) {
+  SimServerOptions o;
+  o.market.seed = 5;
+  o.market.lanes = 2;  // BTC 5m and 15m: the recorder's default series
+  o.rate = rate;
+  o.max_frames = frames;
+  return o;
+}
+
+RecorderConfig config_for(SimServer& sim, const fs::path& out) {
+  RecorderConfig c;
+  c.ws_url = sim.ws_url();
+  c.rest_url = c.gamma_url = sim.http_url();
+  c.ca_file = sim.ca_file();
+  c.out = out;
+  c.status = "off";
+  c.rest_checkpoint_interval_seconds = 0;
+  c.ring_bytes = std::size_t{8} << 20;
+  c.max_frame_bytes = std::size_t{1} << 20;
+  return c;
+}
+
+// Runs a recorder on its own thread; stop() (or the configured duration) ends it.
+class RecorderRun {
+ public:
+  explicit RecorderRun(RecorderConfig c) : rec_(std::move(c)) {
+    thread_ = std::thread([this] { code_ = rec_.run(); });
+  }
+  ~RecorderRun() { stop(); }
+  int stop() {
+    if (thread_.joinable()) {
+      rec_.request_stop();
+      thread_.join();
+    }
+    return code_;
+  }
+  int wait() {  // for a bounded run
+    if (thread_.joinable()) thread_.join();
+    return code_;
+  }
+  Recorder& get() { return rec_; }
+  // One counter of status_json(), by "section.name".
+  std::uint64_t counter(std::string_view section, std::string_view name) {
+    simdjson::dom::parser p;
+    simdjson::dom::element e;
+    const std::string s = rec_.status_json();
+    if (p.parse(s).get(e)) return 0;
+    std::uint64_t v = 0;
+    if (e[section][name].get_uint64().get(v)) return 0;
+    return v;
+  }
+
+ private:
+  Recorder rec_;
+  std::thread thread_;
+  int code_ = -1;
+};
+
+// Waits up to `limit` for `done()`.
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit = 10s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+// Everything the archive holds for one stream, by connection.
+struct ArchiveView : ArchiveVisitor {
+  struct Conn {
+    std::uint64_t frames = 0;
+    std::uint64_t last_message_sequence = 0;
+    bool contiguous = true;
+    PayloadChain chain;
+  };
+  std::map<std::uint64_t, Conn> conns;
+  std::vector<std::string> records;  // file and session lines
+  std::uint64_t frames = 0, last_global = 0;
+  bool global_contiguous = true;
+  std::vector<FileReport> reports;
+  std::vector<fs::path> files;
+
+  explicit ArchiveView(const fs::path& dir) {
+    std::vector<std::string> errors;
+    files = ArchiveReader::expand({dir}, errors);
+    ArchiveReader reader;
+    for (const fs::path& f : files) {
+      FileReport r;
+      reader.read_file(f, *this, r);
+      reports.push_back(r);
+    }
+  }
+  bool on_frame(const ArchiveFrame& f) override {
+    Conn& c = conns[f.connection_sequence];
+    c.contiguous &= f.message_sequence == c.last_message_sequence + 1;
+    c.last_message_sequence = f.message_sequence;
+    ++c.frames;
+    c.chain.add(f.payload());
+    global_contiguous &= f.global_sequence == last_global + 1;
+    last_global = f.global_sequence;
+    ++frames;
+    return true;
+  }
+  void on_record(std::string_view line) override { records.emplace_back(line); }
+
+  std::vector<std::string> sessions(std::string_view event) const {
+    std::vector<std::string> out;
+    const std::string key = "\"record\":\"session\",\"event\":\"" + std::string(event) + "\"";
+    for (const std::string& r : records)
+      if (r.find(key) != std::string::npos) out.push_back(r);
+    return out;
+  }
+};
+
+fs::path ws_dir(const fs::path& out) { return archive_stream_dir(out, "polymarket", "ws_raw"); }
+fs::path rest_dir(const fs::path& out) {
+  return archive_stream_dir(out, "polymarket", "rest_checkpoints");
+}
+
+// Every connection the simulator served is in the archive: same frames, same order.
+void expect_every_connection_archived(TruthView& truth, const ArchiveView& a) {
+  std::multiset<std::pair<std::uint64_t, std::string>> sent, archived;
+  for (std::size_t i = 0; i < truth.connections(); ++i) {
+    simdjson::dom::element c = truth.conn(i);
+    sent.emplace(std::uint64_t(c["frames"]), std::string(std::string_view(c["payload_chain_sha256"])));
+  }
+  for (const auto& [seq, c] : a.conns) archived.emplace(c.frames, c.chain.hex());
+  // Connections that carried nothing (a subscription-less attempt) leave no frames.
+  for (auto it = sent.begin(); it != sent.end();) it = it->first == 0 ? sent.erase(it) : std::next(it);
+  EXPECT_EQ(sent, archived);
+  for (const auto& [seq, c] : a.conns) EXPECT_TRUE(c.contiguous) << "connection " << seq;
+  EXPECT_TRUE(a.global_contiguous);
+}
+
+bool any_open_file(const fs::path& root) {
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (is_open_name(e.path().filename().string())) return true;
+  return false;
+}
+
+// Every manifest line's sha256 and size match the file it names.
+std::size_t verify_manifests(const fs::path& out) {
+  std::size_t verified = 0;
+  simdjson::dom::parser p;
+  for (const auto& e : fs::directory_iterator(out / "manifests")) {
+    if (!e.path().string().ends_with(".manifest.jsonl")) continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) {
+      simdjson::dom::element m = p.parse(line);
+      const fs::path file = out / std::string(std::string_view(m["path"]));
+      std::ifstream f(file, std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(f)), {});
+      EXPECT_EQ(bytes.size(), std::uint64_t(m["bytes"])) << file;
+      EXPECT_EQ(sha256_hex(bytes), std::string_view(m["sha256"])) << file;
+      ++verified;
+    }
+  }
+  return verified;
+}
+
+// ------------------------------------------------------------------------- the tests -------
+
+TEST(Recorder, BoundedRunArchivesExactlyWhatTheSimulatorSentAndReplaysToItsBooks) {
+  testing::TempDir dir;
+  Sim sim(sim_options(12'000, 6'000));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.duration_seconds = 4;
+  c.rest_checkpoint_interval_seconds = 0.5;
+  c.envelope = EnvelopeMode::kFull;
+  RecorderRun run(c);
+  const int code = run.wait();
+
+  ASSERT_GE(sim->frames_generated(), 12'000u) << "the run ended before the simulator finished";
+  TruthView truth(sim->truth_json());
+  ArchiveView a(ws_dir(c.out));
+  ASSERT_EQ(truth.connections(), 1u);  // 8 tokens fit one connection
+  expect_every_connection_archived(truth, a);
+  EXPECT_GT(a.frames, 6'000u);
+  for (const FileReport& r : a.reports) {
+    EXPECT_FALSE(r.open_file);
+    EXPECT_EQ(r.bad_lines, 0u);
+    EXPECT_FALSE(r.corrupt);
+  }
+
+  // The archive replays to the simulator's books (the replay CLI's --dump-books shape).
+  Replayer replayer;
+  replayer.run({ws_dir(c.out)});
+  EXPECT_EQ(replayer.books().totals().divergences, 0u);
+  const auto ours = books_by_asset(books_json(replayer.books()));
+  const auto truth_books = books_by_asset(sim->books_json());  // every listed token's
+  EXPECT_GE(ours.size(), 4u);  // the live windows' Up and Down (and the next ones, if due)
+  for (const auto& [id, book] : ours) EXPECT_EQ(book, truth_books.at(id)) << id;
+
+  // The bounded run's evidence: discovery, the seed manifest and report, gate PASS.
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(run.get().gate(), "WS_RAW_SAMPLE_PASS");
+  EXPECT_TRUE(fs::exists(c.out / "discovery" / "polymarket_btc_markets_latest.json"));
+  const fs::path manifest = c.out / "manifests" / "checkpoint_010b_ws_raw_sample.json";
+  ASSERT_TRUE(fs::exists(manifest));
+  simdjson::dom::parser p;
+  simdjson::dom::element m = p.load(manifest.string());
+  EXPECT_EQ(std::string_view(m["gate"]), "WS_RAW_SAMPLE_PASS");
+  EXPECT_GE(simdjson::dom::array(m["markets"]).size(), 2u);
+  EXPECT_EQ(std::uint64_t(m["websocket"]["frames"]), a.frames);
+  EXPECT_GE(std::uint64_t(m["rest_checkpoints"]["rounds_ok"]), 2u);
+  EXPECT_TRUE(fs::exists(run.get().report_path()));
+  EXPECT_FALSE(any_open_file(c.out));
+  EXPECT_GE(verify_manifests(c.out), 2u);  // websocket and REST files
+}
+
+TEST(Recorder, TlsIsVerifiedAgainstTheSystemStoreUnlessACaFileIsGiven) {
+  testing::TempDir dir;
+  SimServerOptions so = sim_options(0, 500);
+  so.tls = true;
+  so.tls_dir = dir.path() / "tls";
+  Sim sim(so);
+  // Explicit token ids: the websocket alone (no Gamma, no REST).
+  RecorderConfig c = config_for(sim.get(), dir.path() / "untrusted");
+  c.assets = {"1"};
+  c.ca_file.clear();
+  c.backoff_initial_seconds = 0.1;
+  {
+    RecorderRun run(c);
+    ASSERT_TRUE(eventually([&] { return run.counter("network", "connect_failures") >= 2; }));
+    run.stop();
+    EXPECT_EQ(run.counter("network", "connects"), 0u);
+  }
+  ArchiveView refused(ws_dir(c.out));
+  const auto closes = refused.sessions("close");
+  ASSERT_FALSE(closes.empty());
+  EXPECT_NE(closes[0].find("connect failed: TLS handshake"), std::string::npos) << closes[0];
+
+  // The same with the simulator's CA: it connects and records.
+  RecorderConfig ok = config_for(sim.get(), dir.path() / "trusted");
+  ok.ca_file = sim->ca_file();
+  RecorderRun run(ok);  // discovery over https with the same CA, then wss
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") >= 50; }));
+  run.stop();
+  EXPECT_EQ(run.counter("network", "connect_failures"), 0u);
+  EXPECT_GE(ArchiveView(ws_dir(ok.out)).frames, 50u);
+}
+
+TEST(Recorder, DropsAndStallsReconnectWithinTheBackoffAndLoseNoFrame) {
+  testing::TempDir dir;
+  SimServerOptions so = sim_options(0, 2'000);
+  for (const char* f : {"drop@1", "stall@2.5", "close@5"}) {
+    ScheduledFault sf;
+    std::string err;
+    ASSERT_TRUE(parse_scheduled_fault(f, sf, err)) << err;
+    so.faults.push_back(sf);
+  }
+  Sim sim(so);
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.backoff_initial_seconds = 0.2;
+  c.backoff_max_seconds = 1;
+  c.stale_connection_seconds = 1;
+  c.ping_interval_seconds = 0.3;
+  c.connect_stagger_seconds = 0;
+  RecorderRun run(c);
+  // drop, stall (found stale after 1 s), close: four connections in all.
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "connects") >= 4; }, 15s));
+  std::this_thread::sleep_for(500ms);
+  run.stop();
+  EXPECT_GE(run.counter("network", "stale_reconnects"), 1u);
+  EXPECT_GE(run.counter("network", "pongs"), 1u);
+
+  TruthView truth(sim->truth_json());
+  ArchiveView a(ws_dir(c.out));
+  expect_every_connection_archived(truth, a);
+  const auto opens = a.sessions("open");
+  const auto closes = a.sessions("close");
+  EXPECT_EQ(opens.size(), truth.connections());
+  EXPECT_EQ(closes.size(), opens.size());  // the last one by the stop
+  std::string reasons;
+  for (const auto& s : closes) reasons += s + "\n";
+  EXPECT_NE(reasons.find("connection lost"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("stale: no market data"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("the venue closed the connection (code 1001"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("shutdown"), std::string::npos) << reasons;
+
+  // Each reconnect came after a backoff within its bounds: at least 0.8 x the first step, at
+  // most the maximum plus jitter (and a moment to connect).
+  simdjson::dom::parser p;
+  for (std::size_t i = 0; i + 1 < opens.size(); ++i) {
+    const std::int64_t closed = std::int64_t(p.parse(closes[i])["at_ns"]);
+    const std::int64_t reopened = std::int64_t(p.parse(opens[i + 1])["at_ns"]);
+    EXPECT_GE(reopened - closed, static_cast<std::int64_t>(0.8 * 0.2e9)) << i;
+    EXPECT_LE(reopened - closed, static_cast<std::int64_t>(1.2e9 + 0.5e9)) << i;
+  }
+}
+
+TEST(Recorder, MarketsRollInBeforeTheyOpenAndOutAfterTheyEnd) {
+  testing::TempDir dir;
+  SimServerOptions so = sim_options(0, 400);
+  so.market.window_scale_seconds = 3;  // 3 s BTC 5m windows, 9 s 15m ones
+  Sim sim(so);
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.discovery_interval_seconds = 0.3;
+  c.subscribe_lead_seconds = 1;
+  c.drop_after_end_seconds = 0.5;
+  c.market_limit = 0;
+  RecorderRun run(c);
+  std::this_thread::sleep_for(8s);
+  run.stop();
+
+  ArchiveView a(ws_dir(c.out));
+  // One connection, changed by operations as windows came and went.
+  EXPECT_EQ(a.sessions("open").size(), 1u);
+  const auto updates = a.sessions("subscription");
+  ASSERT_GE(updates.size(), 3u);
+  // Every BTC 5m window of the run was subscribed at some point, and the early ones left.
+  std::set<std::string> slugs_seen;
+  simdjson::dom::parser p;
+  for (const auto& s : a.sessions("open")) {
+    for (simdjson::dom::element t : simdjson::dom::array(p.parse(s)["tokens_tracked"]))
+      slugs_seen.insert(std::string(std::string_view(t["market_slug"])));
+  }
+  std::vector<std::string> last_assets;
+  for (const auto& s : updates) {
+    simdjson::dom::element e = p.parse(s);
+    for (simdjson::dom::element t : simdjson::dom::array(e["tokens_tracked"]))
+      slugs_seen.insert(std::string(std::string_view(t["market_slug"])));
+  }
+  std::size_t btc5 = 0;
+  for (const auto& s : slugs_seen) btc5 += s.starts_with("btc-updown-5m-");
+  EXPECT_GE(btc5, 3u);
+  simdjson::dom::element last = p.parse(updates.back());
+  const std::size_t carried = simdjson::dom::array(last["subscription"]["assets_ids"]).size();
+  EXPECT_LT(carried, 2 * slugs_seen.size());  // ended markets were dropped
+  EXPECT_TRUE(fs::exists(c.out / "discovery" / "polymarket_btc_markets_latest.json"));
+}
+
+TEST(Recorder, RestCheckpointsAreArchivedWithoutSecretsAndAgreeUntilTheDataIsAltered) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 1'000));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.rest_checkpoint_interval_seconds = 0.4;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("books", "checkpoint_agree") >= 8; }));
+  EXPECT_EQ(run.counter("books", "checkpoint_diverge"), 0u);
+  std::string err;
+  FaultSpec alter;
+  alter.kind = "rest_alter";
+  ASSERT_TRUE(sim->inject(alter, err)) << err;
+  ASSERT_TRUE(eventually([&] { return run.counter("books", "checkpoint_diverge") >= 1; }));
+  run.stop();
+
+  // Read the REST archive as plain gzip text: every line one JSON checkpoint.
+  std::vector<std::string> errors;
+  std::size_t lines = 0;
+  for (const fs::path& f : ArchiveReader::expand({rest_dir(c.out)}, errors)) {
+    std::ifstream in(f, std::ios::binary);
+    const std::string gz((std::istreambuf_iterator<char>(in)), {});
+    std::string text;
+    const InflateOutcome out = inflate_gzip(reinterpret_cast<const std::uint8_t*>(gz.data()), gz.size(),
+                                            [&](std::string_view chunk) {
+                                              text.append(chunk);
+                                              return true;
+                                            });
+    ASSERT_EQ(out.status, InflateOutcome::Status::kOk) << f;
+    EXPECT_EQ(text.find("Set-Cookie"), std::string::npos);
+    EXPECT_EQ(text.find("set-cookie"), std::string::npos);
+    EXPECT_EQ(text.find("this-header-must-not-be-archived"), std::string::npos);
+    EXPECT_EQ(text.find("CF-RAY"), std::string::npos);
+    simdjson::dom::parser p;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t nl = text.find('\n', at);
+      const std::string line = text.substr(at, nl - at);
+      at = nl + 1;
+      simdjson::dom::element e;
+      ASSERT_EQ(p.parse(line).get(e), simdjson::SUCCESS) << line.substr(0, 200);
+      if (std::string_view(e["record"]) != "rest_checkpoint") continue;
+      ++lines;
+      EXPECT_EQ(std::string_view(e["request"]["method"]), "POST");
+      EXPECT_EQ(std::int64_t(e["response"]["status"]), 200);
+      EXPECT_TRUE(e["response"]["raw_response_json"].is_array());
+      EXPECT_TRUE(e["response"]["headers"]["content-type"].is_string());
+    }
+  }
+  EXPECT_GE(lines, 3u);
+}
+
+TEST(Recorder, StopLeavesNoOpenFileAndManifestsThatVerify) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 3'000));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.rest_checkpoint_interval_seconds = 0.3;
+  c.max_file_bytes = 64 << 10;  // several files per stream
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("archive", "files_closed") >= 3; }));
+  EXPECT_EQ(run.stop(), 0);
+  EXPECT_FALSE(any_open_file(c.out));
+  EXPECT_GE(verify_manifests(c.out), 4u);
+  ArchiveView a(ws_dir(c.out));
+  EXPECT_EQ(a.frames, run.counter("network", "frames"));
+  EXPECT_TRUE(a.global_contiguous);
+}
+
+TEST(Recorder, AnUnreachableVenueFailsToStartWithExitCode2) {
+  testing::TempDir dir;
+  RecorderConfig c;
+  c.out = dir.path() / "data";
+  c.status = "off";
+  c.gamma_url = "http://127.0.0.1:1";  // nothing listens on port 1
+  c.duration_seconds = 5;
+  Recorder rec(c);
+  EXPECT_EQ(rec.run(), 2);
+}
+
+}  // namespace
+}  // namespace booktape
