@@ -1,7 +1,9 @@
 // booktape demo: the whole pipeline with no network. A local Polymarket stand-in runs in this
-// process; its stream is recorded raw-first into a real archive, replayed, and the replayed
-// books are checked against the simulator's ground truth.
+// process; the real recorder records it raw-first (discovery, websocket, books, archive, REST
+// checkpoints, gate), the archive is replayed, and the replayed books are checked against the
+// simulator's ground truth.
 #include <CLI/CLI.hpp>
+#include <simdjson.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -11,12 +13,10 @@
 
 #include "apps/commands.hpp"
 #include "codecs/book_json.hpp"
-#include "codecs/polymarket_classifier.hpp"
 #include "io/archive_paths.hpp"
-#include "io/archive_writer.hpp"
+#include "io/recorder.hpp"
 #include "io/replayer.hpp"
 #include "io/sim_server.hpp"
-#include "io/ws_client.hpp"
 
 namespace booktape::apps {
 
@@ -45,8 +45,18 @@ std::map<std::string, std::string> books_by_asset(const std::string& json) {
   return out;
 }
 
+// One counter of the recorder's status JSON ("section.name"); 0 if absent.
+std::uint64_t status_counter(const Recorder& r, const char* section, const char* name) {
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  std::uint64_t v = 0;
+  if (p.parse(r.status_json()).get(e) || e[section][name].get_uint64().get(v)) return 0;
+  return v;
+}
+
 int run_demo(const DemoArgs& a) {
   const std::filesystem::path root = a.out;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // in step with the recorder's log on stderr
   std::printf("booktape demo: a local Polymarket stand-in, recorded raw-first and replayed\n\n");
 
   SimServerOptions so;
@@ -68,79 +78,50 @@ int run_demo(const DemoArgs& a) {
     }
   } stop_sim{sim, sim_thread};
 
-  // Discover what to subscribe to the way a client would: from the markets the venue lists.
-  // (The recorder reads Gamma over HTTP; here the in-process simulator is asked directly.)
-  std::vector<std::string> assets;
-  {
-    const std::string books = sim.books_json();
-    for (const auto& [id, line] : books_by_asset(books)) assets.push_back(id);
-  }
-  std::printf("  simulator   %s, %d rolling up/down markets, %zu tokens\n", sim.ws_url().c_str(),
-              a.markets, assets.size());
+  std::printf("  simulator   %s (REST and Gamma at %s), %d rolling up/down markets\n",
+              sim.ws_url().c_str(), sim.http_url().c_str(), a.markets);
 
-  WsClientOptions co;
-  co.url = sim.ws_url();
-  co.ca_file = sim.ca_file();
-  WsClient client(co);
-  client.connect();
-  std::string sub = "{\"assets_ids\":[";
-  for (std::size_t i = 0; i < assets.size(); ++i) sub += (i ? ",\"" : "\"") + assets[i] + "\"";
-  sub += "],\"type\":\"market\",\"initial_dump\":true,\"custom_feature_enabled\":true}";
-  client.send_text(sub);
-
-  ArchiveWriterOptions wo;
-  wo.root = root;
-  ArchiveWriter writer(wo);
-  SessionInfo session;
-  session.run_id = writer.run_id();
-  session.session_id = writer.run_id() + "-c1";
-  session.connection_sequence = 1;
-  session.url = co.url;
-  session.assets_ids = assets;
-  writer.open_session(session, realtime_now());
-  polymarket::Classifier classifier;
-
+  // The real recorder, as `booktape record` runs it: Gamma discovery, websocket, book and
+  // archive stages, REST checkpoints. Bounded (so it writes the run report and gate); the demo
+  // stops it once the simulator's last frame is in.
+  RecorderConfig rc;
+  rc.ws_url = sim.ws_url();
+  rc.rest_url = rc.gamma_url = sim.http_url();
+  rc.ca_file = sim.ca_file();
+  rc.all_active = true;  // every simulated market, whatever its series...
+  rc.series.clear();
+  rc.subscribe_lead_seconds = 3'600;  // ...including the windows listed ahead
+  rc.out = root;
+  rc.rest_checkpoint_interval_seconds = 0.5;
+  rc.duration_seconds = 600;  // a bound; the demo ends the run sooner
+  rc.status = "off";
   std::printf("  recording   %llu frames at %.0f frames/s into %s/ ...\n",
               static_cast<unsigned long long>(a.frames), a.rate, root.c_str());
+  Recorder recorder(rc);
+  int record_code = -1;
   const MonoNanos t0 = monotonic_now();
-  std::uint64_t seq = 0;
-  WsMessage m;
-  // Read until the stream has been quiet for a moment after the simulator's last frame.
-  int quiet = 0;
-  while (quiet < 5) {
-    if (!client.read(m, std::chrono::milliseconds(200))) {
-      if (sim.frames_generated() >= a.frames) ++quiet;
-      continue;
-    }
-    quiet = 0;
-    ++seq;
-    FrameMeta meta;
-    meta.received_ns = m.received_ns;
-    meta.monotonic_ns = m.monotonic_ns;
-    meta.session_id = session.session_id;
-    meta.connection_sequence = 1;
-    meta.message_sequence = seq;
-    meta.global_sequence = seq;
-    meta.opcode = m.binary ? Opcode::kBinary : Opcode::kText;
-    writer.append(meta, m.data,
-                  m.binary ? polymarket::Classifier::binary() : classifier.classify(m.data));
-    writer.poll(monotonic_now(), realtime_now());
+  std::thread record_thread([&] { record_code = recorder.run(); });
+  // Done when the simulator has sent everything, the recorder has had it for a moment, and two
+  // REST checkpoints are in (the gate asks for two).
+  std::uint64_t last = ~0ull;
+  for (int quiet = 0; quiet < 3;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const std::uint64_t frames = status_counter(recorder, "network", "frames");
+    const bool rest_ok = status_counter(recorder, "rest", "rounds_ok") >= 2;
+    quiet = sim.frames_generated() >= a.frames && frames == last && rest_ok ? quiet + 1 : 0;
+    last = frames;
+    if (monotonic_now() - t0 > 120 * kNanosPerSecond) break;  // something is wrong: stop anyway
   }
+  recorder.request_stop();
+  record_thread.join();
   const double seconds = static_cast<double>(monotonic_now() - t0) / 1e9;
-  client.close();
-  writer.close_session(session.session_id, realtime_now(), "demo finished");
-  writer.close();
   const std::string truth_books = sim.books_json();
-
-  std::uint64_t bytes = 0;
-  for (const ManifestEntry& e : writer.closed_files()) bytes += e.bytes;
-  std::printf("  recorded    %llu frames in %.1f s: %zu file(s), %.1f KB gzip, manifest with "
-              "sha256 in %s/manifests/\n\n",
-              static_cast<unsigned long long>(seq), seconds, writer.closed_files().size(),
-              static_cast<double>(bytes) / 1024.0, root.c_str());
+  std::printf("  recorded    %llu frames in %.1f s; gate %s (report %s)\n\n",
+              static_cast<unsigned long long>(last), seconds, recorder.gate().c_str(),
+              recorder.report_path().c_str());
 
   Replayer replay;
-  const ReplaySummary& s = replay.run({root / "raw_orderbooks"});
+  const ReplaySummary& s = replay.run({archive_stream_dir(root, "polymarket", "ws_raw")});
   const auto& d = replay.decoder_stats();
   const KeeperTotals& k = replay.books().totals();
   std::printf("replay of the archive\n  frames      %llu (%.0f frames/s)\n  events     ",
@@ -164,7 +145,8 @@ int run_demo(const DemoArgs& a) {
     const auto it = truth.find(id);
     if (it != truth.end() && it->second == line) ++equal; else ++differ;
   }
-  const bool ok = differ == 0 && equal > 0 && k.divergences == 0 && s.global.gaps == 0;
+  const bool ok = differ == 0 && equal > 0 && k.divergences == 0 && s.global.gaps == 0 &&
+                  record_code == 0;
   std::printf("  books       %zu of %zu equal the simulator's ground truth%s\n\n", equal,
               ours.size(), differ == 0 ? "" : "  <-- MISMATCH");
   std::printf("%s\nnext: booktape replay %s --json    booktape replay %s --asset %s\n",
@@ -179,11 +161,11 @@ Command add_demo_command(CLI::App& app) {
   auto a = std::make_shared<DemoArgs>();
   CLI::App* cmd = app.add_subcommand(
       "demo",
-      "See the whole pipeline work with no network: starts a local Polymarket stand-in, records\n"
-      "its stream into a raw-first archive, replays it and checks the books against the\n"
-      "simulator's ground truth.");
+      "See the whole pipeline work with no network: starts a local Polymarket stand-in, runs the\n"
+      "real recorder against it (discovery, websocket, books, archive, REST checkpoints, gate),\n"
+      "replays the archive and checks the books against the simulator's ground truth.");
   cmd->add_option("--out", a->out, "Archive folder")->capture_default_str();
-  cmd->add_option("--frames", a->frames, "Frames to record")->capture_default_str();
+  cmd->add_option("--frames", a->frames, "Frames the simulator generates")->capture_default_str();
   cmd->add_option("--rate", a->rate, "Frames per second")->capture_default_str();
   cmd->add_option("--markets", a->markets, "Rolling up/down series")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Simulator seed")->capture_default_str();

@@ -59,6 +59,7 @@ class Conn {
   virtual void apply_plan() = 0;                       // the shard's plan changed
   virtual void resubscribe(const std::string& token) = 0;
   virtual void close(const std::string& reason) = 0;   // graceful: a close handshake
+  virtual void abort(const std::string& reason) = 0;   // now: no handshake
   [[nodiscard]] virtual bool live() const = 0;
 };
 
@@ -155,7 +156,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   }
 
   void apply_plan() override {
-    if (!live_) return;  // when it comes up it subscribes to the plan then
+    if (!live_ || closing_) return;  // a new connection subscribes to the plan as it is then
     const std::vector<std::string>& want = shard_.plan.assets;
     if (want.empty()) return close("no assets left to record");
     std::unordered_set<std::string> had(subscribed_.begin(), subscribed_.end());
@@ -179,7 +180,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   }
 
   void resubscribe(const std::string& token) override {
-    if (!live_) return;
+    if (!live_ || closing_) return;
     send("{\"operation\":\"unsubscribe\",\"assets_ids\":" + assets_json({token}) + "}");
     send(subscribe_op({token}));
     pending_op_ = monotonic_now();
@@ -187,15 +188,22 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   }
 
   void close(const std::string& reason) override {
-    if (ended_) return;
+    if (ended_ || closing_) return;
     if (!live_) return fail(reason);
-    end(reason);
+    // The session ends when the handshake does: frames still arriving until the venue's close
+    // frame are recorded before the session's close record, never after it.
+    closing_ = true;
+    close_reason_ = reason;
+    ping_timer_.cancel();
+    watchdog_.cancel();
     auto self = this->shared_from_this();
     websocket::close_reason cr(websocket::close_code::going_away);
-    ws_.async_close(cr, [self](beast::error_code) { self->hard_close(); });
+    ws_.async_close(cr, [self](beast::error_code) { self->fail(self->close_reason_); });
   }
 
-  [[nodiscard]] bool live() const override { return live_ && !ended_; }
+  void abort(const std::string& reason) override { fail(reason); }
+
+  [[nodiscard]] bool live() const override { return live_ && !ended_ && !closing_; }
 
  private:
   std::string subscribe_op(const std::vector<std::string>& ids) const {
@@ -373,7 +381,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   }
 
   void send(std::string text) {
-    if (ended_) return;
+    if (ended_ || closing_) return;
     writes_.push_back(std::move(text));
     if (!writing_) write_next();
   }
@@ -386,14 +394,16 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
       self->writes_.pop_front();
       self->writing_ = false;
       if (ec) return self->fail("write failed: " + ec.message());
-      if (!self->writes_.empty() && !self->ended_) self->write_next();
+      if (!self->writes_.empty() && !self->ended_ && !self->closing_) self->write_next();
     });
   }
 
   // The connection is over: record why (once), then let the shard decide what comes next.
-  void end(const std::string& reason) {
+  void end(const std::string& why) {
     if (ended_) return;
     ended_ = true;
+    // Once we started closing, that is the reason, whatever error the handshake ended with.
+    const std::string reason = closing_ ? close_reason_ : why;
     beast::error_code ignored;
     ping_timer_.cancel();
     watchdog_.cancel();
@@ -440,7 +450,9 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   std::deque<std::string> writes_;
   bool writing_ = false;
   bool live_ = false;
+  bool closing_ = false;  // our close handshake is under way
   bool ended_ = false;
+  std::string close_reason_;
   std::uint64_t seq_ = 0;
   std::uint64_t msg_seq_ = 0;
   std::string session_id_;
@@ -636,7 +648,12 @@ void NetworkStage::stop() {
     // Close handshakes get a few seconds; then the loop ends regardless.
     im.stop_timer = std::make_unique<asio::steady_timer>(im.ioc, std::chrono::seconds(3));
     im.stop_timer->async_wait([&im](beast::error_code ec) {
-      if (!ec) im.ioc.stop();
+      if (ec) return;
+      // Handshakes that did not finish: end those sessions now (each still gets its record).
+      for (auto& sh : im.shards) {
+        if (sh->conn) sh->conn->abort("shutdown");
+      }
+      im.ioc.stop();
     });
     im.maybe_finish_stop();
   });

@@ -11,6 +11,7 @@
 
 #include "codecs/sha256.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/sim_child.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
@@ -19,27 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// `booktape sim` on a free port, stopped with SIGTERM at the end of the test.
-class SimChild {
- public:
-  SimChild() : child_({BOOKTAPE_BINARY, "sim", "--rate", "10", "--seed", "7"}) {
-    const std::string ready = child_.read_line(10s);
-    simdjson::dom::element e;
-    if (parser_.parse(ready).get(e) == simdjson::SUCCESS) {
-      url_ = std::string(std::string_view(e["http_url"]));
-    }
-  }
-  ~SimChild() {
-    child_.signal(SIGTERM);
-    child_.wait(10s);
-  }
-  [[nodiscard]] const std::string& url() const { return url_; }
-
- private:
-  testing::Child child_;
-  simdjson::dom::parser parser_;
-  std::string url_;
-};
+using testing::SimChild;
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -127,6 +127,7 @@ struct ArchiveView : ArchiveVisitor {
     }
   }
   bool on_frame(const ArchiveFrame& f) override {
+    frames_after_close += closed.count(f.connection_sequence);
     Conn& c = conns[f.connection_sequence];
     c.contiguous &= f.message_sequence == c.last_message_sequence + 1;
     c.last_message_sequence = f.message_sequence;
@@ -137,7 +138,17 @@ struct ArchiveView : ArchiveVisitor {
     ++frames;
     return true;
   }
-  void on_record(std::string_view line) override { records.emplace_back(line); }
+  void on_record(std::string_view line) override {
+    records.emplace_back(line);
+    if (line.find("\"event\":\"close\"") != std::string_view::npos) {
+      simdjson::dom::element e;
+      if (parser.parse(line.data(), line.size()).get(e) == simdjson::SUCCESS)
+        closed.insert(std::uint64_t(e["connection_sequence"]));
+    }
+  }
+  std::set<std::uint64_t> closed;   // connections whose close record was seen
+  std::uint64_t frames_after_close = 0;
+  simdjson::dom::parser parser;
 
   std::vector<std::string> sessions(std::string_view event) const {
     std::vector<std::string> out;
@@ -166,6 +177,7 @@ void expect_every_connection_archived(TruthView& truth, const ArchiveView& a) {
   EXPECT_EQ(sent, archived);
   for (const auto& [seq, c] : a.conns) EXPECT_TRUE(c.contiguous) << "connection " << seq;
   EXPECT_TRUE(a.global_contiguous);
+  EXPECT_EQ(a.frames_after_close, 0u);  // a session's frames all come before its close record
 }
 
 bool any_open_file(const fs::path& root) {

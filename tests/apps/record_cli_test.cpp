@@ -1,0 +1,145 @@
+// The real `booktape record` binary against a real `booktape sim` child: signals, exit codes,
+// the bounded run's gate files, and the messages a user sees when something is wrong.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "codecs/sha256.hpp"
+#include "io/archive_paths.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/sim_child.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace booktape {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::SimChild;
+namespace fs = std::filesystem;
+
+// `booktape record ARGS` through a shell so stderr (the recorder's log) is read too.
+testing::Child record(const std::vector<std::string>& args) {
+  std::string cmd = std::string("exec '") + BOOKTAPE_BINARY + "' record";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  return testing::Child({"/bin/sh", "-c", cmd + " 2>&1"});
+}
+
+std::vector<std::string> sim_flags(const SimChild& sim, const fs::path& out) {
+  return {"--ws-url", sim.ws_url(), "--rest-url", sim.url(), "--gamma-url", sim.url(),
+          "--out", out.string(), "--status", "log", "--rest-checkpoint-interval-seconds", "0.5"};
+}
+
+bool any_open_file(const fs::path& root) {
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (is_open_name(e.path().filename().string())) return true;
+  return false;
+}
+
+std::size_t verified_manifest_entries(const fs::path& out) {
+  std::size_t n = 0;
+  simdjson::dom::parser p;
+  for (const char* stream : {"polymarket_ws_raw", "polymarket_rest_checkpoints"}) {
+    std::ifstream in(out / "manifests" / (std::string(stream) + ".manifest.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      simdjson::dom::element m = p.parse(line);
+      std::ifstream f(out / std::string(std::string_view(m["path"])), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(f)), {});
+      EXPECT_EQ(sha256_hex(bytes), std::string_view(m["sha256"]));
+      ++n;
+    }
+  }
+  return n;
+}
+
+TEST(RecordCli, SigintStopsCleanlyWithEveryFileClosedAndVerified) {
+  SimChild sim({"--rate", "2000", "--seed", "3"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  testing::Child rec = record(sim_flags(sim, out));
+  // Wait until data flows (the periodic summary comes every 10 s: watch the files instead).
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < until &&
+         !fs::exists(out / "raw_orderbooks" / "polymarket" / "rest_checkpoints")) {
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(500ms);
+  rec.signal(SIGINT);
+  const std::string log = rec.read_all(30s);
+  EXPECT_EQ(rec.wait(30s), 0) << log;
+  EXPECT_NE(log.find("stopping: closing connections"), std::string::npos) << log;
+  EXPECT_NE(log.find("connection 1 (shard 0) up"), std::string::npos) << log;
+  EXPECT_FALSE(any_open_file(out));
+  EXPECT_GE(verified_manifest_entries(out), 2u);
+}
+
+TEST(RecordCli, ABoundedRunWritesTheSeedManifestAndReportWithItsGate) {
+  SimChild sim({"--rate", "500", "--seed", "4"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  std::vector<std::string> args = sim_flags(sim, out);
+  args.insert(args.end(), {"--duration-seconds", "2.5", "--market-limit", "1"});
+  testing::Child rec = record(args);
+  const std::string log = rec.read_all(60s);
+  ASSERT_EQ(rec.wait(30s), 0) << log;
+  EXPECT_NE(log.find("gate WS_RAW_SAMPLE_PASS"), std::string::npos) << log;
+  simdjson::dom::parser p;
+  simdjson::dom::element m;
+  ASSERT_EQ(p.load((out / "manifests" / "checkpoint_010b_ws_raw_sample.json").string()).get(m),
+            simdjson::SUCCESS);
+  EXPECT_EQ(std::string_view(m["gate"]), "WS_RAW_SAMPLE_PASS");
+  EXPECT_EQ(simdjson::dom::array(m["markets"]).size(), 1u);  // --market-limit 1
+  EXPECT_GT(std::uint64_t(m["websocket"]["frames"]), 0u);
+  std::ifstream report(out / "reports" / "checkpoints" / "checkpoint_010b_ws_raw_sample.md");
+  const std::string md((std::istreambuf_iterator<char>(report)), {});
+  EXPECT_EQ(md.rfind("# booktape websocket raw sample: WS_RAW_SAMPLE_PASS", 0), 0u) << md;
+}
+
+TEST(RecordCli, ExplicitTokenIdsGateAsNeedsReviewWithExitCodeOne) {
+  // The seed's gate wants a discovered BTC market with both tokens; bare ids carry none.
+  SimChild sim({"--rate", "200", "--seed", "5"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  std::vector<std::string> args = sim_flags(sim, out);
+  args.insert(args.end(), {"--duration-seconds", "1.5", "--asset", "123"});
+  testing::Child rec = record(args);
+  const std::string log = rec.read_all(60s);
+  EXPECT_EQ(rec.wait(30s), 1) << log;
+  EXPECT_NE(log.find("gate WS_RAW_SAMPLE_NEEDS_REVIEW"), std::string::npos) << log;
+  EXPECT_NE(log.find("recording 1 token ids given explicitly"), std::string::npos) << log;
+}
+
+TEST(RecordCli, BadSettingsAndAnUnreachableVenueExitTwoAndPointAtTheDemo) {
+  testing::TempDir dir;
+  testing::Child bad = record({"--gzip-level", "99", "--out", dir.path().string()});
+  const std::string bad_log = bad.read_all(30s);
+  EXPECT_EQ(bad.wait(30s), 2) << bad_log;
+  EXPECT_NE(bad_log.find("gzip_level"), std::string::npos) << bad_log;
+  EXPECT_NE(bad_log.find("booktape demo"), std::string::npos) << bad_log;
+
+  testing::Child missing = record({"--config", (dir.path() / "nope.yaml").string()});
+  const std::string missing_log = missing.read_all(30s);
+  EXPECT_EQ(missing.wait(30s), 2) << missing_log;
+  EXPECT_NE(missing_log.find("nope.yaml"), std::string::npos) << missing_log;
+
+  testing::Child dead = record({"--gamma-url", "http://127.0.0.1:1", "--out",
+                                (dir.path() / "data").string()});
+  const std::string dead_log = dead.read_all(30s);
+  EXPECT_EQ(dead.wait(30s), 2) << dead_log;
+  EXPECT_NE(dead_log.find("cannot discover markets at http://127.0.0.1:1"), std::string::npos)
+      << dead_log;
+  EXPECT_NE(dead_log.find("booktape demo"), std::string::npos) << dead_log;
+
+  testing::Child help = record({"--help"});
+  const std::string help_text = help.read_all(30s);
+  EXPECT_EQ(help.wait(30s), 0);
+  for (const char* flag : {"--config", "--market-limit", "--duration-seconds",
+                           "--rest-checkpoint-interval-seconds", "--out", "--ws-url", "--rest-url",
+                           "--gamma-url", "--ca-file", "--asset", "--cpus", "--wait"}) {
+    EXPECT_NE(help_text.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace booktape
