@@ -107,6 +107,13 @@ class FrameRing {
     return h;
   }
 
+  // Whether try_claim(payload) would succeed now (producer side; claims nothing).
+  [[nodiscard]] bool would_fit(std::size_t payload) noexcept {
+    const std::size_t need = record_size(payload);
+    const std::size_t to_end = capacity_ - (tail_local_ & mask_);
+    return has_room(tail_local_, need > to_end ? to_end + need : need);
+  }
+
   [[nodiscard]] static std::byte* payload_of(RecordHeader* h) noexcept {
     return reinterpret_cast<std::byte*>(h + 1);
   }

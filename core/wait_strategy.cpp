@@ -1,7 +1,6 @@
 #include "core/wait_strategy.hpp"
 
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,6 +47,10 @@ void IdleStrategy::pause() noexcept {
 #endif
 }
 
-void IdleStrategy::yield() noexcept { ::sched_yield(); }
+std::int64_t IdleStrategy::now_ns() noexcept {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 }  // namespace booktape

@@ -3,6 +3,7 @@
 // recorder offers). Busy-spin keeps a core hot for the lowest latency on a host with cores to
 // spare; spin-then-park spins briefly (catching a steady stream without a syscall), then yields,
 // then sleeps on a futex until the producer signals, so an idle recorder costs almost nothing.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string_view>
@@ -16,9 +17,13 @@ bool parse_wait_mode(std::string_view s, WaitMode& out) noexcept;
 // A wake-up word shared by a producer and the consumers that may park on it.
 class Doorbell {
  public:
-  // Producer: after publishing work. Costs one load unless someone is parked.
+  // Producer: after publishing work. Costs a fence and a load unless someone is parked. The
+  // fence orders the publication before the load of parked_ (a release store alone may pass a
+  // later load); the consumer's fetch_add in park() is the other half: either the producer sees
+  // the parked consumer, or the consumer's recheck sees the work. No wake-up is lost.
   void ring() noexcept {
-    if (parked_.load(std::memory_order_seq_cst) != 0) wake();
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (parked_.load(std::memory_order_relaxed) != 0) wake();
   }
   // Consumer: sleep until ring() or `timeout_ns`, unless `still_idle()` turns false after
   // announcing the park (the recheck closes the race with a producer that published just before).
@@ -39,6 +44,13 @@ class Doorbell {
 };
 
 // The idle loop of one stage: call idle(work) after every poll, with the work it did.
+//
+// With nothing to do it spins for a while (catching the next frame without a syscall), then
+// parks on the doorbell. The spin is timed and adapts to the stream: a spin that work
+// interrupted, or a park that work ended within kMaxSpinNs of going idle, doubles the next one
+// (so a stream with gaps shorter than kMaxSpinNs soon stops parking and paying wake-ups); an idle
+// period longer than that halves it (down to kMinSpinNs, so a quiet stream of 100 frames/s
+// costs a couple of microseconds per frame).
 class IdleStrategy {
  public:
   IdleStrategy(WaitMode mode, Doorbell& bell) : mode_(mode), bell_(bell) {}
@@ -46,37 +58,56 @@ class IdleStrategy {
   template <class StillIdle>
   void idle(std::size_t work, StillIdle still_idle) noexcept {
     if (work > 0) {
-      spins_ = 0;
+      if (phase_ == Phase::kSpinning) {
+        grow();  // the spin paid off
+      } else if (phase_ == Phase::kParked) {
+        // Work ended the park sooner than the longest spin would have waited: a longer spin
+        // would have caught it. Otherwise the gaps are long and spinning is wasted.
+        if (now_ns() - spin_start_ < kMaxSpinNs) grow(); else shrink();
+      }
+      phase_ = Phase::kRunning;
       return;
     }
-    if (mode_ == WaitMode::kBusySpin || spins_ < kSpins) {
-      ++spins_;
-      pause();
-      return;
+    if (phase_ == Phase::kRunning) {
+      phase_ = Phase::kSpinning;
+      spin_start_ = now_ns();
+      polls_ = 0;
     }
-    if (spins_ < kSpins + kYields) {
-      ++spins_;
-      yield();
-      return;
+    if (phase_ == Phase::kSpinning) {
+      // The clock is read every 32 polls: a pause is tens of ns, a clock read about 20.
+      if (mode_ == WaitMode::kBusySpin || (++polls_ & 31) != 0 ||
+          now_ns() - spin_start_ < budget_ns_) {
+        pause();
+        return;
+      }
+      phase_ = Phase::kParked;
     }
     ++parks_;
     bell_.park(kParkNs, still_idle);
   }
 
   [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
+  [[nodiscard]] std::int64_t spin_budget_ns() const noexcept { return budget_ns_; }
 
-  // ~50 us of spinning at ~40 ns a pause: a stream of 20 k frames/s or more never parks.
-  static constexpr std::uint32_t kSpins = 1'500;
-  static constexpr std::uint32_t kYields = 20;
-  static constexpr std::int64_t kParkNs = 5'000'000;  // a missed wake-up costs at most 5 ms
+  static constexpr std::int64_t kMinSpinNs = 1'600;
+  static constexpr std::int64_t kMaxSpinNs = kMinSpinNs << 7;  // 204.8 us
+  // Parking ends on a ring; the timeout only paces the stages' housekeeping (block ages,
+  // health scans), so an idle recorder wakes 20 times a second per stage, not 200.
+  static constexpr std::int64_t kParkNs = 50'000'000;
 
  private:
+  enum class Phase : std::uint8_t { kRunning, kSpinning, kParked };
+  void grow() noexcept { budget_ns_ = std::min(budget_ns_ * 2, kMaxSpinNs); }
+  void shrink() noexcept { budget_ns_ = std::max(budget_ns_ / 2, kMinSpinNs); }
   static void pause() noexcept;
-  static void yield() noexcept;
+  static std::int64_t now_ns() noexcept;
 
   WaitMode mode_;
   Doorbell& bell_;
-  std::uint32_t spins_ = 0;
+  Phase phase_ = Phase::kRunning;
+  std::int64_t spin_start_ = 0;
+  std::int64_t budget_ns_ = kMaxSpinNs;
+  std::uint32_t polls_ = 0;
   std::uint64_t parks_ = 0;
 };
 

@@ -1,0 +1,55 @@
+// Log-linear latency histogram: quantiles never understate and stay within one sub-bucket.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <random>
+
+#include "core/latency_histogram.hpp"
+
+namespace booktape {
+namespace {
+
+TEST(LatencyHistogram, QuantilesAreUpperBucketEdgesWithinOneSixteenth) {
+  LatencyHistogram h;
+  for (std::int64_t v = 1; v <= 100'000; ++v) h.record(v);  // uniform 1..100000 ns
+  EXPECT_EQ(h.count(), 100'000u);
+  EXPECT_EQ(h.max(), 100'000u);
+  EXPECT_DOUBLE_EQ(h.mean(), 50'000.5);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) {
+    const double exact = q * 100'000;
+    const auto got = static_cast<double>(h.quantile(q));
+    EXPECT_GE(got, exact) << q;                // never understated
+    EXPECT_LE(got, exact * (1 + 1.0 / 16) + 1) << q;  // 16 sub-buckets per power of two
+  }
+}
+
+TEST(LatencyHistogram, EveryValueLandsInABucketWhoseUpperEdgeHoldsIt) {
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 100'000; ++i) {
+    const std::uint64_t v = rng() >> (rng() % 64);
+    const std::size_t b = LatencyHistogram::bucket_of(v);
+    ASSERT_LT(b, LatencyHistogram::kBuckets);
+    ASSERT_GE(LatencyHistogram::bucket_upper(b), v);
+    if (b > 0) {
+      ASSERT_LT(LatencyHistogram::bucket_upper(b - 1), v);
+    }
+  }
+}
+
+TEST(LatencyHistogram, NegativeTimesCountAsZeroAndTheSummaryIsJson) {
+  LatencyHistogram h;
+  h.record(-5);  // a clock read out of order must not wrap to 2^64
+  h.record(1'000);
+  EXPECT_EQ(h.quantile(0.0), 0u);
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  ASSERT_EQ(p.parse(h.summary_json()).get(e), simdjson::SUCCESS);
+  EXPECT_EQ(std::uint64_t(e["count"]), 2u);
+  EXPECT_EQ(std::uint64_t(e["max_ns"]), 1'000u);
+  h.reset();
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.quantile(0.99), 0u);
+}
+
+}  // namespace
+}  // namespace booktape
