@@ -41,8 +41,8 @@ class Unwritten {
 }  // namespace
 
 struct ArchiveStage::Impl {
-  Impl(ArchiveStageOptions o, PipelineRing& r, Doorbell& b)
-      : opt(std::move(o)), ring(r), bell(b), writer(opt.writer), classifier(opt.max_frame_bytes),
+  Impl(ArchiveStageOptions o, PipelineRing& r, PipelineBells& b)
+      : opt(std::move(o)), ring(r), bells(b), writer(opt.writer), classifier(opt.max_frame_bytes),
         unwritten(std::size_t{1} << 16) {}
 
   std::size_t poll();
@@ -52,7 +52,7 @@ struct ArchiveStage::Impl {
 
   ArchiveStageOptions opt;
   PipelineRing& ring;
-  Doorbell& bell;
+  PipelineBells& bells;
   ArchiveStageStats stats;
   ArchiveWriter writer;
   polymarket::Classifier classifier;
@@ -61,8 +61,8 @@ struct ArchiveStage::Impl {
   MonoNanos next_poll = 0;
 };
 
-ArchiveStage::ArchiveStage(ArchiveStageOptions options, PipelineRing& ring, Doorbell& bell)
-    : impl_(std::make_unique<Impl>(std::move(options), ring, bell)) {}
+ArchiveStage::ArchiveStage(ArchiveStageOptions options, PipelineRing& ring, PipelineBells& bells)
+    : impl_(std::make_unique<Impl>(std::move(options), ring, bells)) {}
 ArchiveStage::~ArchiveStage() = default;
 
 const ArchiveStageStats& ArchiveStage::stats() const noexcept { return impl_->stats; }
@@ -132,6 +132,7 @@ std::size_t ArchiveStage::Impl::poll() {
       release_event(e);
     }
     ring.release(kArchiveConsumer, h);
+    bells.space.ring();  // one load, unless the network thread waits for room
   }
   const MonoNanos now = monotonic_now();
   if (work == 0 || now >= next_poll) {
@@ -146,14 +147,14 @@ std::size_t ArchiveStage::Impl::poll() {
 
 void ArchiveStage::run(const std::atomic<bool>& producer_done) {
   Impl& im = *impl_;
-  IdleStrategy idle(im.opt.wait, im.bell);
+  IdleStrategy idle(im.opt.wait, im.bells.data);
   for (;;) {
     const std::size_t work = im.poll();
     if (work == 0 && producer_done.load(std::memory_order_acquire) &&
         im.ring.peek(kArchiveConsumer) == nullptr) {
       break;
     }
-    // Parking is bounded (5 ms) so blocks still close on age while the stream is quiet.
+    // Parking is bounded (IdleStrategy::kParkNs) so blocks still close on age when quiet.
     idle.idle(work, [&] {
       return im.ring.peek(kArchiveConsumer) == nullptr &&
              !producer_done.load(std::memory_order_acquire);

@@ -32,7 +32,7 @@ struct ArchiveStageStats {
 
 class ArchiveStage {
  public:
-  ArchiveStage(ArchiveStageOptions options, PipelineRing& ring, Doorbell& bell);
+  ArchiveStage(ArchiveStageOptions options, PipelineRing& ring, PipelineBells& bells);
   ~ArchiveStage();
   ArchiveStage(const ArchiveStage&) = delete;
   ArchiveStage& operator=(const ArchiveStage&) = delete;

@@ -32,8 +32,8 @@ struct Pending {
 }  // namespace
 
 struct BookStage::Impl {
-  Impl(BookStageOptions o, PipelineRing& r, Doorbell& b)
-      : opt(o), ring(r), bell(b), applier(books) {
+  Impl(BookStageOptions o, PipelineRing& r, PipelineBells& b)
+      : opt(o), ring(r), bells(b), applier(books) {
     books.track_state(opt.compare_checkpoints);
   }
 
@@ -47,7 +47,7 @@ struct BookStage::Impl {
 
   BookStageOptions opt;
   PipelineRing& ring;
-  Doorbell& bell;
+  PipelineBells& bells;
   BookStageStats stats;
   BookKeeper books;
   pm::Decoder decoder;
@@ -62,8 +62,8 @@ struct BookStage::Impl {
   MonoNanos next_scan = 0;
 };
 
-BookStage::BookStage(BookStageOptions options, PipelineRing& ring, Doorbell& bell)
-    : impl_(std::make_unique<Impl>(options, ring, bell)) {}
+BookStage::BookStage(BookStageOptions options, PipelineRing& ring, PipelineBells& bells)
+    : impl_(std::make_unique<Impl>(options, ring, bells)) {}
 BookStage::~BookStage() = default;
 
 const BookStageStats& BookStage::stats() const noexcept { return impl_->stats; }
@@ -75,7 +75,7 @@ const std::vector<std::string>& BookStage::checkpoint_examples() const noexcept 
 
 void BookStage::submit_checkpoint(std::unique_ptr<CheckpointBatch> batch) {
   impl_->checkpoints.enqueue(std::move(batch));
-  impl_->bell.ring();
+  impl_->bells.data.ring();
 }
 
 bool BookStage::pop_health(HealthEvent& out) { return impl_->health.try_dequeue(out); }
@@ -251,6 +251,7 @@ std::size_t BookStage::Impl::poll() {
       release_event(e);
     }
     ring.release(kBookConsumer, h);
+    bells.space.ring();  // one load, unless the network thread waits for room
   }
   std::unique_ptr<CheckpointBatch> batch;
   while (checkpoints.try_dequeue(batch)) {
@@ -269,7 +270,7 @@ std::size_t BookStage::Impl::poll() {
 
 void BookStage::run(const std::atomic<bool>& producer_done) {
   Impl& im = *impl_;
-  IdleStrategy idle(im.opt.wait, im.bell);
+  IdleStrategy idle(im.opt.wait, im.bells.data);
   for (;;) {
     const std::size_t work = im.poll();
     if (work == 0 && producer_done.load(std::memory_order_acquire) &&

@@ -60,7 +60,7 @@ struct BookStageStats {
 
 class BookStage {
  public:
-  BookStage(BookStageOptions options, PipelineRing& ring, Doorbell& bell);
+  BookStage(BookStageOptions options, PipelineRing& ring, PipelineBells& bells);
   ~BookStage();
   BookStage(const BookStage&) = delete;
   BookStage& operator=(const BookStage&) = delete;

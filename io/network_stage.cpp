@@ -22,9 +22,6 @@
 #include "core/clock.hpp"
 #include "io/url.hpp"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 namespace booktape {
 
@@ -75,8 +72,8 @@ struct Shard {
 }  // namespace
 
 struct NetworkStage::Impl {
-  Impl(NetworkOptions o, PipelineRing& r, Doorbell& b)
-      : opt(std::move(o)), ring(r), bell(b), guard(asio::make_work_guard(ioc)) {
+  Impl(NetworkOptions o, PipelineRing& r, PipelineBells& b)
+      : opt(std::move(o)), ring(r), bells(b), guard(asio::make_work_guard(ioc)) {
     const std::optional<Url> u = parse_url(opt.url);
     if (!u || (u->scheme != "ws" && u->scheme != "wss"))
       throw std::invalid_argument("'" + opt.url + "' is not a ws:// or wss:// URL");
@@ -100,6 +97,7 @@ struct NetworkStage::Impl {
                   std::uint8_t opcode, const char* data, std::size_t n, UnixNanos recv,
                   MonoNanos mono);
   void push_event(PipelineEvent* e);
+  RecordHeader* wait_for_room(std::size_t payload);
   void ensure_shard(std::size_t i);
   void schedule_connect(Shard& s, std::int64_t delay_ns);
   void connect(Shard& s);
@@ -111,9 +109,11 @@ struct NetworkStage::Impl {
 
   NetworkOptions opt;
   PipelineRing& ring;
-  Doorbell& bell;
+  PipelineBells& bells;
   NetworkStats stats;
-  asio::io_context ioc;
+  // One thread runs it; other threads only post(). So the reactor needs no locks (the
+  // scheduler's queue keeps its own for those posts).
+  asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   std::unique_ptr<ssl::context> tls;
   Url url;
@@ -469,17 +469,11 @@ void NetworkStage::Impl::push_frame(std::uint32_t shard, std::uint64_t conn, std
                                     UnixNanos recv, MonoNanos mono) {
   RecordHeader* h = ring.try_claim(n);
   if (h == nullptr) {
-    // Both stages are behind: wait (TCP pushes back on the venue), counted and alarmed. The
-    // archive never drops a frame.
+    // A stage is behind: wait (TCP pushes back on the venue), counted and alarmed. The archive
+    // never drops a frame.
     stats.ring_full_waits.fetch_add(1, std::memory_order_relaxed);
     const MonoNanos t0 = monotonic_now();
-    while ((h = ring.try_claim(n)) == nullptr) {
-      bell.ring();
-#if defined(__x86_64__)
-      _mm_pause();
-#endif
-      ::sched_yield();
-    }
+    h = wait_for_room(n);
     stats.ring_full_ns.fetch_add(static_cast<std::uint64_t>(monotonic_now() - t0),
                                  std::memory_order_relaxed);
   }
@@ -494,7 +488,7 @@ void NetworkStage::Impl::push_frame(std::uint32_t shard, std::uint64_t conn, std
   h->aux = 0;
   std::memcpy(PipelineRing::payload_of(h), data, n);
   ring.commit(h);
-  bell.ring();
+  bells.data.ring();
   const std::uint64_t frames = stats.frames.fetch_add(1, std::memory_order_relaxed) + 1;
   stats.bytes.fetch_add(n, std::memory_order_relaxed);
   stats.last_frame_mono.store(mono, std::memory_order_relaxed);
@@ -505,12 +499,20 @@ void NetworkStage::Impl::push_frame(std::uint32_t shard, std::uint64_t conn, std
   }
 }
 
-void NetworkStage::Impl::push_event(PipelineEvent* e) {
+RecordHeader* NetworkStage::Impl::wait_for_room(std::size_t n) {
+  // Sleep until a stage releases records (it rings `space`), leaving the core to the stage
+  // that is behind; the timeout only bounds a missed wake-up.
   RecordHeader* h = nullptr;
-  while ((h = ring.try_claim(0)) == nullptr) {
-    bell.ring();
-    ::sched_yield();
+  while ((h = ring.try_claim(n)) == nullptr) {
+    bells.data.ring();
+    bells.space.park(1'000'000, [&] { return !ring.would_fit(n); });
   }
+  return h;
+}
+
+void NetworkStage::Impl::push_event(PipelineEvent* e) {
+  RecordHeader* h = ring.try_claim(0);
+  if (h == nullptr) h = wait_for_room(0);
   h->type = RecordType::kControl;
   h->opcode = 0;
   h->connection = e->shard;
@@ -521,7 +523,7 @@ void NetworkStage::Impl::push_event(PipelineEvent* e) {
   h->global_sequence = global_seq;  // the last frame before it
   h->aux = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(e));
   ring.commit(h);
-  bell.ring();
+  bells.data.ring();
 }
 
 void NetworkStage::Impl::ensure_shard(std::size_t i) {
@@ -599,8 +601,8 @@ void NetworkStage::Impl::maybe_finish_stop() {
   if (stop_timer) stop_timer->cancel();
 }
 
-NetworkStage::NetworkStage(NetworkOptions options, PipelineRing& ring, Doorbell& bell)
-    : impl_(std::make_unique<Impl>(std::move(options), ring, bell)) {}
+NetworkStage::NetworkStage(NetworkOptions options, PipelineRing& ring, PipelineBells& bells)
+    : impl_(std::make_unique<Impl>(std::move(options), ring, bells)) {}
 
 NetworkStage::~NetworkStage() = default;
 

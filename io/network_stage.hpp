@@ -58,7 +58,7 @@ struct NetworkStats {
 
 class NetworkStage {
  public:
-  NetworkStage(NetworkOptions options, PipelineRing& ring, Doorbell& bell);
+  NetworkStage(NetworkOptions options, PipelineRing& ring, PipelineBells& bells);
   ~NetworkStage();
   NetworkStage(const NetworkStage&) = delete;
   NetworkStage& operator=(const NetworkStage&) = delete;

@@ -14,6 +14,7 @@
 
 #include "codecs/envelope.hpp"
 #include "core/frame_ring.hpp"
+#include "core/wait_strategy.hpp"
 
 namespace booktape {
 
@@ -21,6 +22,14 @@ inline constexpr std::size_t kStageCount = 2;
 inline constexpr std::size_t kBookConsumer = 0;
 inline constexpr std::size_t kArchiveConsumer = 1;
 using PipelineRing = FrameRing<kStageCount>;
+
+// Who wakes whom: the network thread rings `data` after publishing; a stage rings `space` after
+// releasing records, which wakes the network thread only if it is parked on a full ring (so a
+// stage that fell behind gets the whole core instead of a spinning producer beside it).
+struct PipelineBells {
+  Doorbell data;
+  Doorbell space;
+};
 
 struct PipelineEvent {
   enum class Kind : std::uint8_t {

@@ -119,7 +119,7 @@ struct Recorder::Impl {
 
   // The pipeline (created by run(), kept until the recorder is destroyed).
   std::unique_ptr<PipelineRing> ring;
-  Doorbell bell;
+  PipelineBells bells;
   std::unique_ptr<NetworkStage> net;
   std::unique_ptr<BookStage> book;
   std::unique_ptr<ArchiveStage> archive;
@@ -322,7 +322,7 @@ void Recorder::Impl::stop_threads() {
   if (net) net->stop();
   if (net_thread.joinable()) net_thread.join();
   producer_done.store(true, std::memory_order_release);
-  bell.ring();
+  bells.data.ring();
   if (book_thread.joinable()) book_thread.join();
   if (archive_thread.joinable()) archive_thread.join();
   rest_stop.store(true, std::memory_order_release);
@@ -414,7 +414,7 @@ void Recorder::Impl::control_loop() {
     handle_events();
     status_tick(now, false);
     // A cold thread: a short sleep keeps stop requests and deadlines prompt.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
@@ -449,7 +449,7 @@ int Recorder::Impl::run() {
   no.backoff_max_seconds = cfg.backoff_max_seconds;
   no.backoff_reset_after_seconds = cfg.backoff_reset_after_seconds;
   try {
-    net = std::make_unique<NetworkStage>(no, *ring, bell);
+    net = std::make_unique<NetworkStage>(no, *ring, bells);
   } catch (const std::exception& e) {
     log("%s", e.what());
     return 2;
@@ -460,7 +460,7 @@ int Recorder::Impl::run() {
   bo.compare_checkpoints = cfg.rest_checkpoint_interval_seconds > 0;
   bo.initial_book_timeout_seconds = cfg.initial_book_timeout_seconds;
   bo.token_silent_seconds = cfg.token_silent_seconds;
-  book = std::make_unique<BookStage>(bo, *ring, bell);
+  book = std::make_unique<BookStage>(bo, *ring, bells);
 
   ArchiveWriterOptions wo;
   wo.root = cfg.out;
@@ -477,7 +477,7 @@ int Recorder::Impl::run() {
   ao.writer = wo;
   ao.wait = cfg.wait;
   ao.max_frame_bytes = cfg.max_frame_bytes;
-  archive = std::make_unique<ArchiveStage>(ao, *ring, bell);
+  archive = std::make_unique<ArchiveStage>(ao, *ring, bells);
 
   if (cfg.rest_checkpoint_interval_seconds > 0) {
     RestCheckpointOptions ro;
@@ -498,6 +498,12 @@ int Recorder::Impl::run() {
 
   log("run %s: %s -> %s (%s envelope)", run_id.c_str(), cfg.ws_url.c_str(), cfg.out.c_str(),
       cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
+  if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 4) {
+    // The book and archive threads each hold a core; the network thread and the rest starve.
+    log("warning: busy-spin on %u cpu(s): the book and archive threads never yield; use "
+        "spin-then-park unless each pipeline thread has a core of its own",
+        std::thread::hardware_concurrency());
+  }
   start_threads();
   int code = 0;
   try {
