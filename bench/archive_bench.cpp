@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 #include <zlib.h>
 
+#include <algorithm>
+
 #include "bench/bench_frames.hpp"
 #include "codecs/envelope.hpp"
 #include "codecs/gzip_member.hpp"
@@ -16,27 +18,48 @@ namespace {
 
 constexpr UnixNanos kT0 = 1'763'703'252'123'456'789;
 
-// 256 KiB of compact envelope lines (the writer's default block) from the realistic stream.
+// 256 KiB of envelope lines (the writer's default block) from the realistic stream: compact,
+// or full (every line repeats its session's websocket, subscription and tokens_tracked; here a
+// connection of 4 tokens, two up/down markets, as `booktape record` carries by default).
+std::string make_envelope_block(bool full) {
+  const auto frames = realistic_stream(4'000);
+  SessionInfo session;
+  session.session_id = "20261121T053412Z-1a2b3c4d-c1";
+  session.url = "wss://ws-subscriptions-clob.polymarket.com/ws/market";
+  for (int i = 0; i < 4; ++i) {
+    TokenInfo t;
+    t.token_id = std::string(77, static_cast<char>('1' + i));
+    t.market_slug = i < 2 ? "btc-updown-5m-1773307200" : "btc-updown-15m-1773306900";
+    t.condition_id = "0x" + std::string(64, i < 2 ? 'a' : 'b');
+    t.outcome = i % 2 ? "Down" : "Up";
+    t.end_time_utc = "2026-03-12T09:25:00.000000000Z";
+    session.assets_ids.push_back(t.token_id);
+    session.tokens.push_back(t);
+  }
+  const std::string fragment = render_full_fragment(session);
+  polymarket::Classifier c;
+  EnvelopeEncoder enc;
+  ByteBuffer out;
+  std::uint64_t seq = 0;
+  for (const auto& f : frames) {
+    if (out.size() >= (256u << 10)) break;
+    FrameMeta m;
+    m.received_ns = kT0 + static_cast<UnixNanos>(++seq) * 1'000;
+    m.monotonic_ns = static_cast<MonoNanos>(seq);
+    m.session_id = session.session_id;
+    m.connection_sequence = 1;
+    m.message_sequence = seq;
+    m.global_sequence = seq;
+    enc.encode_frame(m, f, c.classify(f), full ? &fragment : nullptr, out);
+  }
+  return std::string(out.view());
+}
 const std::string& envelope_block() {
-  static const std::string block = [] {
-    const auto frames = realistic_stream(4'000);
-    polymarket::Classifier c;
-    EnvelopeEncoder enc;
-    ByteBuffer out;
-    std::uint64_t seq = 0;
-    for (const auto& f : frames) {
-      if (out.size() >= (256u << 10)) break;
-      FrameMeta m;
-      m.received_ns = kT0 + static_cast<UnixNanos>(++seq) * 1'000;
-      m.monotonic_ns = static_cast<MonoNanos>(seq);
-      m.session_id = "20261121T053412Z-1a2b3c4d-c1";
-      m.connection_sequence = 1;
-      m.message_sequence = seq;
-      m.global_sequence = seq;
-      enc.encode_frame(m, f, c.classify(f), nullptr, out);
-    }
-    return std::string(out.view());
-  }();
+  static const std::string block = make_envelope_block(false);
+  return block;
+}
+const std::string& full_envelope_block() {
+  static const std::string block = make_envelope_block(true);
   return block;
 }
 
@@ -84,6 +107,25 @@ void BM_GzipBlockLibdeflate(benchmark::State& state) {
   state.counters["ratio"] = static_cast<double>(out.size()) / static_cast<double>(raw.size());
 }
 BENCHMARK(BM_GzipBlockLibdeflate)->DenseRange(1, 9)->Arg(12);
+
+// The same on full-envelope lines, per frame: what the archive stage pays to compress one.
+void BM_GzipBlockLibdeflateFull(benchmark::State& state) {
+  const std::string& raw = full_envelope_block();
+  const auto lines = static_cast<double>(std::count(raw.begin(), raw.end(), '\n'));
+  GzipMemberWriter gz(static_cast<int>(state.range(0)));
+  ByteBuffer out(gz.bound(raw.size()));
+  for (auto _ : state) {
+    out.clear();
+    gz.compress(raw, 1, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(raw.size()));
+  state.counters["ratio"] = static_cast<double>(out.size()) / static_cast<double>(raw.size());
+  state.counters["bytes_per_line"] = static_cast<double>(raw.size()) / lines;
+  state.counters["frames"] = benchmark::Counter(static_cast<double>(state.iterations()) * lines,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GzipBlockLibdeflateFull)->DenseRange(1, 6);
 
 void BM_GzipBlockZlib(benchmark::State& state) {
   const std::string& raw = envelope_block();
