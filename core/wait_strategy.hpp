@@ -31,6 +31,8 @@ class Doorbell {
   void park(std::int64_t timeout_ns, StillIdle still_idle) noexcept {
     const std::uint32_t seen = sequence_.load(std::memory_order_acquire);
     parked_.fetch_add(1, std::memory_order_seq_cst);
+    // Pairs with the fence in ring(): the recheck's loads cannot move before the announcement.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (still_idle()) wait(seen, timeout_ns);
     parked_.fetch_sub(1, std::memory_order_seq_cst);
   }
