@@ -3,6 +3,7 @@
 #include <simdjson.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 #include <thread>
@@ -149,14 +150,14 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
   return ok;
 }
 
-void RestCheckpointer::checkpoint_once() {
+bool RestCheckpointer::checkpoint_once() {
   Impl& im = *impl_;
   std::vector<std::string> ids;
   {
     std::lock_guard lock(im.tokens_mu);
     ids = im.tokens;
   }
-  if (ids.empty()) return;
+  if (ids.empty()) return false;
   const std::uint64_t round = im.stats.rounds.fetch_add(1, std::memory_order_relaxed) + 1;
   auto batch = std::make_unique<CheckpointBatch>();
   batch->fetched_at = realtime_now();
@@ -178,6 +179,7 @@ void RestCheckpointer::checkpoint_once() {
     ++im.failures;
   }
   if (im.books != nullptr && !batch->books.empty()) im.books->submit_checkpoint(std::move(batch));
+  return true;
 }
 
 void RestCheckpointer::run(const std::atomic<bool>& stop) {
@@ -185,11 +187,15 @@ void RestCheckpointer::run(const std::atomic<bool>& stop) {
   MonoNanos next = monotonic_now();
   while (!stop.load(std::memory_order_acquire)) {
     if (monotonic_now() >= next) {
-      checkpoint_once();
-      // After failures wait longer: the interval doubles per failed round, up to the maximum.
-      double wait = im.opt.interval_seconds;
-      for (std::uint64_t f = 0; f < im.failures && wait < im.opt.backoff_max_seconds; ++f) wait *= 2;
-      wait = std::min(wait, std::max(im.opt.backoff_max_seconds, im.opt.interval_seconds));
+      // Nothing subscribed yet: try again soon, so the first round follows the first
+      // subscription closely and even a short bounded run gets its checkpoints.
+      double wait = std::min(im.opt.interval_seconds, 1.0);
+      if (checkpoint_once()) {
+        // After failures wait longer: the interval doubles per failed round, up to the maximum.
+        wait = im.opt.interval_seconds;
+        for (std::uint64_t f = 0; f < im.failures && wait < im.opt.backoff_max_seconds; ++f) wait *= 2;
+        wait = std::min(wait, std::max(im.opt.backoff_max_seconds, im.opt.interval_seconds));
+      }
       next = monotonic_now() + static_cast<std::int64_t>(wait * 1e9);
     }
     im.writer.poll(monotonic_now(), realtime_now());

@@ -48,8 +48,8 @@ class RestCheckpointer {
   void set_tokens(std::vector<std::string> tokens);
   // The thread's loop, until `stop` is set; closes the archive on the way out.
   void run(const std::atomic<bool>& stop);
-  // One round now (tests, and run()).
-  void checkpoint_once();
+  // One round now (tests, and run()); false if there were no tokens to fetch.
+  bool checkpoint_once();
 
   [[nodiscard]] const RestCheckpointStats& stats() const noexcept;
   // Only once run() has returned.

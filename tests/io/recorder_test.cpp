@@ -445,6 +445,17 @@ TEST(Recorder, StopLeavesNoOpenFileAndManifestsThatVerify) {
   EXPECT_TRUE(a.global_contiguous);
 }
 
+TEST(Recorder, TheFirstRestCheckpointFollowsTheFirstSubscriptionNotAFullInterval) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 500));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.rest_checkpoint_interval_seconds = 30;  // the default
+  RecorderRun run(c);
+  // The REST thread starts before anything is subscribed; its first round must not wait 30 s.
+  EXPECT_TRUE(eventually([&] { return run.counter("rest", "rounds_ok") >= 1; }));
+  EXPECT_EQ(run.stop(), 0);
+}
+
 TEST(Recorder, AnUnreachableVenueFailsToStartWithExitCode2) {
   testing::TempDir dir;
   RecorderConfig c;
