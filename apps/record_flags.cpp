@@ -111,7 +111,7 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
   text("--gamma-url", &RecordFlags::gamma_url, "Gamma for discovery (default " + d.gamma_url + ")")
       ->type_name("URL");
   path("--ca-file", &RecordFlags::ca_file,
-       "Extra CA bundle (PEM) to trust (default: the system store only)")
+       "Trust the CAs in this PEM bundle instead of the system store (default: the system store)")
       ->type_name("FILE");
   list("--asset", &RecordFlags::assets,
        "Record this token id; repeatable or comma-separated (default: discover by series)")

@@ -19,7 +19,7 @@ struct RecorderConfig {
   std::string ws_url = "wss://ws-subscriptions-clob.polymarket.com/ws/market";
   std::string rest_url = "https://clob.polymarket.com";
   std::string gamma_url = "https://gamma-api.polymarket.com";
-  std::filesystem::path ca_file;  // extra CA bundle to trust (empty: the system store only)
+  std::filesystem::path ca_file;  // trust these CAs (PEM) instead of the system store (empty: the system store)
 
   // --- what to record -----------------------------------------------------------------------
   std::vector<std::string> assets;         // explicit token ids: no discovery
