@@ -132,7 +132,7 @@ std::size_t ArchiveStage::Impl::poll() {
       release_event(e);
     }
     ring.release(kArchiveConsumer, h);
-    bells.space.ring();  // one load, unless the network thread waits for room
+    bells.space.ring();  // a fence and a load, unless the network thread waits for room
   }
   const MonoNanos now = monotonic_now();
   if (work == 0 || now >= next_poll) {

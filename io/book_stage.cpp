@@ -251,7 +251,7 @@ std::size_t BookStage::Impl::poll() {
       release_event(e);
     }
     ring.release(kBookConsumer, h);
-    bells.space.ring();  // one load, unless the network thread waits for room
+    bells.space.ring();  // a fence and a load, unless the network thread waits for room
   }
   std::unique_ptr<CheckpointBatch> batch;
   while (checkpoints.try_dequeue(batch)) {
