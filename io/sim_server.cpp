@@ -98,6 +98,9 @@ class ConnIo {
   virtual void end(EndMode mode, std::string reason) = 0;  // after the pending bytes
 };
 
+// A subscribed token whose books this connection does not get (omit_book).
+constexpr std::uint8_t kBookWithheld = 2;
+
 struct Conn {
   std::uint64_t id = 0;
   ConnectionTruth* truth = nullptr;
@@ -107,7 +110,7 @@ struct Conn {
   bool stalled = false;
   bool silent = false;       // stall_silent: not even PONG
   bool ending = false;
-  std::vector<std::uint8_t> subscribed;  // by simulator token index
+  std::vector<std::uint8_t> subscribed;  // by simulator token index: 0, 1, or kBookWithheld
   std::vector<std::string> assets;       // as the client listed them
   ByteBuffer pending;
   std::string last_frame;    // for the duplicate fault
@@ -190,6 +193,7 @@ struct SimServer::Impl {
   std::size_t next_fault = 0;
 
   std::uint64_t rest_429_left = 0, rest_500_left = 0, rest_slow_left = 0, tls_fail_left = 0;
+  std::uint64_t refuse_ops_left = 0;  // subscription operations to answer INVALID OPERATION
   std::uint64_t rest_alter_left = 0;
   std::int64_t rest_slow_ms = 0;
   std::vector<MonoNanos> rest_window;  // request times in the last 10 s (rate limit)
@@ -597,6 +601,11 @@ void SimServer::Impl::route(const pm::SimFrame& f) {
       if (f.tokens[0] == ~0u) wanted = true;  // replayed frames: to every subscriber
     }
     if (!wanted) continue;
+    // omit_book: this connection gets no book for the token until it subscribes to it again.
+    if (f.type == pm::EventType::kBook && f.tokens[1] == ~0u && f.tokens[0] < c.subscribed.size() &&
+        c.subscribed[f.tokens[0]] == kBookWithheld) {
+      continue;
+    }
     if (c.reorder > 0) {
       if (c.held.empty()) {
         c.held = f.payload;  // sent after the next frame: out of order
@@ -790,6 +799,11 @@ void SimServer::Impl::on_client_text(Conn& c, std::string_view text) {
   if (bool v = false; !obj["custom_feature_enabled"].get_bool().get(v)) c.custom = v;
   std::string_view op;
   if (!obj["operation"].get_string().get(op)) {
+    if (refuse_ops_left > 0 && (op == "subscribe" || op == "unsubscribe")) {
+      --refuse_ops_left;
+      truth.faults.push_back({realtime_now(), "refuse_operation", std::to_string(c.id), std::string(op)});
+      return invalid();
+    }
     if (op == "subscribe") {
       c.initialized = true;
       subscribe(c, ids, dump);
@@ -823,10 +837,12 @@ void SimServer::Impl::subscribe(Conn& c, const std::vector<std::string>& ids, bo
     if (tok == ~0u) continue;  // unknown ids just produce no events
     if (c.subscribed.size() <= tok) c.subscribed.resize(market->tokens().size(), 0);
     c.subscribed[tok] = 1;
-    const bool omit = omit_next ||
-                      std::find(omit_books.begin(), omit_books.end(), id) != omit_books.end();
-    if (omit) {
-      omit_next = false;
+    const auto listed = std::find(omit_books.begin(), omit_books.end(), id);
+    if (omit_next || listed != omit_books.end()) {
+      // Once: a later subscription to the token (a resubscribe) gets its book.
+      if (listed != omit_books.end()) omit_books.erase(listed);
+      else omit_next = false;
+      c.subscribed[tok] = kBookWithheld;
       truth.faults.push_back({realtime_now(), "omit_book", std::to_string(c.id), id});
       continue;
     }
@@ -1028,6 +1044,11 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
     truth.faults.push_back({now, k, target, detail});
   };
   if (k == "rest_429") { rest_429_left += f.count; record("rest", std::to_string(f.count)); return true; }
+  if (k == "refuse_operation") {
+    refuse_ops_left += f.count;
+    record("ws", std::to_string(f.count));
+    return true;
+  }
   if (k == "rest_500") { rest_500_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_alter") { rest_alter_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_slow") {

@@ -22,9 +22,10 @@ namespace booktape {
 struct FaultSpec {
   std::string kind;             // drop, close, stall, stall_silent, unstall, malformed, binary,
                                 // oversized, unknown_event, duplicate, reorder, omit_book,
-                                // rest_429, rest_500, rest_slow, rest_alter, tls_fail
+                                // rest_429, rest_500, rest_slow, rest_alter, tls_fail,
+                                // refuse_operation
   std::string target = "all";   // "all" or a connection id (websocket faults)
-  std::uint64_t count = 1;      // how many (REST and TLS faults: the next N requests/handshakes)
+  std::uint64_t count = 1;      // how many (REST, TLS, refuse_operation: the next N requests)
   std::uint64_t bytes = 0;      // oversized: payload size
   std::int64_t ms = 0;          // rest_slow: delay
   std::string token;            // omit_book: the token id ("next": the next subscribed token)

@@ -337,6 +337,77 @@ TEST(Recorder, DropsAndStallsReconnectWithinTheBackoffAndLoseNoFrame) {
   }
 }
 
+// Every tracked token has a live book (the recorder's own count).
+bool all_books_live(RecorderRun& run) {
+  const std::uint64_t tokens = run.counter("books", "tokens");
+  return tokens > 0 && run.counter("books", "live") == tokens;
+}
+
+TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 1'000));
+  std::string err;
+  FaultSpec omit;
+  omit.kind = "omit_book";
+  omit.token = "next";  // the first token of the first subscription
+  ASSERT_TRUE(sim->inject(omit, err)) << err;
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.initial_book_timeout_seconds = 1;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "resubscribes") >= 1; })) << run.get().status_json();
+  ASSERT_TRUE(eventually([&] { return all_books_live(run); }));
+  EXPECT_GE(run.counter("books", "health_no_book"), 1u);
+  EXPECT_EQ(run.counter("network", "connects"), 1u);  // the connection itself was never dropped
+  run.stop();
+
+  TruthView truth(sim->truth_json());
+  EXPECT_TRUE(truth.has_fault("omit_book"));
+  ArchiveView a(ws_dir(c.out));
+  expect_every_connection_archived(truth, a);
+}
+
+TEST(Recorder, ARefusedSubscriptionChangeIsRetriedOnAFreshConnection) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 1'000));
+  std::string err;
+  FaultSpec omit;
+  omit.kind = "omit_book";
+  omit.token = "next";
+  ASSERT_TRUE(sim->inject(omit, err)) << err;
+  FaultSpec refuse;
+  refuse.kind = "refuse_operation";  // the resubscription's unsubscribe is refused
+  ASSERT_TRUE(sim->inject(refuse, err)) << err;
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.initial_book_timeout_seconds = 1;
+  c.backoff_initial_seconds = 0.2;
+  c.connect_stagger_seconds = 0;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "invalid_operations") >= 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return run.counter("network", "connects") >= 2 && all_books_live(run);
+  }));
+  run.stop();
+
+  TruthView truth(sim->truth_json());
+  EXPECT_TRUE(truth.has_fault("refuse_operation"));
+  ArchiveView a(ws_dir(c.out));
+  expect_every_connection_archived(truth, a);
+  const auto closes = a.sessions("close");
+  ASSERT_GE(closes.size(), 2u);
+  EXPECT_NE(closes[0].find("INVALID OPERATION"), std::string::npos) << closes[0];
+  // The fresh connection subscribed to the whole set again, the refused token included.
+  const auto opens = a.sessions("open");
+  ASSERT_GE(opens.size(), 2u);
+  simdjson::dom::parser p;
+  const auto ids = [&](const std::string& rec) {
+    std::set<std::string> out;
+    for (simdjson::dom::element id : simdjson::dom::array(p.parse(rec)["subscription"]["assets_ids"]))
+      out.emplace(std::string_view(id));
+    return out;
+  };
+  EXPECT_EQ(ids(opens[0]), ids(opens[1]));
+}
+
 TEST(Recorder, MarketsRollInBeforeTheyOpenAndOutAfterTheyEnd) {
   testing::TempDir dir;
   SimServerOptions so = sim_options(0, 400);
