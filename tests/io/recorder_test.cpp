@@ -343,6 +343,33 @@ bool all_books_live(RecorderRun& run) {
   return tokens > 0 && run.counter("books", "live") == tokens;
 }
 
+TEST(Recorder, LostPongsEndTheConnectionEvenWhenTheStaleTimerWouldNot) {
+  testing::TempDir dir;
+  SimServerOptions so = sim_options(0, 1'000);
+  ScheduledFault sf;
+  std::string err;
+  ASSERT_TRUE(parse_scheduled_fault("stall_silent@1", sf, err)) << err;  // no data, no PONG
+  so.faults.push_back(sf);
+  Sim sim(so);
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.ping_interval_seconds = 0.3;
+  c.pong_timeout_seconds = 1;
+  c.stale_connection_seconds = 60;
+  c.backoff_initial_seconds = 0.2;
+  c.connect_stagger_seconds = 0;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "connects") >= 2; }));
+  EXPECT_GE(run.counter("network", "pong_timeouts"), 1u);
+  EXPECT_EQ(run.counter("network", "stale_reconnects"), 0u);
+  run.stop();
+  ArchiveView a(ws_dir(c.out));
+  const auto closes = a.sessions("close");
+  ASSERT_GE(closes.size(), 2u);
+  EXPECT_NE(closes[0].find("no PONG for"), std::string::npos) << closes[0];
+  TruthView truth(sim->truth_json());
+  expect_every_connection_archived(truth, a);
+}
+
 TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 1'000));
