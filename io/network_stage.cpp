@@ -33,6 +33,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// After we end our side of a connection, how long the venue has to close its side.
+constexpr int kCloseGraceSeconds = 2;
+
 std::int64_t secs_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
 
 bool text_is(const char* p, std::size_t n, std::string_view lit) noexcept {
@@ -190,15 +193,22 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   void close(const std::string& reason) override {
     if (ended_ || closing_) return;
     if (!live_) return fail(reason);
-    // The session ends when the handshake does: frames still arriving until the venue's close
-    // frame are recorded before the session's close record, never after it.
+    // No websocket close handshake: Beast's close reads and silently discards every data frame
+    // that arrives until the venue's close reply, and raw-first means keeping those. Instead we
+    // end our sending side (TCP FIN) and keep reading: the venue sees the end of the stream,
+    // and every frame it sent before closing is read and recorded, before the session's close
+    // record. The session ends when the venue closes (or the stop timeout aborts it).
     closing_ = true;
     close_reason_ = reason;
     ping_timer_.cancel();
-    watchdog_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // A venue that keeps sending after our FIN is cut off after a grace period.
     auto self = this->shared_from_this();
-    websocket::close_reason cr(websocket::close_code::going_away);
-    ws_.async_close(cr, [self](beast::error_code) { self->fail(self->close_reason_); });
+    watchdog_.expires_after(std::chrono::seconds(kCloseGraceSeconds));
+    watchdog_.async_wait([self](beast::error_code ec) {
+      if (!ec && !self->ended_) self->fail(self->close_reason_);
+    });
   }
 
   void abort(const std::string& reason) override { fail(reason); }
@@ -333,9 +343,8 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     } else if (text && text_is(p, n, "INVALID OPERATION")) {
       net_.stats.invalid_operations.fetch_add(1, std::memory_order_relaxed);
       if (pending_op_ != 0 && mono - pending_op_ < 10 * kNanosPerSecond) {
-        buf_.consume(n);
-        return fail("the venue refused a subscription change (INVALID OPERATION): reconnecting "
-                    "with the whole set");
+        close("the venue refused a subscription change (INVALID OPERATION): reconnecting "
+              "with the whole set");  // reading on: frames still on their way are kept
       }
     } else if (!(text && text_is(p, n, "NO NEW ASSETS"))) {
       last_data_ = mono;

@@ -332,8 +332,11 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   void read_frames() {
     auto self = this->shared_from_this();
     stream_.async_read_some(asio::buffer(rbuf_), [self](beast::error_code ec, std::size_t n) {
-      if (ec) return self->fail(ec == asio::error::eof ? "client closed the connection"
-                                                       : "read: " + ec.message());
+      // The client ended its side: what is already queued still goes out, then we close.
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        return self->end(EndMode::kDrop, "client closed the connection");
+      }
+      if (ec) return self->fail("read: " + ec.message());
       self->reader_.feed(self->rbuf_.data(), n);
       self->handle_frames();
     });
