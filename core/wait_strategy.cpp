@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 
 #if defined(__x86_64__)
@@ -51,6 +52,12 @@ std::int64_t IdleStrategy::now_ns() noexcept {
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void SleepStrategy::sleep_for(std::int64_t ns) noexcept {
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace booktape

@@ -56,7 +56,11 @@ class Doorbell {
 // a stage spins under 2 us per frame).
 class IdleStrategy {
  public:
-  IdleStrategy(WaitMode mode, Doorbell& bell) : mode_(mode), bell_(bell) {}
+  // `max_spin_ns`: the longest spin (kMaxSpinNs by default; longer only for a thread with a
+  // core of its own, since at rates with gaps below it the thread never sleeps).
+  IdleStrategy(WaitMode mode, Doorbell& bell, std::int64_t max_spin_ns = kMaxSpinNs)
+      : mode_(mode), bell_(bell), max_spin_ns_(std::max(max_spin_ns, kMinSpinNs)),
+        budget_ns_(max_spin_ns_) {}
 
   template <class StillIdle>
   void idle(std::size_t work, StillIdle still_idle) noexcept {
@@ -66,7 +70,7 @@ class IdleStrategy {
       } else if (phase_ == Phase::kParked) {
         // Work ended the park sooner than the longest spin would have waited: a longer spin
         // would have caught it. Otherwise the gaps are long and spinning is wasted.
-        if (now_ns() - spin_start_ < kMaxSpinNs) grow(); else shrink();
+        if (now_ns() - spin_start_ < max_spin_ns_) grow(); else shrink();
       }
       phase_ = Phase::kRunning;
       return;
@@ -93,25 +97,56 @@ class IdleStrategy {
   [[nodiscard]] std::int64_t spin_budget_ns() const noexcept { return budget_ns_; }
 
   static constexpr std::int64_t kMinSpinNs = 1'600;
-  static constexpr std::int64_t kMaxSpinNs = kMinSpinNs << 7;  // 204.8 us
+  static constexpr std::int64_t kMaxSpinNs = kMinSpinNs << 7;  // 204.8 us: the default ceiling
   // Parking ends on a ring; the timeout only paces the stages' housekeeping (block ages,
   // health scans), so an idle recorder wakes 20 times a second per stage, not 200.
   static constexpr std::int64_t kParkNs = 50'000'000;
 
  private:
   enum class Phase : std::uint8_t { kRunning, kSpinning, kParked };
-  void grow() noexcept { budget_ns_ = std::min(budget_ns_ * 2, kMaxSpinNs); }
+  void grow() noexcept { budget_ns_ = std::min(budget_ns_ * 2, max_spin_ns_); }
   void shrink() noexcept { budget_ns_ = std::max(budget_ns_ / 2, kMinSpinNs); }
   static void pause() noexcept;
   static std::int64_t now_ns() noexcept;
 
   WaitMode mode_;
   Doorbell& bell_;
+  std::int64_t max_spin_ns_;
   Phase phase_ = Phase::kRunning;
   std::int64_t spin_start_ = 0;
-  std::int64_t budget_ns_ = kMaxSpinNs;
+  std::int64_t budget_ns_;
   std::uint32_t polls_ = 0;
   std::uint64_t parks_ = 0;
+};
+
+// The idle loop of a stage whose latency does not matter (the archive: a frame waits in its
+// gzip block up to block_max_age anyway). It never spins and never parks on a doorbell, so the
+// producer never pays a wake-up for it and the cores stay with the latency-critical threads:
+// it sleeps kMinSleepNs after a poll that found work, four times longer each time it finds
+// none, up to kMaxSleepNs (so a quiet feed costs a couple of wake-ups a frame).
+class SleepStrategy {
+ public:
+  void idle(std::size_t work) noexcept {
+    if (work > 0) {
+      sleep_ns_ = kMinSleepNs;
+      return;
+    }
+    ++sleeps_;
+    sleep_for(sleep_ns_);
+    sleep_ns_ = std::min(sleep_ns_ * 4, kMaxSleepNs);
+  }
+
+  [[nodiscard]] std::uint64_t sleeps() const noexcept { return sleeps_; }
+  [[nodiscard]] std::int64_t next_sleep_ns() const noexcept { return sleep_ns_; }
+
+  static constexpr std::int64_t kMinSleepNs = 2'000'000;
+  static constexpr std::int64_t kMaxSleepNs = 50'000'000;
+
+ private:
+  static void sleep_for(std::int64_t ns) noexcept;
+
+  std::int64_t sleep_ns_ = kMinSleepNs;
+  std::uint64_t sleeps_ = 0;
 };
 
 }  // namespace booktape

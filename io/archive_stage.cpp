@@ -147,23 +147,21 @@ std::size_t ArchiveStage::Impl::poll() {
 
 void ArchiveStage::run(const std::atomic<bool>& producer_done) {
   Impl& im = *impl_;
-  IdleStrategy idle(im.opt.wait, im.bells.data);
+  // Never spins: the archive's latency is its block age (200 ms by default), so a millisecond
+  // of sleep costs nothing, while spinning would take a core from the network and book threads.
+  SleepStrategy idle;
   for (;;) {
     const std::size_t work = im.poll();
     if (work == 0 && producer_done.load(std::memory_order_acquire) &&
         im.ring.peek(kArchiveConsumer) == nullptr) {
       break;
     }
-    // Parking is bounded (IdleStrategy::kParkNs) so blocks still close on age when quiet.
-    idle.idle(work, [&] {
-      return im.ring.peek(kArchiveConsumer) == nullptr &&
-             !producer_done.load(std::memory_order_acquire);
-    });
+    idle.idle(work);
   }
   im.writer.close();
   im.unwritten.drain(im.writer.last_written_sequence(), monotonic_now(), im.stats.read_to_archive);
   im.publish();
-  im.stats.parks.store(idle.parks(), std::memory_order_relaxed);
+  im.stats.sleeps.store(idle.sleeps(), std::memory_order_relaxed);
 }
 
 }  // namespace booktape

@@ -17,7 +17,6 @@ namespace booktape {
 
 struct ArchiveStageOptions {
   ArchiveWriterOptions writer;
-  WaitMode wait = WaitMode::kSpinThenPark;
   std::size_t max_frame_bytes = std::size_t{16} << 20;  // the classifier's limit
 };
 
@@ -26,7 +25,7 @@ struct ArchiveStageStats {
   std::atomic<std::uint64_t> blocks{0}, files_closed{0}, bytes_written{0}, raw_bytes{0};
   std::atomic<std::uint64_t> write_errors{0}, frames_dropped{0}, fsyncs{0};
   std::atomic<bool> write_failing{false};
-  std::atomic<std::uint64_t> parks{0};
+  std::atomic<std::uint64_t> sleeps{0};  // idle sleeps (the archive never spins)
   LatencyHistogram read_to_archive;  // read completed -> frame in a written block
 };
 

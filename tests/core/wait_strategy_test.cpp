@@ -38,10 +38,10 @@ TEST(Doorbell, NoSleepWhenWorkAppearedBeforeTheRecheck) {
 
 // One idle period that runs out into a park (which returns at once: the recheck says "work"),
 // and work comes only after a gap longer than the longest spin.
-void quiet_period(IdleStrategy& s) {
+void quiet_period(IdleStrategy& s, std::int64_t gap_ns = 2 * IdleStrategy::kMaxSpinNs) {
   const std::uint64_t parks = s.parks();
   while (s.parks() == parks) s.idle(0, [] { return false; });
-  std::this_thread::sleep_for(std::chrono::nanoseconds(2 * IdleStrategy::kMaxSpinNs));
+  std::this_thread::sleep_for(std::chrono::nanoseconds(gap_ns));
   s.idle(1, [] { return false; });
 }
 
@@ -85,6 +85,16 @@ TEST(IdleStrategy, WorkSoonAfterAParkGrowsTheSpin) {
   EXPECT_EQ(s.spin_budget_ns(), IdleStrategy::kMaxSpinNs);
 }
 
+TEST(IdleStrategy, ALongerCeilingLetsTheSpinGrowPastTheDefault) {
+  Doorbell bell;
+  IdleStrategy s(WaitMode::kSpinThenPark, bell, 8 * IdleStrategy::kMaxSpinNs);
+  EXPECT_EQ(s.spin_budget_ns(), 8 * IdleStrategy::kMaxSpinNs);
+  for (int i = 0; i < 20; ++i) quiet_period(s, 16 * IdleStrategy::kMaxSpinNs);
+  EXPECT_EQ(s.spin_budget_ns(), IdleStrategy::kMinSpinNs);
+  for (int i = 0; i < 20; ++i) busy_period(s);
+  EXPECT_EQ(s.spin_budget_ns(), 8 * IdleStrategy::kMaxSpinNs);
+}
+
 TEST(IdleStrategy, AfterAParkItParksAgainWithoutSpinningUntilWorkComes) {
   Doorbell bell;
   IdleStrategy s(WaitMode::kSpinThenPark, bell);
@@ -94,6 +104,20 @@ TEST(IdleStrategy, AfterAParkItParksAgainWithoutSpinningUntilWorkComes) {
   while (s.parks() == p0) s.idle(0, [] { return false; });
   for (int i = 0; i < 5; ++i) s.idle(0, [] { return false; });
   EXPECT_EQ(s.parks(), p0 + 6);
+}
+
+TEST(SleepStrategy, SleepsLongerWhileIdleAndShortAgainOnceWorkCame) {
+  SleepStrategy s;
+  EXPECT_EQ(s.next_sleep_ns(), SleepStrategy::kMinSleepNs);
+  s.idle(5);  // work: no sleep
+  EXPECT_EQ(s.sleeps(), 0u);
+  s.idle(0);
+  EXPECT_EQ(s.next_sleep_ns(), 4 * SleepStrategy::kMinSleepNs);
+  for (int i = 0; i < 4; ++i) s.idle(0);
+  EXPECT_EQ(s.next_sleep_ns(), SleepStrategy::kMaxSleepNs);  // capped
+  EXPECT_EQ(s.sleeps(), 5u);
+  s.idle(1);
+  EXPECT_EQ(s.next_sleep_ns(), SleepStrategy::kMinSleepNs);
 }
 
 TEST(IdleStrategy, BusySpinNeverParks) {
