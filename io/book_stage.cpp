@@ -270,7 +270,7 @@ std::size_t BookStage::Impl::poll() {
 
 void BookStage::run(const std::atomic<bool>& producer_done) {
   Impl& im = *impl_;
-  IdleStrategy idle(im.opt.wait, im.bells.data);
+  IdleStrategy idle(im.opt.wait, im.bells.data, im.opt.max_spin_ns);
   for (;;) {
     const std::size_t work = im.poll();
     if (work == 0 && producer_done.load(std::memory_order_acquire) &&

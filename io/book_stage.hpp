@@ -21,6 +21,7 @@ namespace booktape {
 
 struct BookStageOptions {
   WaitMode wait = WaitMode::kSpinThenPark;
+  std::int64_t max_spin_ns = IdleStrategy::kMaxSpinNs;  // spin-then-park's longest spin
   bool compare_checkpoints = true;          // keep state hashes for REST comparisons
   double initial_book_timeout_seconds = 30;
   double token_silent_seconds = 300;

@@ -317,6 +317,8 @@ const std::vector<Field>& fields() {
                  std::all_of(v.begin(), v.end(), [](int cpu) { return cpu >= 0 && cpu <= 1023; });
         }));
     f.push_back(field<WaitMode>("wait", &C::wait, "busy-spin or spin-then-park"));
+    f.push_back(integer<std::uint32_t>("spin_max_us", &C::spin_max_us, 2, 1'000'000,
+                                       "an integer between 2 and 1000000 (microseconds)"));
     f.push_back(
         field<std::size_t>("ring_bytes", &C::ring_bytes, "a power of two >= 1048576 (1 MiB)",
                            [](const std::size_t& v) { return v >= kMiB && (v & (v - 1)) == 0; }));

@@ -63,6 +63,9 @@ struct RecorderConfig {
   // --- threads ------------------------------------------------------------------------------
   std::vector<int> cpus;                   // network, book, archive; empty: not pinned
   WaitMode wait = WaitMode::kSpinThenPark;
+  // spin-then-park: the book thread's longest spin before it sleeps. Longer catches a sparser
+  // stream without a wake-up, but the thread then spins through every gap shorter than this.
+  std::uint32_t spin_max_us = 200;
   // The frame ring between the stages; it must hold 4 frames of max_frame_bytes (FrameRing's
   // max_payload() is capacity / 4 minus a header), so 64 MiB could not carry a 16 MiB frame.
   std::size_t ring_bytes = std::size_t{128} << 20;

@@ -28,7 +28,7 @@ const std::vector<std::string> kKeys = {
     "backoff_max_seconds", "backoff_reset_after_seconds", "max_frame_bytes",
     "rest_checkpoint_interval_seconds", "rest_batch", "out", "manifest_dir", "envelope",
     "gzip_level", "block_bytes", "block_max_age_seconds", "max_file_bytes", "fsync",
-    "fsync_interval_seconds", "cpus", "wait", "ring_bytes", "duration_seconds", "status",
+    "fsync_interval_seconds", "cpus", "wait", "spin_max_us", "ring_bytes", "duration_seconds", "status",
     "status_interval_seconds"};
 // clang-format on
 
@@ -78,6 +78,7 @@ RecorderConfig all_changed() {
   c.fsync_interval_seconds = 2.25;
   c.cpus = {0, 1023, 0};
   c.wait = WaitMode::kBusySpin;
+  c.spin_max_us = 1'000'000;
   c.ring_bytes = std::size_t{1} << 33;
   c.duration_seconds = 86400.125;
   c.status = "off";
@@ -122,6 +123,7 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.fsync_interval_seconds, b.fsync_interval_seconds);
   EXPECT_EQ(a.cpus, b.cpus);
   EXPECT_EQ(a.wait, b.wait);
+  EXPECT_EQ(a.spin_max_us, b.spin_max_us);
   EXPECT_EQ(a.ring_bytes, b.ring_bytes);
   EXPECT_EQ(a.duration_seconds, b.duration_seconds);
   EXPECT_EQ(a.status, b.status);
@@ -299,6 +301,9 @@ TEST(RecorderConfig, OutOfRangeNamesFileLineAndKey) {
             "record.yaml:2: rest_batch: expected an integer between 1 and 500, found \"501\"");
   EXPECT_EQ(load_error("gzip_level: -1\n").rfind("record.yaml:1: gzip_level: expected", 0), 0u);
   EXPECT_EQ(load_error("block_bytes: 4095\n").rfind("record.yaml:1: block_bytes: expected", 0), 0u);
+  EXPECT_EQ(load_error("spin_max_us: 1\n"),
+            "record.yaml:1: spin_max_us: expected an integer between 2 and 1000000 "
+            "(microseconds), found \"1\"");
   EXPECT_EQ(load_error("ring_bytes: 3000000\n"),
             "record.yaml:1: ring_bytes: expected a power of two >= 1048576 (1 MiB), found "
             "\"3000000\"");
