@@ -309,8 +309,10 @@ void Recorder::Impl::start_threads() {
     net->run();
   });
   if (rest) {
-    rest_thread = std::thread([this] {
+    // Cold threads share the archive's cpu, never the book's: a wake-up there would preempt it.
+    rest_thread = std::thread([this, c = cpu(2)] {
       name_current_thread("bt-rest");
+      (void)pin_current_thread(c);
       rest->run(rest_stop);
     });
   }
@@ -457,6 +459,7 @@ int Recorder::Impl::run() {
 
   BookStageOptions bo;
   bo.wait = cfg.wait;
+  bo.max_spin_ns = static_cast<std::int64_t>(cfg.spin_max_us) * 1000;
   bo.compare_checkpoints = cfg.rest_checkpoint_interval_seconds > 0;
   bo.initial_book_timeout_seconds = cfg.initial_book_timeout_seconds;
   bo.token_silent_seconds = cfg.token_silent_seconds;
@@ -475,7 +478,6 @@ int Recorder::Impl::run() {
   wo.fsync_interval_ns = secs_to_ns(cfg.fsync_interval_seconds);
   ArchiveStageOptions ao;
   ao.writer = wo;
-  ao.wait = cfg.wait;
   ao.max_frame_bytes = cfg.max_frame_bytes;
   archive = std::make_unique<ArchiveStage>(ao, *ring, bells);
 
@@ -498,12 +500,14 @@ int Recorder::Impl::run() {
 
   log("run %s: %s -> %s (%s envelope)", run_id.c_str(), cfg.ws_url.c_str(), cfg.out.c_str(),
       cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
-  if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 4) {
-    // The book and archive threads each hold a core; the network thread and the rest starve.
-    log("warning: busy-spin on %u cpu(s): the book and archive threads never yield; use "
-        "spin-then-park unless each pipeline thread has a core of its own",
+  if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 3) {
+    // The book thread holds a core; the network and archive threads share what is left.
+    log("warning: busy-spin on %u cpu(s): the book thread never yields; use spin-then-park "
+        "unless it has a core of its own",
         std::thread::hardware_concurrency());
   }
+  // This thread runs the control loop: with pinning, off the book's cpu (see start_threads).
+  const ScopedPin control_pin(cfg.cpus.size() == 3 ? cfg.cpus[2] : -1);
   start_threads();
   int code = 0;
   try {
