@@ -22,7 +22,6 @@
 #include "core/clock.hpp"
 #include "io/url.hpp"
 
-
 namespace booktape {
 
 namespace asio = boost::asio;

@@ -500,11 +500,9 @@ int Recorder::Impl::run() {
 
   log("run %s: %s -> %s (%s envelope)", run_id.c_str(), cfg.ws_url.c_str(), cfg.out.c_str(),
       cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
-  if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 3) {
-    // The book thread holds a core; the network and archive threads share what is left.
-    log("warning: busy-spin on %u cpu(s): the book thread never yields; use spin-then-park "
-        "unless it has a core of its own",
-        std::thread::hardware_concurrency());
+  if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 2) {
+    // The book thread holds a core; the network and archive threads need another.
+    log("warning: busy-spin on 1 cpu: the book thread never yields; use spin-then-park");
   }
   // This thread runs the control loop: with pinning, off the book's cpu (see start_threads).
   const ScopedPin control_pin(cfg.cpus.size() == 3 ? cfg.cpus[2] : -1);
