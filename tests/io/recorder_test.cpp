@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <map>
+#include <initializer_list>
 #include <set>
 #include <thread>
 
@@ -39,6 +40,28 @@ SimServerOptions sim_options(std::uint64_t frames, double rate) {
   o.rate = rate;
   o.max_frames = frames;
   return o;
+}
+
+// The same with faults scheduled as on `booktape sim --fault KIND@SECONDS[:ARG]`.
+SimServerOptions sim_options(std::uint64_t frames, double rate,
+                             std::initializer_list<const char*> faults) {
+  SimServerOptions o = sim_options(frames, rate);
+  for (const char* f : faults) {
+    ScheduledFault sf;
+    std::string err;
+    EXPECT_TRUE(parse_scheduled_fault(f, sf, err)) << f << ": " << err;
+    o.faults.push_back(sf);
+  }
+  return o;
+}
+
+// A fault now, as on POST /control/fault.
+void inject_fault(SimServer& sim, const std::string& kind, const std::string& token = "") {
+  FaultSpec f;
+  f.kind = kind;
+  f.token = token;
+  std::string err;
+  EXPECT_TRUE(sim.inject(f, err)) << kind << ": " << err;
 }
 
 RecorderConfig config_for(SimServer& sim, const fs::path& out) {
@@ -290,14 +313,7 @@ TEST(Recorder, TlsIsVerifiedAgainstTheSystemStoreUnlessACaFileIsGiven) {
 
 TEST(Recorder, DropsAndStallsReconnectWithinTheBackoffAndLoseNoFrame) {
   testing::TempDir dir;
-  SimServerOptions so = sim_options(0, 2'000);
-  for (const char* f : {"drop@1", "stall@2.5", "close@5"}) {
-    ScheduledFault sf;
-    std::string err;
-    ASSERT_TRUE(parse_scheduled_fault(f, sf, err)) << err;
-    so.faults.push_back(sf);
-  }
-  Sim sim(so);
+  Sim sim(sim_options(0, 2'000, {"drop@1", "stall@2.5", "close@5"}));
   RecorderConfig c = config_for(sim.get(), dir.path() / "data");
   c.backoff_initial_seconds = 0.2;
   c.backoff_max_seconds = 1;
@@ -345,12 +361,7 @@ bool all_books_live(RecorderRun& run) {
 
 TEST(Recorder, LostPongsEndTheConnectionEvenWhenTheStaleTimerWouldNot) {
   testing::TempDir dir;
-  SimServerOptions so = sim_options(0, 1'000);
-  ScheduledFault sf;
-  std::string err;
-  ASSERT_TRUE(parse_scheduled_fault("stall_silent@1", sf, err)) << err;  // no data, no PONG
-  so.faults.push_back(sf);
-  Sim sim(so);
+  Sim sim(sim_options(0, 1'000, {"stall_silent@1"}));  // no data and no PONG from 1 s on
   RecorderConfig c = config_for(sim.get(), dir.path() / "data");
   c.ping_interval_seconds = 0.3;
   c.pong_timeout_seconds = 1;
@@ -373,15 +384,12 @@ TEST(Recorder, LostPongsEndTheConnectionEvenWhenTheStaleTimerWouldNot) {
 TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 1'000));
-  std::string err;
-  FaultSpec omit;
-  omit.kind = "omit_book";
-  omit.token = "next";  // the first token of the first subscription
-  ASSERT_TRUE(sim->inject(omit, err)) << err;
+  inject_fault(sim.get(), "omit_book", "next");  // the first token of the first subscription
   RecorderConfig c = config_for(sim.get(), dir.path() / "data");
   c.initial_book_timeout_seconds = 1;
   RecorderRun run(c);
-  ASSERT_TRUE(eventually([&] { return run.counter("network", "resubscribes") >= 1; })) << run.get().status_json();
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "resubscribes") >= 1; }))
+      << run.get().status_json();
   ASSERT_TRUE(eventually([&] { return all_books_live(run); }));
   EXPECT_GE(run.counter("books", "health_no_book"), 1u);
   EXPECT_EQ(run.counter("network", "connects"), 1u);  // the connection itself was never dropped
@@ -396,14 +404,8 @@ TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
 TEST(Recorder, ARefusedSubscriptionChangeIsRetriedOnAFreshConnection) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 1'000));
-  std::string err;
-  FaultSpec omit;
-  omit.kind = "omit_book";
-  omit.token = "next";
-  ASSERT_TRUE(sim->inject(omit, err)) << err;
-  FaultSpec refuse;
-  refuse.kind = "refuse_operation";  // the resubscription's unsubscribe is refused
-  ASSERT_TRUE(sim->inject(refuse, err)) << err;
+  inject_fault(sim.get(), "omit_book", "next");
+  inject_fault(sim.get(), "refuse_operation");  // the resubscription's unsubscribe is refused
   RecorderConfig c = config_for(sim.get(), dir.path() / "data");
   c.initial_book_timeout_seconds = 1;
   c.backoff_initial_seconds = 0.2;
