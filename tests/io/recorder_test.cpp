@@ -7,8 +7,8 @@
 #include <simdjson.h>
 
 #include <fstream>
-#include <map>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <thread>
 
