@@ -119,21 +119,13 @@ void ArchiveStage::Impl::publish() {
 }
 
 std::size_t ArchiveStage::Impl::poll() {
-  std::size_t work = 0;
-  for (; work < 256; ++work) {
-    const RecordHeader* h = ring.peek(kArchiveConsumer);
-    if (h == nullptr) break;
-    if (h->type == RecordType::kFrame) {
-      on_frame(h);
-      stats.frames.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      PipelineEvent* e = event_of(h);
-      on_event(e);
-      release_event(e);
-    }
-    ring.release(kArchiveConsumer, h);
-    bells.space.ring();  // a fence and a load, unless the network thread waits for room
-  }
+  const std::size_t work = consume_records(
+      ring, bells, kArchiveConsumer, 256,
+      [this](const RecordHeader* h) {
+        on_frame(h);
+        stats.frames.fetch_add(1, std::memory_order_relaxed);
+      },
+      [this](PipelineEvent* e) { on_event(e); });
   const MonoNanos now = monotonic_now();
   if (work == 0 || now >= next_poll) {
     // Age-closes blocks, seals past hours, fsyncs on interval, retries failed writes.

@@ -238,21 +238,13 @@ void BookStage::Impl::publish() {
 }
 
 std::size_t BookStage::Impl::poll() {
-  std::size_t work = 0;
-  for (; work < 256; ++work) {
-    const RecordHeader* h = ring.peek(kBookConsumer);
-    if (h == nullptr) break;
-    if (h->type == RecordType::kFrame) {
-      on_frame(h);
-      stats.frames.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      PipelineEvent* e = event_of(h);
-      on_event(e);
-      release_event(e);
-    }
-    ring.release(kBookConsumer, h);
-    bells.space.ring();  // a fence and a load, unless the network thread waits for room
-  }
+  std::size_t work = consume_records(
+      ring, bells, kBookConsumer, 256,
+      [this](const RecordHeader* h) {
+        on_frame(h);
+        stats.frames.fetch_add(1, std::memory_order_relaxed);
+      },
+      [this](PipelineEvent* e) { on_event(e); });
   std::unique_ptr<CheckpointBatch> batch;
   while (checkpoints.try_dequeue(batch)) {
     compare(*batch);

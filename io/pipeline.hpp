@@ -54,4 +54,27 @@ inline PipelineEvent* event_of(const RecordHeader* h) noexcept {
   return reinterpret_cast<PipelineEvent*>(static_cast<std::uintptr_t>(h->aux));
 }
 
+// One consumer's turn at the ring: up to `max` records in order, frames to on_frame(header),
+// session events to on_event(event) (then released). Each record is released at once, and the
+// network thread woken if it waits for room. Returns how many records it took.
+template <class OnFrame, class OnEvent>
+std::size_t consume_records(PipelineRing& ring, PipelineBells& bells, std::size_t consumer,
+                            std::size_t max, OnFrame on_frame, OnEvent on_event) {
+  std::size_t n = 0;
+  for (; n < max; ++n) {
+    const RecordHeader* h = ring.peek(consumer);
+    if (h == nullptr) break;
+    if (h->type == RecordType::kFrame) {
+      on_frame(h);
+    } else {
+      PipelineEvent* e = event_of(h);
+      on_event(e);
+      release_event(e);
+    }
+    ring.release(consumer, h);
+    bells.space.ring();  // a fence and a load, unless the network thread waits for room
+  }
+  return n;
+}
+
 }  // namespace booktape

@@ -20,6 +20,7 @@
 #include "io/http_client.hpp"
 #include "io/polymarket_discovery.hpp"
 #include "io/sim_server.hpp"
+#include "tests/io/sim_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
@@ -28,24 +29,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace pm = polymarket;
 
-// A simulator running on its own thread for the life of a test. Nothing subscribes, so it
-// generates nothing and its Gamma listing stays put (rolls happen only while generating).
-class Sim {
- public:
-  explicit Sim(SimServerOptions o) : sim_(std::move(o)) {
-    sim_.start();
-    thread_ = std::thread([this] { sim_.run(); });
-  }
-  ~Sim() {
-    sim_.stop();
-    thread_.join();
-  }
-  SimServer* operator->() { return &sim_; }
-
- private:
-  SimServer sim_;
-  std::thread thread_;
-};
+// Nothing subscribes to the simulators here, so they generate nothing and their Gamma listing
+// stays put (rolls happen only while generating).
+using testing::Sim;
 
 SimServerOptions sim_options(int lanes) {
   SimServerOptions o;
