@@ -1,7 +1,9 @@
 #include "io/archive_paths.hpp"
 
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -81,6 +83,55 @@ std::string make_run_id(UnixNanos now) {
   std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ-%08x", c.year, c.month, c.day, c.hour,
                 c.minute, c.second, r);
   return buf;
+}
+
+namespace {
+
+[[noreturn]] void throw_errno(int err, const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+void fsync_dir(const std::filesystem::path& dir) noexcept {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_file_atomically(const std::filesystem::path& dir, const std::string& name,
+                           std::string_view data) {
+  const std::filesystem::path final_path = dir / name;
+  std::string tmp = (dir / ("." + name + ".XXXXXX")).string();
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) throw_errno(errno, "creating a temporary file in " + dir.string());
+  const auto fail = [&](const std::string& what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw_errno(err, what);
+  };
+  // Same permissions as the archive's files: owner writes, group reads, others nothing.
+  if (::fchmod(fd, 0640) != 0) fail("chmod " + tmp);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("writing " + tmp);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("fsync " + tmp);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno(err, "closing " + tmp);
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno(err, "renaming " + tmp + " to " + final_path.string());
+  }
 }
 
 }  // namespace booktape

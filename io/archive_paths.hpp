@@ -5,6 +5,8 @@
 //       .<venue>_<stream>_YYYYMMDDTHHZ_<run_id>_<seq:06>.jsonl.gz.open  (being written)
 //   <root>/manifests/<venue>_<stream>.manifest.jsonl
 // Run ids start with their UTC start time, so names sort chronologically within an hour.
+// Also the small file-system helpers every writer of the data root shares: private
+// directories, durable directory entries, files replaced atomically.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -34,6 +36,15 @@ std::string closed_name_of(std::string_view open_name);
 // mkdir -p creating missing directories as 0750 (owner and group read; others nothing).
 // Throws std::runtime_error naming the directory that could not be made.
 void make_private_dirs(const std::filesystem::path& dir);
+
+// fsync a directory, so the renames and creations in it are durable (errors ignored: best effort).
+void fsync_dir(const std::filesystem::path& dir) noexcept;
+
+// Writes `data` to a mkostemp file in `dir` (mode 0640), fsyncs it and renames it to `name`: a
+// reader sees the old file or the whole new one, and a crash leaves at most a dot-named
+// temporary behind. Throws std::runtime_error saying what failed.
+void write_file_atomically(const std::filesystem::path& dir, const std::string& name,
+                           std::string_view data);
 
 // "20261121T053412Z-1a2b3c4d": the start time plus 32 random bits.
 std::string make_run_id(UnixNanos now);

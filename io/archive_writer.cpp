@@ -33,17 +33,6 @@ bool parse_fsync_policy(std::string_view s, FsyncPolicy& out) noexcept {
   return true;
 }
 
-namespace {
-
-void fsync_dir(const fs::path& dir) noexcept {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
-}  // namespace
 
 struct ArchiveWriter::OpenFile {
   int fd = -1;

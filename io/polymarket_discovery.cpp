@@ -283,52 +283,6 @@ void append_market(std::string& out, const pm::DiscoveredMarket& m) {
   out += '}';
 }
 
-[[noreturn]] void throw_errno(int err, const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(err));
-}
-
-void fsync_dir(const fs::path& dir) noexcept {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-// Writes `data` to a mkostemp file in `dir`, fsyncs it and renames it to `name`: a reader sees
-// the old file or the whole new one, and a crash leaves at most a dot-named temporary behind.
-void write_file_atomically(const fs::path& dir, const std::string& name, std::string_view data) {
-  const fs::path final_path = dir / name;
-  std::string tmp = (dir / ("." + name + ".XXXXXX")).string();
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) throw_errno(errno, "creating a temporary file in " + dir.string());
-  const auto fail = [&](const std::string& what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw_errno(err, what);
-  };
-  // Same permissions as the archive's files: owner writes, group reads, others nothing.
-  if (::fchmod(fd, 0640) != 0) fail("chmod " + tmp);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("writing " + tmp);
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("fsync " + tmp);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno(err, "closing " + tmp);
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno(err, "renaming " + tmp + " to " + final_path.string());
-  }
-}
-
 std::string compact_utc(UnixNanos t) {
   const CivilTime c = to_civil(t);
   char buf[64];

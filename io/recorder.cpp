@@ -626,20 +626,12 @@ int Recorder::Impl::finish() {
     make_private_dirs(mdir);
     make_private_dirs(rdir);
     // The seed's fixed names hold the latest run; the run-named copies keep every run.
-    const std::pair<std::filesystem::path, const std::string*> outs[] = {
-        {mdir / "checkpoint_010b_ws_raw_sample.json", &manifest},
-        {mdir / ("checkpoint_010b_ws_raw_sample_" + run_id + ".json"), &manifest},
-        {rdir / "checkpoint_010b_ws_raw_sample.md", &report},
-        {rdir / ("checkpoint_010b_ws_raw_sample_" + run_id + ".md"), &report}};
-    for (const auto& [path, text] : outs) {
-      const std::filesystem::path tmp = path.string() + ".tmp";
-      {
-        std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-        o << *text;
-        if (!o.flush()) throw std::runtime_error("cannot write " + tmp.string());
-      }
-      std::filesystem::rename(tmp, path);
-    }
+    write_file_atomically(mdir, "checkpoint_010b_ws_raw_sample.json", manifest);
+    write_file_atomically(mdir, "checkpoint_010b_ws_raw_sample_" + run_id + ".json", manifest);
+    write_file_atomically(rdir, "checkpoint_010b_ws_raw_sample.md", report);
+    write_file_atomically(rdir, "checkpoint_010b_ws_raw_sample_" + run_id + ".md", report);
+    fsync_dir(mdir);
+    fsync_dir(rdir);
     report_path = rdir / "checkpoint_010b_ws_raw_sample.md";
   } catch (const std::exception& e) {
     log("cannot write the run manifest or report: %s", e.what());
