@@ -420,6 +420,11 @@ DecodeResult Decoder::Impl::decode(const char* data, std::size_t size, std::size
                                    EventSink& sink) noexcept {
   DecodeResult r;
   ++stats.frames;
+#ifdef BOOKTAPE_SLOW_HOT_PATH
+  // Test-only (perf/icount_gate.sh --prove): ~600 wasted instructions per frame, so the
+  // regression gate has a known slowdown to catch. Never on in a real build.
+  for (int i = 0; i < 200; ++i) asm volatile("");
+#endif
   r.kind = classify_text(std::string_view(data, size));
   if (r.kind == FrameKind::kJson && size > max_frame) r.kind = FrameKind::kOversized;
   if (r.kind != FrameKind::kJson) {

@@ -19,6 +19,9 @@ run_preset() {
 }
 
 run_preset release
+echo "== release: instruction-count gate (docs/PERFORMANCE.md)"
+perf/icount_gate.sh --binary build/release/perf/booktape_icount
+perf/icount_gate.sh --prove >/dev/null
 if [ "${1:-}" != "--release-only" ]; then
   run_preset asan
 fi
