@@ -31,15 +31,13 @@ std::uint64_t LatencyHistogram::quantile(double q) const noexcept {
 }
 
 std::string LatencyHistogram::summary_json() const {
-  char buf[256];
+  char buf[320];
+  auto q = [this](double x) { return static_cast<unsigned long long>(quantile(x)); };
   std::snprintf(buf, sizeof buf,
-                "{\"count\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,"
-                "\"mean_ns\":%.0f}",
-                static_cast<unsigned long long>(count()),
-                static_cast<unsigned long long>(quantile(0.5)),
-                static_cast<unsigned long long>(quantile(0.99)),
-                static_cast<unsigned long long>(quantile(0.999)),
-                static_cast<unsigned long long>(max()), mean());
+                "{\"count\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu,"
+                "\"p9999_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%.0f}",
+                static_cast<unsigned long long>(count()), q(0.5), q(0.9), q(0.99), q(0.999),
+                q(0.9999), static_cast<unsigned long long>(max()), mean());
   return buf;
 }
 

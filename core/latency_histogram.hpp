@@ -28,7 +28,8 @@ class LatencyHistogram {
   [[nodiscard]] double mean() const noexcept;
   // The value at quantile q (0..1): the upper edge of the bucket holding it (never understated).
   [[nodiscard]] std::uint64_t quantile(double q) const noexcept;
-  // {"count":..,"p50_ns":..,"p99_ns":..,"p999_ns":..,"max_ns":..,"mean_ns":..}
+  // {"count":..,"p50_ns":..,"p90_ns":..,"p99_ns":..,"p999_ns":..,"p9999_ns":..,"max_ns":..,
+  //  "mean_ns":..}
   [[nodiscard]] std::string summary_json() const;
   void reset() noexcept;
 

@@ -46,6 +46,10 @@ TEST(LatencyHistogram, NegativeTimesCountAsZeroAndTheSummaryIsJson) {
   ASSERT_EQ(p.parse(h.summary_json()).get(e), simdjson::SUCCESS);
   EXPECT_EQ(std::uint64_t(e["count"]), 2u);
   EXPECT_EQ(std::uint64_t(e["max_ns"]), 1'000u);
+  for (const char* k : {"p50_ns", "p90_ns", "p99_ns", "p999_ns", "p9999_ns"}) {
+    EXPECT_GE(std::uint64_t(e[k]), 1'000u) << k;  // the upper edge of 1,000's bucket
+    EXPECT_LE(std::uint64_t(e[k]), 1'063u) << k;
+  }
   h.reset();
   EXPECT_EQ(h.count(), 0u);
   EXPECT_EQ(h.quantile(0.99), 0u);

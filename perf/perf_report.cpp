@@ -1,0 +1,372 @@
+#include "perf/perf_report.hpp"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/version.hpp"
+
+namespace fs = std::filesystem;
+
+namespace booktape::perf {
+namespace {
+
+[[gnu::format(printf, 1, 2)]] std::string fmt(const char* f, ...) {
+  char b[64];
+  va_list args;
+  va_start(args, f);
+  std::vsnprintf(b, sizeof b, f, args);
+  va_end(args);
+  return b;
+}
+
+std::string fmt_ns(std::uint64_t ns) {
+  const auto v = static_cast<double>(ns);
+  if (ns == 0) return "-";
+  if (v < 1e3) return fmt("%.0f ns", v);
+  if (v < 1e6) return fmt("%.1f us", v / 1e3);
+  if (v < 1e9) return fmt("%.1f ms", v / 1e6);
+  return fmt("%.2f s", v / 1e9);
+}
+
+std::string fmt_bytes(std::uint64_t b) {
+  const auto v = static_cast<double>(b);
+  if (v < 1024 * 1024) return fmt("%.1f KiB", v / 1024);
+  return fmt("%.1f MiB", v / (1024 * 1024));
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      o += ' ';
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+
+// CPU ns per frame of the threads named `name` (all others with name "").
+double stage_ns(const Result& r, const std::string& name) {
+  if (r.sent == 0) return 0;
+  std::int64_t ns = 0;
+  for (const auto& [thread, cpu] : r.cpu_ns_by_thread) {
+    const bool stage = thread == "bt-net" || thread == "bt-book" || thread == "bt-archive";
+    if (name.empty() ? !stage : thread == name) ns += cpu;
+  }
+  return static_cast<double>(ns) / static_cast<double>(r.sent);
+}
+
+std::string point_json(const Point& p) {
+  const Scenario& s = p.scenario;
+  const Result& r = p.result;
+  std::ostringstream o;
+  o << "{\"config\":\"" << json_escape(p.config) << "\",\"scenario\":\"" << json_escape(s.name)
+    << "\",\"offered_rate\":" << s.rate << ",\"burst\":" << s.burst << ",\"tls\":"
+    << (s.tls ? "true" : "false") << ",\"wait\":\"" << s.wait << "\",\"envelope\":\""
+    << s.envelope << "\",\"cpus\":\"" << s.cpus << "\",\"markets\":" << s.markets
+    << ",\"seconds\":" << s.seconds << ",\"ok\":" << (r.ok ? "true" : "false")
+    << ",\"error\":\"" << json_escape(r.error) << "\",\"sent\":" << r.sent
+    << ",\"archived\":" << r.archived << ",\"loss\":" << r.loss()
+    << ",\"frames_per_s\":" << fmt("%.0f", r.frames_per_second())
+    << ",\"sustained\":" << (p.sustained() ? "true" : "false") << ",\"tokens\":" << r.tokens
+    << ",\"cpu_seconds\":" << fmt("%.3f", r.cpu_seconds)
+    << ",\"wall_seconds\":" << fmt("%.3f", r.wall_seconds)
+    << ",\"cpu_ns_per_frame\":" << fmt("%.0f", r.cpu_ns_per_frame()) << ",\"cpu_ns_by_thread\":{";
+  bool first = true;
+  for (const auto& [name, ns] : r.cpu_ns_by_thread) {
+    o << (first ? "" : ",") << "\"" << json_escape(name) << "\":" << ns;
+    first = false;
+  }
+  o << "},\"rss_bytes\":" << r.rss_bytes << ",\"rss_peak_bytes\":" << r.rss_peak_bytes
+    << ",\"ring_bytes\":" << r.ring_bytes << ",\"ring_high_water\":" << r.ring_high_water
+    << ",\"ring_full_waits\":" << r.ring_full_waits
+    << ",\"read_to_book\":" << (r.read_to_book.json.empty() ? "null" : r.read_to_book.json)
+    << ",\"read_to_archive\":"
+    << (r.read_to_archive.json.empty() ? "null" : r.read_to_archive.json)
+    << ",\"exit_code\":" << r.exit_code << "}";
+  return o.str();
+}
+
+// ---- SVG ----------------------------------------------------------------------------------
+
+const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+struct Svg {
+  std::ostringstream o;
+  Svg(int w, int h) {
+    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+      << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+         "fill=\"white\"/>\n";
+  }
+  void line(double x1, double y1, double x2, double y2, const std::string& style) {
+    o << "<line x1=\"" << x1 << "\" y1=\"" << y1 << "\" x2=\"" << x2 << "\" y2=\"" << y2
+      << "\" style=\"" << style << "\"/>\n";
+  }
+  void text(double x, double y, const std::string& t, const std::string& anchor = "middle",
+            const std::string& extra = "") {
+    o << "<text x=\"" << x << "\" y=\"" << y << "\" text-anchor=\"" << anchor << "\" " << extra
+      << ">" << t << "</text>\n";
+  }
+  void polyline(const std::vector<std::pair<double, double>>& pts, const std::string& colour,
+                bool dashed) {
+    o << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\""
+      << (dashed ? " stroke-dasharray=\"6,4\"" : "") << " points=\"";
+    for (const auto& [x, y] : pts) o << x << "," << y << " ";
+    o << "\"/>\n";
+    for (const auto& [x, y] : pts)
+      o << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"3\" fill=\"" << colour << "\"/>\n";
+  }
+  std::string done() { return o.str() + "</svg>\n"; }
+};
+
+std::vector<std::string> configs_of(const std::vector<Point>& points) {
+  std::vector<std::string> out;
+  for (const Point& p : points)
+    if (std::find(out.begin(), out.end(), p.config) == out.end()) out.push_back(p.config);
+  return out;
+}
+
+// Achieved frames/s against offered frames/s, one curve per configuration, and the diagonal.
+std::string throughput_svg(const Report& r) {
+  const int w = 820, h = 460, l = 80, t = 40, pw = 520, ph = 360;
+  double max_rate = 1;
+  for (const Point& p : r.points)
+    max_rate = std::max({max_rate, p.scenario.rate, p.result.frames_per_second()});
+  const double step = max_rate > 200'000 ? 50'000 : max_rate > 50'000 ? 25'000 : 10'000;
+  max_rate = std::ceil(max_rate / step) * step;
+  auto x = [&](double v) { return l + pw * v / max_rate; };
+  auto y = [&](double v) { return t + ph - ph * v / max_rate; };
+  Svg s(w, h);
+  s.text(l + pw / 2.0, 20, "booktape record: frames/s kept up with, against frames/s offered");
+  for (double v = 0; v <= max_rate + 1; v += step) {
+    s.line(x(v), t, x(v), t + ph, "stroke:#ddd");
+    s.line(l, y(v), l + pw, y(v), "stroke:#ddd");
+    s.text(x(v), t + ph + 16, fmt("%.0fk", v / 1e3));
+    s.text(l - 6, y(v) + 4, fmt("%.0fk", v / 1e3), "end");
+  }
+  s.text(l + pw / 2.0, h - 24, "offered (frames/s from the simulator)");
+  s.text(18, t + ph / 2.0, "achieved, zero loss (frames/s)", "middle",
+         "transform=\"rotate(-90 18 " + std::to_string(t + ph / 2) + ")\"");
+  s.polyline({{x(0), y(0)}, {x(max_rate), y(max_rate)}}, "#999", true);
+  const auto configs = configs_of(r.points);
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    std::vector<std::pair<double, double>> pts;
+    for (const Point& p : r.points)
+      if (p.config == configs[c] && p.result.ok)
+        pts.emplace_back(x(p.scenario.rate), y(p.result.frames_per_second()));
+    const char* colour = kColours[c % std::size(kColours)];
+    s.polyline(pts, colour, false);
+    s.line(l + pw + 20, t + 10 + 20.0 * static_cast<double>(c), l + pw + 44,
+           t + 10 + 20.0 * static_cast<double>(c), std::string("stroke-width:3;stroke:") + colour);
+    s.text(l + pw + 50, t + 14 + 20.0 * static_cast<double>(c), configs[c], "start");
+  }
+  s.text(l + pw + 50, t + 14 + 20.0 * static_cast<double>(configs.size()), "offered (ideal)",
+         "start", "fill=\"#999\"");
+  return s.done();
+}
+
+// Percentiles of read->book and read->archive at the reference rate, log scale.
+std::string latency_svg(const Report& r, const std::vector<const Point*>& at_ref) {
+  const int w = 980, h = 460, t = 50, pw = 330, ph = 340;
+  const char* labels[] = {"p50", "p90", "p99", "p99.9", "p99.99", "max"};
+  const double lo = 2, hi = 10;  // log10 ns: 100 ns .. 10 s
+  Svg s(w, h);
+  s.text(w / 2.0, 20, "booktape record: latency percentiles at ~" +
+                          fmt("%.0fk", r.reference_rate / 1e3) + " frames/s offered");
+  const auto configs = configs_of(r.points);
+  for (int panel = 0; panel < 2; ++panel) {
+    const double l = 80 + panel * (pw + 90.0);
+    auto x = [&](int i) { return l + pw * i / 5.0; };
+    auto y = [&](double ns) {
+      const double v = std::clamp(std::log10(std::max(ns, 1.0)), lo, hi);
+      return t + ph - ph * (v - lo) / (hi - lo);
+    };
+    s.text(l + pw / 2.0, t - 10, panel == 0 ? "read completed -> book updated"
+                                            : "read completed -> frame in a written block");
+    const char* ticks[] = {"100 ns", "1 us", "10 us", "100 us", "1 ms", "10 ms", "100 ms", "1 s",
+                           "10 s"};
+    for (int d = 0; d <= 8; ++d) {
+      const double yy = y(std::pow(10.0, lo + d));
+      s.line(l, yy, l + pw, yy, "stroke:#ddd");
+      s.text(l - 6, yy + 4, ticks[d], "end");
+    }
+    for (int i = 0; i < 6; ++i) {
+      s.line(x(i), t, x(i), t + ph, "stroke:#eee");
+      s.text(x(i), t + ph + 16, labels[i]);
+    }
+    for (const Point* p : at_ref) {
+      const Latency& lat = panel == 0 ? p->result.read_to_book : p->result.read_to_archive;
+      if (lat.count == 0) continue;
+      const std::uint64_t v[] = {lat.p50, lat.p90, lat.p99, lat.p999, lat.p9999, lat.max};
+      std::vector<std::pair<double, double>> pts;
+      for (int i = 0; i < 6; ++i) pts.emplace_back(x(i), y(static_cast<double>(v[i])));
+      const auto c = static_cast<std::size_t>(
+          std::find(configs.begin(), configs.end(), p->config) - configs.begin());
+      s.polyline(pts, kColours[c % std::size(kColours)], false);
+    }
+  }
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    const double xx = 80 + 200.0 * static_cast<double>(c % 4);
+    const double yy = h - 40 + 18.0 * static_cast<double>(c / 4);
+    const char* colour = kColours[c % std::size(kColours)];
+    s.line(xx, yy - 4, xx + 24, yy - 4, std::string("stroke-width:3;stroke:") + colour);
+    s.text(xx + 30, yy, configs[c], "start");
+  }
+  return s.done();
+}
+
+// For each configuration, the measured point whose offered rate is nearest the reference.
+std::vector<const Point*> points_at_reference(const Report& r) {
+  std::vector<const Point*> out;
+  for (const std::string& c : configs_of(r.points)) {
+    const Point* best = nullptr;
+    for (const Point& p : r.points) {
+      if (p.config != c || !p.result.ok) continue;
+      if (best == nullptr || std::abs(p.scenario.rate - r.reference_rate) <
+                                 std::abs(best->scenario.rate - r.reference_rate))
+        best = &p;
+    }
+    if (best) out.push_back(best);
+  }
+  return out;
+}
+
+std::string markdown(const Report& r, const std::string& machine) {
+  std::ostringstream o;
+  o << "# " << r.title << "\n\n"
+    << "Machine: " << machine << "\n\nCommand: `" << r.command << "`\n\n"
+    << "The simulator (`booktape sim`, nice 19) and the recorder (`booktape record`) run on the "
+       "same machine, two processes on loopback. A point is **sustained** when nothing was lost "
+       "and every frame reached the recorder within 3% of the offered pace. CPU per frame is "
+       "the recorder process's (getrusage), split by thread from /proc; \"other\" is the REST, "
+       "control and main threads. Latencies are the recorder's own histograms (upper bucket "
+       "edges, within 6.25%).\n\n## Highest sustained rate\n\n"
+    << "| configuration | frames/s sustained | CPU per frame there | read->book p99 there |\n"
+    << "| --- | ---: | ---: | ---: |\n";
+  for (const std::string& c : configs_of(r.points)) {
+    const Point* best = nullptr;
+    for (const Point& p : r.points)
+      if (p.config == c && p.sustained() && (!best || p.scenario.rate > best->scenario.rate))
+        best = &p;
+    if (!best) {
+      o << "| " << c << " | none | | |\n";
+      continue;
+    }
+    o << "| " << c << " | " << fmt("%.0f", best->result.frames_per_second()) << " | "
+      << fmt("%.1f us", best->result.cpu_ns_per_frame() / 1e3) << " | "
+      << fmt_ns(best->result.read_to_book.p99) << " |\n";
+  }
+  o << "\n![throughput](throughput.svg)\n\n![latency](latency.svg)\n\n## Every point\n\n"
+    << "| configuration | offered | achieved | loss | sustained | CPU/frame | net | book | "
+       "archive | other | read->book p50 / p99 / p99.9 / max | read->archive p50 / p99 / p99.9 / "
+       "max | ring high-water | full waits | RSS | RSS / token |\n"
+    << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | "
+       "---: | ---: | ---: |\n";
+  for (const Point& p : r.points) {
+    const Result& x = p.result;
+    if (!x.ok) {
+      o << "| " << p.config << " | " << fmt("%.0f", p.scenario.rate) << " | failed: " << x.error
+        << " |||||||||||||\n";
+      continue;
+    }
+    auto lat = [](const Latency& l) {
+      return fmt_ns(l.p50) + " / " + fmt_ns(l.p99) + " / " + fmt_ns(l.p999) + " / " +
+             fmt_ns(l.max);
+    };
+    o << "| " << p.config << " | " << fmt("%.0f", p.scenario.rate) << " | "
+      << fmt("%.0f", x.frames_per_second()) << " | " << x.loss() << " | "
+      << (p.sustained() ? "yes" : "**no**") << " | " << fmt("%.0f ns", x.cpu_ns_per_frame())
+      << " | " << fmt("%.0f", stage_ns(x, "bt-net")) << " | "
+      << fmt("%.0f", stage_ns(x, "bt-book")) << " | " << fmt("%.0f", stage_ns(x, "bt-archive"))
+      << " | " << fmt("%.0f", stage_ns(x, "")) << " | " << lat(x.read_to_book) << " | "
+      << lat(x.read_to_archive) << " | "
+      << (x.ring_bytes ? fmt_bytes(x.ring_high_water) + " of " + fmt_bytes(x.ring_bytes) : "-")
+      << " | " << x.ring_full_waits << " | " << fmt_bytes(x.rss_bytes) << " | "
+      << (x.tokens ? fmt_bytes(x.rss_bytes / x.tokens) : "-") << " |\n";
+  }
+  if (!r.memory.empty()) {
+    o << "\n## Memory per tracked token\n\nThe same load (" << fmt("%.0f", r.memory[0].scenario.rate)
+      << " frames/s) with more markets; RSS read from /proc when every frame was in. The slope "
+         "between the smallest and the largest run is what one more token costs; RSS / tokens "
+         "also carries the fixed rings and buffers.\n\n"
+      << "| markets | tokens | RSS | peak RSS | RSS / token |\n| ---: | ---: | ---: | ---: | ---: |\n";
+    for (const Point& p : r.memory) {
+      const Result& x = p.result;
+      o << "| " << p.scenario.markets << " | " << x.tokens << " | " << fmt_bytes(x.rss_bytes)
+        << " | " << fmt_bytes(x.rss_peak_bytes) << " | "
+        << (x.tokens ? fmt_bytes(x.rss_bytes / x.tokens) : "-") << " |\n";
+    }
+    const Result& a = r.memory.front().result;
+    const Result& b = r.memory.back().result;
+    if (b.tokens > a.tokens) {
+      const double slope = (static_cast<double>(b.rss_bytes) - static_cast<double>(a.rss_bytes)) /
+                           static_cast<double>(b.tokens - a.tokens);
+      o << "\nMarginal RSS per token: **" << fmt("%.1f KiB", slope / 1024) << "**.\n";
+    }
+  }
+  return o.str();
+}
+
+}  // namespace
+
+bool Point::sustained() const noexcept {
+  return result.ok && result.loss() == 0 && result.sent > 0 &&
+         (scenario.rate <= 0 || result.frames_per_second() >= 0.97 * scenario.rate);
+}
+
+std::string describe_machine() {
+  std::string model = "unknown cpu";
+  {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("model name", 0) == 0) {
+        model = line.substr(line.find(':') + 2);
+        break;
+      }
+    }
+  }
+  std::uint64_t mem_kb = 0;
+  {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    in >> key >> mem_kb;
+  }
+  utsname u{};
+  ::uname(&u);
+  return std::to_string(std::thread::hardware_concurrency()) + " cpus of " + model + ", " +
+         fmt("%.0f GiB", static_cast<double>(mem_kb) / (1024.0 * 1024.0)) + ", Linux " +
+         u.release + ", g++ " + __VERSION__ + ", booktape " BOOKTAPE_VERSION;
+}
+
+void write_report(const Report& r, const fs::path& dir) {
+  fs::create_directories(dir);
+  const std::string machine = describe_machine();
+  {
+    std::ofstream o(dir / "report.json");
+    o << "{\"title\":\"" << json_escape(r.title) << "\",\"command\":\"" << json_escape(r.command)
+      << "\",\"machine\":\"" << json_escape(machine)
+      << "\",\"reference_rate\":" << r.reference_rate << ",\"points\":[";
+    for (std::size_t i = 0; i < r.points.size(); ++i)
+      o << (i ? ",\n" : "\n") << point_json(r.points[i]);
+    o << "],\"memory\":[";
+    for (std::size_t i = 0; i < r.memory.size(); ++i)
+      o << (i ? ",\n" : "\n") << point_json(r.memory[i]);
+    o << "]}\n";
+  }
+  std::ofstream(dir / "report.md") << markdown(r, machine);
+  std::ofstream(dir / "throughput.svg") << throughput_svg(r);
+  std::ofstream(dir / "latency.svg") << latency_svg(r, points_at_reference(r));
+}
+
+}  // namespace booktape::perf

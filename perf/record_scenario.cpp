@@ -1,0 +1,175 @@
+#include "perf/record_scenario.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "io/http_client.hpp"
+#include "perf/perf_process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace booktape::perf {
+namespace {
+
+// The frame count of the recorder's last periodic summary ("... | frames N").
+std::uint64_t logged_frames(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find("| frames ") != std::string::npos) last = line;
+  const std::size_t at = last.rfind("| frames ");
+  return at == std::string::npos ? 0 : std::stoull(last.substr(at + 9));
+}
+
+Latency latency_of(simdjson::dom::element e) {
+  Latency l;
+  l.json = std::string(simdjson::minify(e));
+  auto get = [&](const char* k) {
+    std::uint64_t v = 0;
+    return e[k].get_uint64().get(v) == simdjson::SUCCESS ? v : 0;
+  };
+  l.count = get("count");
+  l.p50 = get("p50_ns");
+  l.p90 = get("p90_ns");
+  l.p99 = get("p99_ns");
+  l.p999 = get("p999_ns");
+  l.p9999 = get("p9999_ns");
+  l.max = get("max_ns");
+  return l;
+}
+
+// Polls the simulator until it has sent everything; returns how many frames that was.
+std::uint64_t wait_until_sent(const std::string& http, const fs::path& ca, const std::string& name) {
+  HttpClientOptions ho;
+  ho.base_url = http;
+  if (!ca.empty()) ho.ca_file = ca;
+  HttpClient client(ho);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    simdjson::dom::parser sp;
+    simdjson::dom::element st;
+    HttpResponse resp;
+    try {
+      resp = client.get("/control/status");
+    } catch (const HttpError& e) {
+      std::fprintf(stderr, "%s: simulator status: %s (retrying)\n", name.c_str(), e.what());
+      continue;
+    }
+    if (sp.parse(resp.body).get(st)) continue;
+    if (!bool(st["done"])) continue;
+    std::uint64_t sent = 0;
+    for (simdjson::dom::element c : simdjson::dom::array(st["connections"]))
+      sent += std::uint64_t(c["frames"]);
+    return sent;
+  }
+}
+
+}  // namespace
+
+double Result::frames_per_second() const noexcept {
+  return static_cast<double>(sent) / std::max(gen_seconds, drained_seconds - 0.3);
+}
+
+double Result::cpu_ns_per_frame() const noexcept {
+  return sent ? cpu_seconds * 1e9 / static_cast<double>(sent) : 0;
+}
+
+Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& dir) {
+  Result r;
+  r.gen_seconds = s.seconds;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path truth = dir / "truth.json";
+  std::vector<std::string> sim_args = {
+      binary.string(), "sim", "--port", "0", "--markets", std::to_string(s.markets), "--rate",
+      std::to_string(s.rate), "--burst", std::to_string(s.burst), "--duration-seconds",
+      std::to_string(s.seconds), "--linger-seconds", "30", "--truth", truth.string()};
+  if (s.pregenerate) sim_args.insert(sim_args.end(), {"--pregenerate", "50000", "--no-digest"});
+  if (s.tls) sim_args.insert(sim_args.end(), {"--tls", "--tls-dir", (dir / "tls").string()});
+  // The simulator stands in for a remote venue: it must not compete with the recorder as an
+  // equal, so it runs at the lowest priority (and, for pinned runs, on cpu 0 only).
+  sim_args.insert(sim_args.begin(), {"/usr/bin/nice", "-n", "19"});
+  if (!s.cpus.empty()) sim_args.insert(sim_args.begin(), {"/usr/bin/taskset", "-c", "0"});
+  Proc sim(sim_args, dir / "sim.log", true);
+  simdjson::dom::parser p;
+  simdjson::dom::element ready;
+  const std::string line = sim.line(15'000);
+  if (p.parse(line).get(ready)) {
+    r.error = "the simulator did not start (" + line + "), see " + (dir / "sim.log").string();
+    return r;
+  }
+  const std::string http{std::string_view(ready["http_url"])};
+  const std::string ws{std::string_view(ready["ws_url"])};
+  const fs::path ca{std::string(std::string_view(ready["ca_file"]))};
+  // Every simulated token, so every frame the simulator generates is sent and recorded.
+  const fs::path cfg = dir / "record.yaml";
+  {
+    std::ofstream c(cfg);
+    c << "ws_url: \"" << ws << "\"\nrest_url: \"" << http << "\"\ngamma_url: \"" << http
+      << "\"\nall_active: true\nseries: []\nsubscribe_lead_seconds: 3600\n"
+      << "out: \"" << (dir / "data").string() << "\"\nenvelope: \"" << s.envelope << "\"\n"
+      << "rest_checkpoint_interval_seconds: 5\nstatus: \"log\"\n"
+      << "status_interval_seconds: 0.1\nwait: \"" << s.wait << "\"\n"
+      << "duration_seconds: 3600\n";  // a bounded run (gate, manifest), stopped early
+    if (s.spin_max_us != 0) c << "spin_max_us: " << s.spin_max_us << "\n";
+    if (s.tls) c << "ca_file: \"" << ca.string() << "\"\n";
+  }
+  std::vector<std::string> rec_args = {binary.string(), "record", "--config", cfg.string()};
+  if (!s.cpus.empty()) rec_args.insert(rec_args.end(), {"--cpus", s.cpus});
+  const MonoNanos t0 = monotonic_now();
+  Proc rec(rec_args, dir / "record.log", false);
+  // Wait for the simulator to finish generating, then for the recorder to hold every frame it
+  // sent (its periodic summary says how many it read), then stop it like a user would.
+  const std::uint64_t sent = wait_until_sent(http, s.tls ? ca : fs::path(), s.name);
+  const MonoNanos deadline = monotonic_now() + 120 * kNanosPerSecond;
+  while (logged_frames(dir / "record.log") < sent && monotonic_now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  r.drained_seconds = static_cast<double>(monotonic_now() - t0) / 1e9;
+  r.cpu_ns_by_thread = cpu_by_thread(rec.pid());
+  r.rss_bytes = proc_status_bytes(rec.pid(), "VmRSS");
+  r.rss_peak_bytes = proc_status_bytes(rec.pid(), "VmHWM");
+  rec.signal(SIGINT);
+  std::int64_t cpu = 0;
+  r.exit_code = rec.wait(cpu);
+  r.wall_seconds = static_cast<double>(monotonic_now() - t0) / 1e9;
+  r.cpu_seconds = static_cast<double>(cpu) / 1e9;
+  sim.signal(SIGTERM);
+  std::int64_t sim_cpu = 0;
+  sim.wait(sim_cpu);
+
+  simdjson::dom::element t, m;
+  if (p.load(truth.string()).get(t) == simdjson::SUCCESS) {
+    for (simdjson::dom::element c : simdjson::dom::array(t["connections"]))
+      r.sent += std::uint64_t(c["frames"]);
+  }
+  simdjson::dom::parser p2;
+  const fs::path manifest = dir / "data" / "manifests" / "checkpoint_010b_ws_raw_sample.json";
+  if (p2.load(manifest.string()).get(m) != simdjson::SUCCESS) {
+    r.error = "no run manifest at " + manifest.string() + ", see " + (dir / "record.log").string();
+    return r;
+  }
+  const simdjson::dom::element w = m["websocket"];
+  r.recorder_frames = w["frames"];
+  r.ring_full_waits = w["ring_full_waits"];
+  if (w["ring_high_water"].get_uint64().get(r.ring_high_water)) r.ring_high_water = 0;
+  if (w["ring_bytes"].get_uint64().get(r.ring_bytes)) r.ring_bytes = 0;
+  r.tokens = m["tokens"];
+  r.read_to_book = latency_of(w["read_to_book"]);
+  r.read_to_archive = latency_of(w["read_to_archive"]);
+  for (simdjson::dom::element f : simdjson::dom::array(m["files"])) {
+    const std::string_view path = f["path"];
+    if (path.find("/ws_raw/") != std::string_view::npos) r.archived += std::uint64_t(f["frames"]);
+  }
+  r.ok = r.exit_code >= 0;
+  if (!r.ok) r.error = "the recorder did not exit cleanly, see " + (dir / "record.log").string();
+  return r;
+}
+
+}  // namespace booktape::perf

@@ -1,0 +1,61 @@
+#pragma once
+// One end-to-end measurement: the real `booktape sim` (child process, lowest priority) feeds the
+// real `booktape record` (child process) on loopback at a set rate, plain ws or TLS; the harness
+// waits until the recorder holds every frame the simulator sent, samples the recorder's threads
+// and memory from /proc, stops it with SIGINT and reads its run manifest and the simulator's
+// truth.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace booktape::perf {
+
+struct Scenario {
+  std::string name;
+  double rate = 0;            // frames/s from the simulator (0: as fast as it can)
+  std::uint32_t burst = 1;    // frames back to back per tick
+  bool pregenerate = false;   // no per-frame generation on the simulator side
+  std::string wait = "spin-then-park";
+  std::string envelope = "full";
+  double seconds = 10;        // generation time
+  std::string cpus;           // --cpus net,book,archive; the simulator then runs on cpu 0
+  unsigned min_cpus = 1;      // skipped on a machine with fewer
+  unsigned spin_max_us = 0;   // the book thread's longest spin (0: the recorder's default)
+  bool tls = false;           // wss:// with the simulator's generated CA as --ca-file
+  int markets = 2;            // simulator series (each: the live window and the next: 4 tokens)
+};
+
+// A latency summary as the recorder reports it (ns; count 0: none).
+struct Latency {
+  std::uint64_t count = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;
+  std::string json;  // as reported
+};
+
+struct Result {
+  bool ok = false;                 // both processes ran and reported
+  std::string error;
+  std::uint64_t sent = 0;          // the simulator's truth
+  std::uint64_t archived = 0;      // frames in the sealed ws_raw files
+  std::uint64_t recorder_frames = 0, ring_full_waits = 0, ring_high_water = 0, ring_bytes = 0;
+  std::uint64_t tokens = 0;
+  double gen_seconds = 0, drained_seconds = 0, cpu_seconds = 0, wall_seconds = 0;
+  std::map<std::string, std::int64_t> cpu_ns_by_thread;  // at the moment everything was read
+  std::uint64_t rss_bytes = 0, rss_peak_bytes = 0;       // VmRSS / VmHWM at that moment
+  Latency read_to_book, read_to_archive;
+  int exit_code = -1;
+
+  [[nodiscard]] long long loss() const noexcept {
+    return static_cast<long long>(sent) - static_cast<long long>(archived);
+  }
+  // Frames per second the recorder kept up with: everything sent, over the generation time or
+  // the time until the recorder held it all, whichever is longer (less start-up and the
+  // harness's 0.1 s summaries).
+  [[nodiscard]] double frames_per_second() const noexcept;
+  [[nodiscard]] double cpu_ns_per_frame() const noexcept;
+};
+
+Result run_scenario(const Scenario& s, const std::filesystem::path& binary,
+                    const std::filesystem::path& dir);
+
+}  // namespace booktape::perf
