@@ -1,6 +1,6 @@
 // The archive stage: envelope encoding, sha256, and gzip block compression with libdeflate
 // against zlib at the same levels on the same envelope data (MB/s of raw envelope JSON and
-// output size: the `ratio` counter is compressed/raw).
+// output size: the `ratio` counter is compressed/raw), and the whole stage per frame.
 #include <benchmark/benchmark.h>
 #include <zlib.h>
 
@@ -12,19 +12,20 @@
 #include "codecs/polymarket_classifier.hpp"
 #include "codecs/sha256.hpp"
 #include "core/byte_buffer.hpp"
+#include "io/archive_stage.hpp"
+#include "io/pipeline.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace booktape::bench {
 namespace {
 
 constexpr UnixNanos kT0 = 1'763'703'252'123'456'789;
 
-// 256 KiB of envelope lines (the writer's default block) from the realistic stream: compact,
-// or full (every line repeats its session's websocket, subscription and tokens_tracked; here a
-// connection of 4 tokens, two up/down markets, as `booktape record` carries by default).
-std::string make_envelope_block(bool full) {
-  const auto frames = realistic_stream(4'000);
+// A connection of 4 tokens (two up/down markets), as `booktape record` carries by default.
+SessionInfo sample_session() {
   SessionInfo session;
   session.session_id = "20261121T053412Z-1a2b3c4d-c1";
+  session.connection_sequence = 1;
   session.url = "wss://ws-subscriptions-clob.polymarket.com/ws/market";
   for (int i = 0; i < 4; ++i) {
     TokenInfo t;
@@ -36,6 +37,14 @@ std::string make_envelope_block(bool full) {
     session.assets_ids.push_back(t.token_id);
     session.tokens.push_back(t);
   }
+  return session;
+}
+
+// 256 KiB of envelope lines (the writer's default block) from the realistic stream: compact,
+// or full (every line repeats its session's websocket, subscription and tokens_tracked).
+std::string make_envelope_block(bool full) {
+  const auto frames = realistic_stream(4'000);
+  const SessionInfo session = sample_session();
   const std::string fragment = render_full_fragment(session);
   polymarket::Classifier c;
   EnvelopeEncoder enc;
@@ -142,6 +151,62 @@ void BM_GzipBlockZlib(benchmark::State& state) {
   state.counters["ratio"] = static_cast<double>(produced) / static_cast<double>(raw.size());
 }
 BENCHMARK(BM_GzipBlockZlib)->Arg(1)->Arg(3)->Arg(6)->Arg(9);
+
+// The whole archive stage per frame: the recorder's real ArchiveStage loop over a ring holding
+// 20,000 frames of the realistic stream (classify, envelope, 256 KiB blocks, libdeflate L3,
+// write to a tmpfs-or-/tmp file, seal with its manifest entry at the end; fsync off), with the
+// compact envelope (range 0) or the full one (range 1).
+void BM_ArchiveStagePerFrame(benchmark::State& state) {
+  constexpr int kFrames = 20'000;
+  const auto frames = realistic_stream(kFrames);
+  const bool full = state.range(0) == 1;
+  const SessionInfo session = sample_session();
+  std::uint64_t bytes = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    testing::TempDir dir;
+    PipelineRing ring(std::size_t{32} << 20);
+    PipelineBells bells;
+    auto* open = new PipelineEvent;
+    open->session = session;
+    open->at = kT0;
+    open->readers.store(1);  // only the archive stage reads this ring
+    RecordHeader* c = ring.try_claim(0);
+    c->type = RecordType::kControl;
+    c->aux = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(open));
+    ring.commit(c);
+    for (int i = 0; i < kFrames; ++i) {
+      const std::string& f = frames[static_cast<std::size_t>(i)];
+      RecordHeader* h = ring.try_claim(f.size());
+      h->type = RecordType::kFrame;
+      h->opcode = 1;
+      h->received_ns = kT0 + static_cast<std::int64_t>(i) * 5'000;
+      h->monotonic_ns = static_cast<std::int64_t>(i) * 5'000;
+      h->connection_sequence = 1;
+      h->message_sequence = h->global_sequence = static_cast<std::uint64_t>(i) + 1;
+      std::memcpy(PipelineRing::payload_of(h), f.data(), f.size());
+      ring.commit(h);
+    }
+    ArchiveStageOptions options;
+    options.writer.root = dir.path();
+    options.writer.run_id = "20261121T053412Z-1a2b3c4d";
+    options.writer.fsync = FsyncPolicy::kNone;
+    options.writer.envelope = full ? EnvelopeMode::kFull : EnvelopeMode::kCompact;
+    ArchiveStage stage(std::move(options), ring, bells);
+    const std::atomic<bool> done{true};
+    state.ResumeTiming();
+    stage.run(done);
+    state.PauseTiming();
+    bytes += stage.writer().stats().raw_bytes;
+    state.ResumeTiming();
+  }
+  const auto n = static_cast<double>(state.iterations()) * kFrames;
+  state.counters["frames/s"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+  state.counters["ns/frame"] =
+      benchmark::Counter(n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["raw_bytes/frame"] = static_cast<double>(bytes) / n;
+}
+BENCHMARK(BM_ArchiveStagePerFrame)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace booktape::bench

@@ -73,6 +73,46 @@ BENCHMARK_CAPTURE(decode_apply, last_trade_price_real, std::string("last_trade")
 BENCHMARK_CAPTURE(simdjson_dom, last_trade_price_real, std::string("last_trade"))
     ->Name("BM_SimdjsonDom/last_trade_price_real");
 
+// Every real market-channel fixture (../shared/fixtures/polymarket), minified as the venue sends
+// it: decode+apply on a live book (the fixture book applied first) against the DOM floor.
+// Names: BM_DecodeApply/fixture:<file> and BM_SimdjsonDom/fixture:<file>.
+void decode_apply_fixture(benchmark::State& state, const std::string& file) {
+  static Frame book(minified_fixture("ws_market_book_msg.json"));
+  Frame f(minified_fixture(file));
+  polymarket::Decoder decoder;
+  BookKeeper books;
+  polymarket::BookApplier applier(books);
+  decoder.decode(book.padded.data(), book.padded.size(),
+                 book.padded.size() + simdjson::SIMDJSON_PADDING, applier);
+  for (auto _ : state) {
+    auto r = decoder.decode(f.padded.data(), f.padded.size(),
+                            f.padded.size() + simdjson::SIMDJSON_PADDING, applier);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["frame_bytes"] = static_cast<double>(f.text.size());
+}
+
+void simdjson_dom_fixture(benchmark::State& state, const std::string& file) {
+  Frame f(minified_fixture(file));
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element e;
+    auto err = parser.parse(f.padded).get(e);
+    benchmark::DoNotOptimize(err);
+    benchmark::DoNotOptimize(e);
+  }
+}
+
+[[maybe_unused]] const bool fixtures_registered = [] {
+  for (const std::string& file : testing::market_channel_fixture_names()) {
+    benchmark::RegisterBenchmark(("BM_DecodeApply/fixture:" + file).c_str(), decode_apply_fixture,
+                                 file);
+    benchmark::RegisterBenchmark(("BM_SimdjsonDom/fixture:" + file).c_str(), simdjson_dom_fixture,
+                                 file);
+  }
+  return true;
+}();
+
 // The archive stage's classification (full DOM validation) of the same frames.
 void classify(benchmark::State& state) {
   Frame& f = frame("price_change_real");

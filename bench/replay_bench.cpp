@@ -1,5 +1,4 @@
-// Replay throughput from a realistic gzip archive (the writer's defaults, compact envelope),
-// and the whole archive stage per frame (classify + envelope + gzip + write).
+// Replay throughput from a realistic gzip archive (the writer's defaults, compact envelope).
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -70,39 +69,6 @@ void BM_ReplayArchive(benchmark::State& state) {
       static_cast<double>(bytes) / static_cast<double>(kFrames);
 }
 BENCHMARK(BM_ReplayArchive)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-
-void BM_ArchiveStagePerFrame(benchmark::State& state) {
-  const auto frames = realistic_stream(50'000);
-  testing::TempDir dir;
-  ArchiveWriterOptions o;
-  o.root = dir.path();
-  o.fsync = FsyncPolicy::kNone;
-  ArchiveWriter w(o);
-  polymarket::Classifier c;
-  SessionInfo s;
-  s.session_id = "bench-c1";
-  s.run_id = w.run_id();
-  w.open_session(s, kT0);
-  std::uint64_t seq = 0;
-  std::size_t i = 0;
-  for (auto _ : state) {
-    const std::string& f = frames[i];
-    i = i + 1 == frames.size() ? 1 : i + 1;  // skip the initial dump after the first lap
-    ++seq;
-    FrameMeta m;
-    m.received_ns = kT0 + static_cast<UnixNanos>(seq);
-    m.monotonic_ns = static_cast<MonoNanos>(seq);
-    m.session_id = s.session_id;
-    m.message_sequence = m.global_sequence = seq;
-    w.append(m, f, c.classify(f));
-  }
-  w.close();
-  state.counters["frames/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["compressed_bytes_per_frame"] =
-      static_cast<double>(w.stats().bytes_written) / static_cast<double>(state.iterations());
-}
-BENCHMARK(BM_ArchiveStagePerFrame);
 
 }  // namespace
 }  // namespace booktape::bench
