@@ -1,6 +1,7 @@
 #include "io/archive_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,7 +76,12 @@ void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
     f->final_path = f->dir / name;
     f->open_path = f->dir / open_name(name);
     f->fd = ::open(f->open_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (f->fd >= 0) break;
+    if (f->fd >= 0) {
+      // Held while the file is open: recovery at another recorder's start leaves a locked
+      // ".open" file alone (it is being written). The kernel drops the lock when we die.
+      ::flock(f->fd, LOCK_EX | LOCK_NB);
+      break;
+    }
     if (errno != EEXIST) {
       throw std::runtime_error("cannot create " + f->open_path.string() + ": " +
                                std::strerror(errno));
@@ -93,7 +99,7 @@ void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
 void ArchiveWriter::add_record(const std::string& line) {
   block_.append(line);
   ++block_rows_;
-  ++file_->entry.rows;
+  count_other_row(file_->entry);
   ++stats_.rows;
   // The block's age clock starts with its first frame (or the next poll): record-only calls
   // carry no monotonic time of their own.
@@ -157,17 +163,7 @@ void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
   ++stats_.frames;
   ++stats_.rows;
 
-  ManifestEntry& e = file_->entry;
-  if (e.frames == 0) {
-    e.first_received_ns = m.received_ns;
-    e.first_global_sequence = m.global_sequence;
-  }
-  ++e.frames;
-  ++e.rows;
-  e.last_received_ns = m.received_ns;
-  e.last_global_sequence = m.global_sequence;
-  ++e.frames_by_kind[static_cast<std::size_t>(c.kind)];
-  for (std::size_t i = 0; i < c.events.size(); ++i) e.events_by_type[i] += c.events[i];
+  count_frame(file_->entry, m.received_ns, m.global_sequence, c);
 
   if (block_.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
 }
@@ -186,11 +182,7 @@ void ArchiveWriter::append_record(UnixNanos at, MonoNanos mono, std::string_view
   block_.append(line);
   ++block_rows_;
   ++stats_.rows;
-  ManifestEntry& e = file_->entry;
-  if (e.frames + e.records == 0) e.first_received_ns = at;
-  e.last_received_ns = at;
-  ++e.records;
-  ++e.rows;
+  count_data_record(file_->entry, at);
   if (block_.size() >= opt_.block_bytes && mono >= retry_after_) write_block();
 }
 
@@ -233,20 +225,23 @@ bool ArchiveWriter::write_block() {
   stats_.raw_bytes += block_.size();
   stats_.bytes_written += member_.size();
   stats_.write_failing = false;
-  if (opt_.fsync == FsyncPolicy::kEveryBlock) sync_file();
-  written_seq_ = block_last_seq_ != 0 ? block_last_seq_ : written_seq_;
+  // Acknowledged: the member is in the file and, with kEveryBlock, on the disk. A failed
+  // fdatasync acknowledges nothing; the next one that succeeds covers these frames too.
+  const bool acknowledged = opt_.fsync != FsyncPolicy::kEveryBlock || sync_file();
+  if (acknowledged && block_last_seq_ != 0) written_seq_ = block_last_seq_;
   block_.clear();
   block_rows_ = 0;
   block_has_started_ = false;
   return true;
 }
 
-void ArchiveWriter::sync_file() {
-  if (!file_ || !file_->unsynced) return;
+bool ArchiveWriter::sync_file() {
+  if (!file_ || !file_->unsynced) return true;
   const MonoNanos t0 = monotonic_now();
   if (::fdatasync(file_->fd) != 0) {
+    ++stats_.fsync_errors;
     stats_.last_error = "fdatasync " + file_->open_path.string() + ": " + std::strerror(errno);
-    return;
+    return false;
   }
   const std::int64_t took = monotonic_now() - t0;
   ++stats_.fsyncs;
@@ -254,6 +249,7 @@ void ArchiveWriter::sync_file() {
   if (took > stats_.fsync_ns_max) stats_.fsync_ns_max = took;
   file_->unsynced = false;
   last_fsync_ = t0;
+  return true;
 }
 
 void ArchiveWriter::flush() {
@@ -263,29 +259,22 @@ void ArchiveWriter::flush() {
 void ArchiveWriter::seal_file(UnixNanos now) {
   if (!file_) return;
   if (!write_block()) return;  // cannot seal while the disk refuses the last block
-  if (opt_.fsync != FsyncPolicy::kNone) sync_file();
-  ::close(file_->fd);
+  const bool durable = opt_.fsync != FsyncPolicy::kNone;
+  if (durable) sync_file();
+  const SealPaths paths{opt_.root, file_->open_path, file_->final_path,
+                        manifest_path(opt_.manifest_dir, opt_.venue, opt_.stream)};
+  const SealOutcome r =
+      seal_archive_file(file_->fd, paths, file_->entry, file_->sha.finish(), file_->bytes,
+                        now > realtime_now() ? now : realtime_now(), durable);
+  ::close(file_->fd);  // also drops the lock that tells recovery the file is in use
   file_->fd = -1;
-  if (::rename(file_->open_path.c_str(), file_->final_path.c_str()) != 0) {
-    stats_.last_error = "rename " + file_->open_path.string() + ": " + std::strerror(errno);
-    file_.reset();  // left as .open; recovery seals it later
-    return;
+  if (!r.error.empty()) stats_.last_error = r.error;
+  if (r.sealed) {
+    closed_.push_back(std::move(file_->entry));
+    ++stats_.files_closed;
   }
-  if (opt_.fsync != FsyncPolicy::kNone) fsync_dir(file_->dir);
-
-  ManifestEntry& e = file_->entry;
-  e.path = fs::relative(file_->final_path, opt_.root).string();
-  const Sha256Digest d = file_->sha.finish();
-  e.sha256.assign(kSha256HexChars, '\0');
-  to_hex(d.data(), d.size(), e.sha256.data());
-  e.bytes = file_->bytes;
-  e.closed_at = now > realtime_now() ? now : realtime_now();
-  const std::string err = append_line(manifest_path(opt_.manifest_dir, opt_.venue, opt_.stream),
-                                      render_manifest_entry(e),
-                                      opt_.fsync != FsyncPolicy::kNone);
-  if (!err.empty()) stats_.last_error = err;
-  closed_.push_back(std::move(e));
-  ++stats_.files_closed;
+  // Not sealed: the file keeps its ".open" name (with or without its entry) and the next start's
+  // recovery seals it (io/archive_recovery.hpp).
   file_.reset();
 }
 

@@ -64,6 +64,7 @@ struct ArchiveWriterStats {
   std::int64_t fsync_ns_max = 0;
   std::int64_t fsync_ns_total = 0;
   std::uint64_t write_errors = 0;      // failed block writes (retried)
+  std::uint64_t fsync_errors = 0;      // failed fdatasync calls
   std::uint64_t frames_dropped = 0;    // frames lost because writes failed past the memory bound
   bool write_failing = false;          // the last write attempt failed (alarm)
   std::string last_error;
@@ -96,7 +97,8 @@ class ArchiveWriter {
   void poll(MonoNanos now_mono, UnixNanos now_real);
   // Writes the current block now (a frame is "in a written block" after this).
   void flush();
-  // Flushes, seals the open file (rename + manifest entry). Idempotent.
+  // Flushes, seals the open file (manifest entry, then the rename: seal_archive_file).
+  // Idempotent.
   void close();
 
   [[nodiscard]] const ArchiveWriterStats& stats() const noexcept { return stats_; }
@@ -106,8 +108,10 @@ class ArchiveWriter {
   [[nodiscard]] const std::vector<ManifestEntry>& closed_files() const noexcept {
     return closed_;
   }
-  // Global sequence of the last frame whose block reached the file (and, with kEveryBlock,
-  // the disk): what a crash cannot lose.
+  // Global sequence of the last frame acknowledged as written: the write() of its block's gzip
+  // member returned in full and, with kEveryBlock, the fdatasync after it succeeded. A process
+  // crash cannot lose it (recovery keeps every complete member); with kEveryBlock neither can a
+  // host crash (docs/RELIABILITY.md).
   [[nodiscard]] std::uint64_t last_written_sequence() const noexcept { return written_seq_; }
 
  private:
@@ -123,7 +127,7 @@ class ArchiveWriter {
   void add_record(const std::string& line);
   bool write_block();
   bool write_all(const char* data, std::size_t n);
-  void sync_file();
+  bool sync_file();  // false: fdatasync failed (counted, last_error)
 
   ArchiveWriterOptions opt_;
   GzipMemberWriter gzip_;

@@ -1,6 +1,7 @@
 #include "io/manifest.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,6 +62,62 @@ std::string render_manifest_entry(const ManifestEntry& e) {
   }
   s += "}\n";
   return s;
+}
+
+void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence,
+                 const polymarket::Classification& c) noexcept {
+  if (e.frames == 0) {
+    e.first_received_ns = received_ns;
+    e.first_global_sequence = global_sequence;
+  }
+  ++e.frames;
+  ++e.rows;
+  e.last_received_ns = received_ns;
+  e.last_global_sequence = global_sequence;
+  ++e.frames_by_kind[static_cast<std::size_t>(c.kind)];
+  for (std::size_t i = 0; i < c.events.size(); ++i) e.events_by_type[i] += c.events[i];
+}
+
+void count_data_record(ManifestEntry& e, UnixNanos at) noexcept {
+  if (e.frames + e.records == 0) e.first_received_ns = at;
+  e.last_received_ns = at;
+  ++e.records;
+  ++e.rows;
+}
+
+void count_other_row(ManifestEntry& e) noexcept { ++e.rows; }
+
+SealOutcome seal_archive_file(int fd, const SealPaths& p, ManifestEntry& e,
+                              const Sha256Digest& digest, std::uint64_t bytes,
+                              UnixNanos closed_at, bool durable) {
+  SealOutcome out;
+  e.path = std::filesystem::relative(p.final_path, p.root).string();
+  e.sha256.assign(kSha256HexChars, '\0');
+  to_hex(digest.data(), digest.size(), e.sha256.data());
+  e.bytes = bytes;
+  e.closed_at = closed_at;
+  out.error = append_line(p.manifest_file, render_manifest_entry(e), durable);
+  if (!out.error.empty()) return out;  // no entry: the file keeps its ".open" name
+  out.entry_written = true;
+  out.error = finish_seal(fd, p, bytes, durable);
+  out.sealed = out.error.empty();
+  return out;
+}
+
+std::string finish_seal(int fd, const SealPaths& p, std::uint64_t bytes, bool durable) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return "stat " + p.open_path.string() + ": " + std::strerror(errno);
+  if (static_cast<std::uint64_t>(st.st_size) > bytes) {
+    // A torn tail: the entry describes the complete members only, so the file must end there.
+    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0)
+      return "truncate " + p.open_path.string() + ": " + std::strerror(errno);
+    if (durable && ::fdatasync(fd) != 0)
+      return "fdatasync " + p.open_path.string() + ": " + std::strerror(errno);
+  }
+  if (::rename(p.open_path.c_str(), p.final_path.c_str()) != 0)
+    return "rename " + p.open_path.string() + ": " + std::strerror(errno);
+  if (durable) fsync_dir(p.open_path.parent_path());
+  return {};
 }
 
 std::string append_line(const std::filesystem::path& file, const std::string& line, bool fsync) {

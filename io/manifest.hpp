@@ -1,12 +1,19 @@
 #pragma once
 // Manifest entries: one JSON line per closed archive file, appended to
 // <manifest_dir>/<venue>_<stream>.manifest.jsonl and fsynced (docs/DATA_CONTRACT.md).
+//
+// The counting and the sealing live here, not in the writer, because two owners build entries:
+// the archive writer as it appends and closes a file, and crash recovery (archive_recovery.hpp)
+// as it reads an ".open" file back and seals it. One definition keeps a recovered entry exactly
+// like a closed one.
 #include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 
+#include "codecs/polymarket_classifier.hpp"
 #include "codecs/polymarket_events.hpp"
+#include "codecs/sha256.hpp"
 #include "core/clock.hpp"
 
 namespace booktape {
@@ -33,6 +40,38 @@ struct ManifestEntry {
 };
 
 std::string render_manifest_entry(const ManifestEntry& e);  // one line, ending in '\n'
+
+// What one line of a file adds to its entry. Every line is a row; frames also count their times,
+// sequences and classification; data records (REST checkpoints) their time `at`.
+void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence,
+                 const polymarket::Classification& c) noexcept;
+void count_data_record(ManifestEntry& e, UnixNanos at) noexcept;
+void count_other_row(ManifestEntry& e) noexcept;  // a file or session record
+
+// Sealing a file: its manifest entry is appended (fsynced when `durable`) FIRST, then the file is
+// cut back to the entry's `bytes` if it is longer (a torn tail) and renamed from its ".open" name
+// (the rename and the directory fsynced when durable). A file therefore never has its final name
+// without an entry; a crash between the two leaves the ".open" file with its entry already in
+// the manifest, and recovery then only finishes the seal (finish_seal) instead of adding a
+// second entry.
+struct SealPaths {
+  std::filesystem::path root;          // entry paths are relative to it
+  std::filesystem::path open_path;     // the hidden ".open" name
+  std::filesystem::path final_path;    // the closed name
+  std::filesystem::path manifest_file;
+};
+struct SealOutcome {
+  bool entry_written = false;
+  bool sealed = false;   // renamed to the final name
+  std::string error;     // what failed, if anything (the file then keeps its ".open" name)
+};
+// Fills in the entry's path, sha256, bytes and closed time, then seals. `fd` is the file, still
+// open (the caller closes it); `digest` covers exactly its first `bytes` bytes.
+SealOutcome seal_archive_file(int fd, const SealPaths& p, ManifestEntry& e,
+                              const Sha256Digest& digest, std::uint64_t bytes,
+                              UnixNanos closed_at, bool durable);
+// The part after the manifest entry: cut to `bytes`, rename, fsync. Returns "" or what failed.
+std::string finish_seal(int fd, const SealPaths& p, std::uint64_t bytes, bool durable);
 
 // Appends `line` with O_APPEND (one write) and fsyncs when asked. Creates the directory.
 // Returns an empty string on success, else what failed.
