@@ -40,6 +40,11 @@ Gate evaluate_gate(const RunFacts& f) {
   if (f.frames_dropped > 0) {
     g.reasons.push_back(std::to_string(f.frames_dropped) + " frames could not be written");
   }
+  if (f.recovery.alarm()) {
+    g.reasons.push_back(std::to_string(f.recovery.corrupt + f.recovery.failed) +
+                        " file(s) left open by an earlier run could not be recovered (left in "
+                        "place; see the log)");
+  }
   g.pass = g.reasons.empty();
   return g;
 }
@@ -94,8 +99,20 @@ std::string run_manifest_json(const RunFacts& f, const Gate& g) {
     s += ",\"sha256\":\"" + e.sha256 + "\",\"bytes\":" + u(e.bytes) + ",\"rows\":" + u(e.rows) +
          ",\"frames\":" + u(e.frames) + ",\"records\":" + u(e.records) + '}';
   }
+  const RecoveryResult& r = f.recovery;
   s += "],\"unreadable_files\":" + u(f.unreadable_files) +
-       ",\"frames_dropped\":" + u(f.frames_dropped) + ",\"config\":";
+       ",\"frames_dropped\":" + u(f.frames_dropped) + ",\"recovery\":{\"open_files\":" +
+       u(r.open_files) + ",\"files_recovered\":" + u(r.files_recovered) +
+       ",\"seals_completed\":" + u(r.seals_completed) + ",\"empty_removed\":" +
+       u(r.empty_removed) + ",\"in_use\":" + u(r.in_use) + ",\"corrupt\":" + u(r.corrupt) +
+       ",\"failed\":" + u(r.failed) + ",\"frames\":" + u(r.frames) + ",\"records\":" +
+       u(r.records) + ",\"rows\":" + u(r.rows) + ",\"torn_tail_bytes\":" + u(r.torn_tail_bytes) +
+       ",\"torn_tail_rows\":" + u(r.torn_tail_rows) + ",\"problems\":[";
+  for (std::size_t i = 0; i < r.problems.size(); ++i) {
+    if (i) s += ',';
+    append_json_string(s, r.problems[i]);
+  }
+  s += "]},\"config\":";
   append_json_string(s, f.config_yaml);
   s += "}\n";
   return s;
@@ -135,6 +152,19 @@ std::string run_report_markdown(const RunFacts& f, const Gate& g) {
   s += "\n## Files\n\n| file | bytes | rows | sha256 |\n|---|---:|---:|---|\n";
   for (const ManifestEntry& e : f.files) {
     s += "| " + e.path + " | " + u(e.bytes) + " | " + u(e.rows) + " | `" + e.sha256 + "` |\n";
+  }
+  const RecoveryResult& r = f.recovery;
+  s += "\n## Crash recovery at start\n\n";
+  if (r.open_files == 0) {
+    s += "- no file was left open by an earlier run\n";
+  } else {
+    s += "- files left open by an earlier run: " + u(r.open_files) + "; sealed as recovered " +
+         u(r.files_recovered) + " (frames " + u(r.frames) + ", REST records " + u(r.records) +
+         ", rows " + u(r.rows) + "), seals completed " + u(r.seals_completed) +
+         ", empty removed " + u(r.empty_removed) + ", in use by another recorder " + u(r.in_use) +
+         "\n- torn tails cut: " + u(r.torn_tail_bytes) + " bytes, " + u(r.torn_tail_rows) +
+         " rows\n- damaged (left in place) " + u(r.corrupt) + ", failed " + u(r.failed) + "\n";
+    for (const std::string& p : r.problems) s += "  - " + p + "\n";
   }
   s += "\nEvery file read back cleanly: " + std::string(f.unreadable_files == 0 ? "yes" : "no") +
        ". Frames that could not be written: " + u(f.frames_dropped) + ".\n";

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "io/archive_recovery.hpp"
 #include "io/manifest.hpp"
 
 namespace booktape {
@@ -37,6 +38,7 @@ struct RunFacts {
   std::vector<ManifestEntry> files;       // every file closed (websocket and REST archives)
   std::uint64_t unreadable_files = 0;     // failed to read back cleanly
   std::uint64_t frames_dropped = 0;       // archive could not write
+  RecoveryResult recovery;                // ".open" files of earlier runs sealed at start
   std::string read_to_book, read_to_archive;  // latency summaries (JSON)
 };
 

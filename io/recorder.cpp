@@ -15,6 +15,7 @@
 #include "core/thread_util.hpp"
 #include "core/version.hpp"
 #include "io/archive_paths.hpp"
+#include "io/archive_recovery.hpp"
 #include "io/archive_reader.hpp"
 #include "io/archive_stage.hpp"
 #include "io/book_stage.hpp"
@@ -107,6 +108,7 @@ struct Recorder::Impl {
   void handle_events();  // connection notices and per-token health reports
   void status_tick(MonoNanos now, bool final_line);
   int finish();
+  void recover_archive();  // seals the ".open" files an earlier run left
   void log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   std::string status_text(double frames_per_s) const;
 
@@ -144,6 +146,7 @@ struct Recorder::Impl {
 
   std::string gate;
   std::filesystem::path report_path;
+  RecoveryResult recovery;  // what the start-up recovery found (written before any thread starts)
 };
 
 void Recorder::Impl::log(const char* fmt, ...) {
@@ -437,6 +440,9 @@ int Recorder::Impl::run() {
     return 2;
   }
 
+  // Before any writer exists, so no file of this run can be mistaken for a crashed one.
+  recover_archive();
+
   ring = std::make_unique<PipelineRing>(round_up_pow2(cfg.ring_bytes));
   NetworkOptions no;
   no.url = cfg.ws_url;
@@ -531,6 +537,33 @@ int Recorder::Impl::run() {
   return code != 0 ? code : fin;
 }
 
+void Recorder::Impl::recover_archive() {
+  RecoveryOptions o;
+  o.root = cfg.out;
+  o.manifest_dir = cfg.manifest_dir;
+  o.durable = cfg.fsync != FsyncPolicy::kNone;
+  o.max_frame_bytes = cfg.max_frame_bytes;
+  const MonoNanos t0 = monotonic_now();
+  recovery = recover_open_files(o);
+  const RecoveryResult& r = recovery;
+  auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (r.open_files == 0) {
+    log("recovery: no file left open by an earlier run");
+    return;
+  }
+  log("recovery: %llu file(s) left open by an earlier run: %llu sealed as recovered (%llu frames, "
+      "%llu REST records kept; torn tails cut: %llu bytes, %llu rows), %llu seal(s) completed, "
+      "%llu empty removed, %llu in use, %llu damaged, %llu failed (%.1f ms)",
+      u(r.open_files), u(r.files_recovered), u(r.frames), u(r.records), u(r.torn_tail_bytes),
+      u(r.torn_tail_rows), u(r.seals_completed), u(r.empty_removed), u(r.in_use), u(r.corrupt),
+      u(r.failed), static_cast<double>(monotonic_now() - t0) / 1e6);
+  if (r.in_use > 0) {
+    log("recovery: %llu .open file(s) are locked by a recorder still running on %s; left alone",
+        u(r.in_use), cfg.out.c_str());
+  }
+  for (const std::string& p : r.problems) log("ALARM: recovery: %s", p.c_str());
+}
+
 int Recorder::Impl::finish() {
   const UnixNanos ended = realtime_now();
   status_tick(monotonic_now(), true);
@@ -576,6 +609,7 @@ int Recorder::Impl::finish() {
     f.files.insert(f.files.end(), more.begin(), more.end());
   }
   f.frames_dropped = a.frames_dropped.load();
+  f.recovery = recovery;
   f.read_to_book = b.read_to_book.summary_json();
   f.read_to_archive = a.read_to_archive.summary_json();
 
@@ -708,6 +742,13 @@ std::string Recorder::status_json() const {
                   u(a.frames_dropped.load()) + ",\"write_failing\":" +
                   (a.write_failing.load() ? "true" : "false") +
                   ",\"read_to_archive\":" + a.read_to_archive.summary_json() + "}";
+  const RecoveryResult& rv = im.recovery;
+  s += ",\"recovery\":{\"open_files\":" + u(rv.open_files) + ",\"files_recovered\":" +
+       u(rv.files_recovered) + ",\"seals_completed\":" + u(rv.seals_completed) +
+       ",\"empty_removed\":" + u(rv.empty_removed) + ",\"corrupt\":" + u(rv.corrupt) +
+       ",\"failed\":" + u(rv.failed) + ",\"frames\":" + u(rv.frames) +
+       ",\"torn_tail_bytes\":" + u(rv.torn_tail_bytes) + ",\"torn_tail_rows\":" +
+       u(rv.torn_tail_rows) + "}";
   if (im.rest) {
     const RestCheckpointStats& r = im.rest->stats();
     s += ",\"rest\":{\"rounds\":" + u(r.rounds.load()) + ",\"rounds_ok\":" + u(r.rounds_ok.load()) +
