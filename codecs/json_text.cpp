@@ -19,13 +19,15 @@ constexpr auto kEscape = [] {
     char v[256];
   } t{};
   for (int c = 0; c < 0x20; ++c) t.v[c] = 'u';
-  t.v['\b'] = 'b';
-  t.v['\f'] = 'f';
-  t.v['\n'] = 'n';
-  t.v['\r'] = 'r';
-  t.v['\t'] = 't';
-  t.v['"'] = '"';
-  t.v['\\'] = '\\';
+  // Through unsigned char: a char subscript would be negative for bytes >= 0x80 (clang warns).
+  const auto set = [&t](char byte, char e) { t.v[static_cast<unsigned char>(byte)] = e; };
+  set('\b', 'b');
+  set('\f', 'f');
+  set('\n', 'n');
+  set('\r', 'r');
+  set('\t', 't');
+  set('"', '"');
+  set('\\', '\\');
   return t;
 }();
 
