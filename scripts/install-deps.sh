@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev libgtest-dev libgmock-dev            # Google Benchmark, GoogleTest
   libyaml-cpp-dev libcli11-dev                          # config and command line
   valgrind                                              # instruction counts for the latency gate
+  clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
 )
 
 missing=()
