@@ -18,8 +18,8 @@ Recorder* g_recorder = nullptr;
 
 extern "C" void on_stop_signal(int sig) {
   if (g_recorder != nullptr) g_recorder->request_stop();
-  // A second Ctrl-C ends the process at once (open files stay ".open"; the reader recovers
-  // every complete block of them).
+  // A second Ctrl-C ends the process at once: open files stay ".open", and the next start seals
+  // every complete block of them (io/archive_recovery.hpp).
   std::signal(sig, SIG_DFL);
 }
 
