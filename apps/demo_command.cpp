@@ -7,8 +7,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <map>
-#include <sstream>
 #include <thread>
 
 #include "apps/commands.hpp"
@@ -30,20 +28,6 @@ struct DemoArgs {
   std::uint64_t seed = 7;
   bool tls = false;
 };
-
-// One book per line in the shared dump shape: asset id -> line.
-std::map<std::string, std::string> books_by_asset(const std::string& json) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(json);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > 1 && line.back() == ',') line.pop_back();
-    const std::size_t at = line.find("{\"asset_id\":\"");
-    if (at != 0) continue;
-    const std::size_t end = line.find('"', 13);
-    out[line.substr(13, end - 13)] = line;
-  }
-  return out;
-}
 
 // One counter of the recorder's status JSON ("section.name"); 0 if absent.
 std::uint64_t status_counter(const Recorder& r, const char* section, const char* name) {

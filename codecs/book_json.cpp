@@ -1,5 +1,7 @@
 #include "codecs/book_json.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -91,6 +93,19 @@ std::string book_view_json(const BookKeeper& books, TokenIndex t) {
   out += ",\"book\":";
   append_book_json(out, books.token_id(t), b);
   out += '}';
+  return out;
+}
+
+std::map<std::string, std::string> books_by_asset(std::string_view json) {
+  std::map<std::string, std::string> out;
+  simdjson::dom::parser p;
+  simdjson::dom::array list;
+  if (p.parse(simdjson::padded_string(json)).get_array().get(list) != simdjson::SUCCESS) return out;
+  for (simdjson::dom::element b : list) {
+    std::string_view id;
+    if (b["asset_id"].get_string().get(id) != simdjson::SUCCESS) return {};
+    out[std::string(id)] = simdjson::minify(b);
+  }
   return out;
 }
 

@@ -18,16 +18,6 @@ namespace fs = std::filesystem;
 namespace booktape::perf {
 namespace {
 
-// The frame count of the recorder's last periodic summary ("... | frames N").
-std::uint64_t logged_frames(const fs::path& log) {
-  std::ifstream in(log);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (line.find("| frames ") != std::string::npos) last = line;
-  const std::size_t at = last.rfind("| frames ");
-  return at == std::string::npos ? 0 : std::stoull(last.substr(at + 9));
-}
-
 Latency latency_of(simdjson::dom::element e) {
   Latency l;
   l.json = std::string(simdjson::minify(e));
@@ -45,7 +35,17 @@ Latency latency_of(simdjson::dom::element e) {
   return l;
 }
 
-// Polls the simulator until it has sent everything; returns how many frames that was.
+}  // namespace
+
+std::uint64_t logged_frames(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find("| frames ") != std::string::npos) last = line;
+  const std::size_t at = last.rfind("| frames ");
+  return at == std::string::npos ? 0 : std::stoull(last.substr(at + 9));
+}
+
 std::uint64_t wait_until_sent(const std::string& http, const fs::path& ca, const std::string& name) {
   HttpClientOptions ho;
   ho.base_url = http;
@@ -71,7 +71,21 @@ std::uint64_t wait_until_sent(const std::string& http, const fs::path& ca, const
   }
 }
 
-}  // namespace
+fs::path write_record_config(const Scenario& s, const fs::path& dir, const std::string& ws,
+                             const std::string& http, const fs::path& ca) {
+  // Every simulated token, so every frame the simulator generates is sent and recorded.
+  const fs::path cfg = dir / "record.yaml";
+  std::ofstream c(cfg);
+  c << "ws_url: \"" << ws << "\"\nrest_url: \"" << http << "\"\ngamma_url: \"" << http
+    << "\"\nall_active: true\nseries: []\nsubscribe_lead_seconds: 3600\n"
+    << "out: \"" << (dir / "data").string() << "\"\nenvelope: \"" << s.envelope << "\"\n"
+    << "rest_checkpoint_interval_seconds: 5\nstatus: \"log\"\n"
+    << "status_interval_seconds: 0.1\nwait: \"" << s.wait << "\"\n"
+    << "duration_seconds: 864000\n";  // a bounded run (gate, manifest), stopped early
+  if (s.spin_max_us != 0) c << "spin_max_us: " << s.spin_max_us << "\n";
+  if (!ca.empty()) c << "ca_file: \"" << ca.string() << "\"\n";
+  return cfg;
+}
 
 double Result::frames_per_second() const noexcept {
   return static_cast<double>(sent) / std::max(gen_seconds, drained_seconds - 0.3);
@@ -108,19 +122,7 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
   const std::string http{std::string_view(ready["http_url"])};
   const std::string ws{std::string_view(ready["ws_url"])};
   const fs::path ca{std::string(std::string_view(ready["ca_file"]))};
-  // Every simulated token, so every frame the simulator generates is sent and recorded.
-  const fs::path cfg = dir / "record.yaml";
-  {
-    std::ofstream c(cfg);
-    c << "ws_url: \"" << ws << "\"\nrest_url: \"" << http << "\"\ngamma_url: \"" << http
-      << "\"\nall_active: true\nseries: []\nsubscribe_lead_seconds: 3600\n"
-      << "out: \"" << (dir / "data").string() << "\"\nenvelope: \"" << s.envelope << "\"\n"
-      << "rest_checkpoint_interval_seconds: 5\nstatus: \"log\"\n"
-      << "status_interval_seconds: 0.1\nwait: \"" << s.wait << "\"\n"
-      << "duration_seconds: 3600\n";  // a bounded run (gate, manifest), stopped early
-    if (s.spin_max_us != 0) c << "spin_max_us: " << s.spin_max_us << "\n";
-    if (s.tls) c << "ca_file: \"" << ca.string() << "\"\n";
-  }
+  const fs::path cfg = write_record_config(s, dir, ws, http, s.tls ? ca : fs::path());
   std::vector<std::string> rec_args = {binary.string(), "record", "--config", cfg.string()};
   if (!s.cpus.empty()) rec_args.insert(rec_args.end(), {"--cpus", s.cpus});
   const MonoNanos t0 = monotonic_now();

@@ -58,4 +58,17 @@ struct Result {
 Result run_scenario(const Scenario& s, const std::filesystem::path& binary,
                     const std::filesystem::path& dir);
 
+// The pieces run_scenario() is made of, shared with the soak (perf/soak.cpp).
+
+// Writes DIR/record.yaml: every simulated token, archive under DIR/data, status to the log every
+// 0.1 s, the scenario's envelope/wait/spin, the simulator's CA when `ca` is not empty.
+std::filesystem::path write_record_config(const Scenario& s, const std::filesystem::path& dir,
+                                          const std::string& ws_url, const std::string& http_url,
+                                          const std::filesystem::path& ca);
+// Polls the simulator's /control/status until it has sent everything; returns the frame count.
+std::uint64_t wait_until_sent(const std::string& http_url, const std::filesystem::path& ca,
+                              const std::string& name);
+// The frame count of the recorder's last periodic summary in its log ("... | frames N").
+std::uint64_t logged_frames(const std::filesystem::path& log);
+
 }  // namespace booktape::perf

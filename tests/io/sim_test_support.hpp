@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "codecs/book_json.hpp"
 #include "io/sim_server.hpp"
 
 namespace booktape::testing {
@@ -46,13 +47,6 @@ struct TruthView {
 };
 
 // Books in the `--dump-books` shape, one minified object per asset id.
-inline std::map<std::string, std::string> books_by_asset(const std::string& json) {
-  std::map<std::string, std::string> out;
-  simdjson::dom::parser p;
-  for (simdjson::dom::element b : simdjson::dom::array(p.parse(json))) {
-    out[std::string(std::string_view(b["asset_id"]))] = simdjson::minify(b);
-  }
-  return out;
-}
+using booktape::books_by_asset;
 
 }  // namespace booktape::testing
