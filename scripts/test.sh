@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the release build, then the same tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Usage: scripts/test.sh [--release-only]
+# Builds and runs the whole test suite: the release build and the instruction-count gate, then
+# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   scripts/test.sh [--release-only]
+#   scripts/test.sh --tsan    # only: ThreadSanitizer on the lock-free rings, the wait strategies
+#                             # and the stage plumbing (the recorder tests), ~10 minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +20,15 @@ run_preset() {
   echo "== $preset: test"
   ctest --preset "$preset"
 }
+
+if [ "${1:-}" = "--tsan" ]; then
+  echo "== tsan: build"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan --target core_tests io_tests
+  echo "== tsan: rings, wait strategies, stages"
+  ctest --preset tsan -R '^(FrameRing|Doorbell|IdleStrategy|SleepStrategy|LatencyHistogram|Recorder|HourRollover)\.'
+  exit 0
+fi
 
 run_preset release
 echo "== release: instruction-count gate (docs/PERFORMANCE.md)"
