@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -237,20 +238,36 @@ inline bool has_backslash(const char* p, std::size_t n) noexcept {
 #endif
 }
 
-// A price_changes entry's keys in the order the venue sends them. Checking the expected key
-// first costs one compare per field; anything else falls back to key_of().
-inline Key entry_key(const char* k, int& next) noexcept {
-  switch (next) {
-    case 0: if (key_is<"asset_id\"">(k)) { ++next; return Key::kAssetId; } break;
-    case 1: if (key_is<"price\"">(k)) { ++next; return Key::kPrice; } break;
-    case 2: if (key_is<"size\"">(k)) { ++next; return Key::kSize; } break;
-    case 3: if (key_is<"side\"">(k)) { ++next; return Key::kSide; } break;
-    case 4: if (key_is<"hash\"">(k)) { ++next; return Key::kHash; } break;
-    case 5: if (key_is<"best_bid\"">(k)) { ++next; return Key::kBestBid; } break;
-    case 6: if (key_is<"best_ask\"">(k)) { ++next; return Key::kBestAsk; } break;
-    default: break;
+// Whether `k` is the key `want` of a price_changes entry (one compare).
+inline bool entry_key_is(Key want, const char* k) noexcept {
+  switch (want) {
+    case Key::kAssetId: return key_is<"asset_id\"">(k);
+    case Key::kPrice: return key_is<"price\"">(k);
+    case Key::kSize: return key_is<"size\"">(k);
+    case Key::kSide: return key_is<"side\"">(k);
+    case Key::kHash: return key_is<"hash\"">(k);
+    case Key::kBestBid: return key_is<"best_bid\"">(k);
+    case Key::kBestAsk: return key_is<"best_ask\"">(k);
+    default: return false;
   }
-  return key_of(k);
+}
+
+// The order of a price_changes entry's keys, learned: the key at position `pos` is checked
+// against the one seen there last (one compare per field while the venue keeps its order);
+// anything else falls back to key_of() and is remembered for the next entry. The venue's
+// documents and the captured fixtures disagree on the order (size/side), so it is not fixed.
+constexpr std::size_t kEntryKeys = 8;
+using EntryOrder = std::array<Key, kEntryKeys>;
+constexpr EntryOrder kDocumentedEntryOrder = {Key::kAssetId, Key::kPrice,   Key::kSize,
+                                              Key::kSide,    Key::kHash,    Key::kBestBid,
+                                              Key::kBestAsk, Key::kOther};
+
+inline Key entry_key(const char* k, std::size_t pos, EntryOrder& order) noexcept {
+  if (pos >= kEntryKeys) return key_of(k);
+  if (entry_key_is(order[pos], k)) return order[pos];
+  const Key got = key_of(k);
+  order[pos] = got;
+  return got;
 }
 
 // The raw text of a string token (without quotes, escapes NOT decoded) or of a number token.
@@ -371,6 +388,7 @@ struct Decoder::Impl {
     bids.reserve(1024);
     asks.reserve(1024);
     entries.reserve(256);
+    entry_order = kDocumentedEntryOrder;
     assets.reserve(64);
     outcomes.reserve(16);
   }
@@ -397,6 +415,7 @@ struct Decoder::Impl {
   // Scratch, reused by every event.
   std::vector<Level> bids, asks;
   std::vector<PriceChangeEntry> entries;
+  EntryOrder entry_order{};  // price_changes keys as last seen (entry_key)
   std::vector<std::string_view> assets, outcomes;
 };
 
@@ -614,12 +633,12 @@ error_code Decoder::Impl::parse_entries(ond::value& v) noexcept {
     }
     std::string_view price, size, side, best_bid, best_ask;
     bool hp = false, hs = false, hside = false, hbb = false, hba = false, hid = false;
-    int expected = 0;
+    std::size_t pos = 0;
     for (auto fr : o) {
       if (error_code e = fr.error()) return e;
       ond::field& fld = fr.value_unsafe();
       ond::value& fv = fld.value();
-      switch (entry_key(fld.key().raw(), expected)) {
+      switch (entry_key(fld.key().raw(), pos++, entry_order)) {
         case Key::kAssetId: hid = string_of(fv, entry.asset_id); break;
         case Key::kPrice: hp = text_of(fv, price); break;
         case Key::kSize: hs = text_of(fv, size); break;

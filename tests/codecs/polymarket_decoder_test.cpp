@@ -617,6 +617,39 @@ TEST(PolymarketDecoder, EntriesForTwoAssetsAreRoutedByTheirOwnIds) {
   EXPECT_FALSE(r.price_changes[0].legacy);
 }
 
+TEST(PolymarketDecoder, EntriesDecodeTheSameWhateverTheirKeyOrder) {
+  // The decoder learns the key order from the entries it sees (the venue's documents and the
+  // captures disagree): every order, a change of order between entries and frames, an extra
+  // key and a missing one must all give the same values.
+  const std::string entries[] = {
+      R"({"asset_id":"A","price":"0.48","size":"9","side":"BUY","hash":"h","best_bid":"0.48","best_ask":"0.5"})",
+      R"({"asset_id":"A","price":"0.48","side":"BUY","size":"9","hash":"h","best_bid":"0.48","best_ask":"0.5"})",
+      R"({"best_ask":"0.5","best_bid":"0.48","hash":"h","side":"BUY","size":"9","price":"0.48","asset_id":"A"})",
+      R"({"x":1,"asset_id":"A","price":"0.48","side":"BUY","size":"9","hash":"h","best_bid":"0.48","best_ask":"0.5"})",
+  };
+  Decoder d;
+  for (int round = 0; round < 2; ++round) {  // the second round starts from a learned order
+    std::string frame = R"({"event_type":"price_change","price_changes":[)";
+    for (const auto& e : entries) frame += e + ",";
+    frame += entries[1] + "]}";
+    Recorder r;
+    decode(d, frame, r);
+    ASSERT_EQ(r.price_changes.size(), 1u);
+    const auto& es = r.price_changes[0].entries;
+    ASSERT_EQ(es.size(), 5u);
+    for (const auto& e : es) {
+      EXPECT_EQ(e.asset_id, "A");
+      EXPECT_EQ(e.hash, "h");
+      EXPECT_EQ(e.price, 4'800);
+      EXPECT_EQ(e.size, 9 * kShare);
+      EXPECT_EQ(e.side, Side::kBid);
+      EXPECT_EQ(e.flags, 0);
+      EXPECT_EQ(e.venue_bid, 4'800);
+      EXPECT_EQ(e.venue_ask, 5'000);
+    }
+  }
+}
+
 TEST(PolymarketDecoder, EntryWithoutAnyAssetIdIsFlaggedNotDropped) {
   Decoder d;
   Recorder r;
