@@ -544,7 +544,14 @@ void Recorder::Impl::recover_archive() {
   o.durable = cfg.fsync != FsyncPolicy::kNone;
   o.max_frame_bytes = cfg.max_frame_bytes;
   const MonoNanos t0 = monotonic_now();
-  recovery = recover_open_files(o);
+  try {
+    recovery = recover_open_files(o);
+  } catch (const std::exception& e) {
+    // A file-system error outside any one file (the tree cannot be walked): record anyway; the
+    // .open files stay for the next start.
+    ++recovery.failed;
+    recovery.problems.push_back(std::string("recovery stopped: ") + e.what());
+  }
   const RecoveryResult& r = recovery;
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
   if (r.open_files == 0) {
