@@ -554,7 +554,7 @@ void Recorder::Impl::recover_archive() {
   }
   const RecoveryResult& r = recovery;
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  if (r.open_files == 0) {
+  if (r.open_files == 0 && r.problems.empty()) {
     log("recovery: no file left open by an earlier run");
     return;
   }
