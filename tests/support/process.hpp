@@ -99,6 +99,7 @@ class Child {
 
   void signal(int sig) { ::kill(pid_, sig); }
   [[nodiscard]] bool started() const noexcept { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }  // for /proc/<pid>, prlimit
 
  private:
   pid_t pid_ = -1;
