@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "codecs/gzip_member.hpp"
 #include "codecs/gzip_stream.hpp"
@@ -113,12 +114,16 @@ class Cursor {
       v = v * 10 + static_cast<unsigned>(*p_++ - '0');
     return p_ != start;
   }
+  // Values outside int64 return false (simdjson then reports the line), never wrap: 19 digits
+  // reach 9999999999999999999, and negating -2^63 as an int64 is undefined.
   bool i64(std::int64_t& v) noexcept {
     const bool neg = p_ < end_ && *p_ == '-';
     if (neg) ++p_;
     std::uint64_t u = 0;
     if (!u64(u)) return false;
-    v = neg ? -static_cast<std::int64_t>(u) : static_cast<std::int64_t>(u);
+    constexpr std::uint64_t kMax = std::numeric_limits<std::int64_t>::max();
+    if (u > kMax + (neg ? 1u : 0u)) return false;
+    v = static_cast<std::int64_t>(neg ? 0 - u : u);  // two's complement: 0 - 2^63 is -2^63
     return true;
   }
   // A string body with no escapes, up to (not past) its closing quote.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <limits>
 
 #include "codecs/gzip_member.hpp"
 #include "io/archive_paths.hpp"
@@ -171,6 +172,42 @@ TEST(CrashRecovery, AFlippedByteInsideAMemberStopsAtThatMemberAndSaysWhere) {
   EXPECT_EQ(got.frames.size(), victim.frames_before);
   EXPECT_EQ(r.torn_tail_bytes, bytes.size() - victim.offset);
   EXPECT_NE(r.error.find("at byte " + std::to_string(victim.offset)), std::string::npos) << r.error;
+}
+
+// A frame line in the compact layout codecs/envelope.cpp writes (the reader's positional fast
+// path), with a given received_at_ns text.
+std::string compact_frame_line(std::string_view received_ns) {
+  return R"({"record":"frame","received_at_utc":"2026-11-21T08:08:09.820106310Z","received_at_ns":)" +
+         std::string(received_ns) +
+         R"(,"monotonic_ns":9251379855155,"session_id":"s-1","connection_sequence":1,)"
+         R"("message_sequence":1,"global_message_sequence":1,"opcode":"text",)"
+         R"("payload_length_bytes":4,"payload_sha256":")" + std::string(64, '0') +
+         R"(","classified_event_types":["pong"],"json_error":null,"raw_text":"PONG"})";
+}
+
+// Found by fuzz/archive_reader_fuzzer: the fast path negated -2^63 as an int64 (undefined
+// behaviour) and took 9999999999999999999, which no int64 holds, for a negative time. Now the
+// first reads exactly and the second is a bad line, as the full JSON path has it.
+TEST(CrashRecovery, ReceiveTimesAtAndPastTheInt64LimitsAreReadExactlyOrReported) {
+  TempDir dir;
+  const auto path = dir.path() / "limits.jsonl";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"record":"file","format":"booktape.ws_raw","format_version":1,"run_id":"r"})" << '\n'
+        << compact_frame_line("-9223372036854775808") << '\n'
+        << compact_frame_line("9223372036854775807") << '\n'
+        << compact_frame_line("9999999999999999999") << '\n'
+        << compact_frame_line("-9223372036854775809") << '\n';
+  }
+  ArchiveReader reader;
+  Collector got;
+  FileReport r;
+  ASSERT_TRUE(reader.read_file(path, got, r));
+  ASSERT_EQ(got.frames.size(), 2u);
+  EXPECT_EQ(got.frames[0].received_ns, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(got.frames[1].received_ns, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(got.frames[0].payload, "PONG");
+  EXPECT_EQ(r.bad_lines, 2u);
 }
 
 }  // namespace
