@@ -287,7 +287,8 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     t.keep_alive_pings = false;
     ws_.set_option(t);
     live_ = true;
-    connected_at_ = last_data_ = last_pong_ = monotonic_now();
+    connected_at_ = last_data_ = monotonic_now();
+    unanswered_ping_ = 0;
     subscribed_ = shard_.plan.assets;
     net_.stats.connects.fetch_add(1, std::memory_order_relaxed);
     net_.stats.live_connections.fetch_add(1, std::memory_order_relaxed);
@@ -337,7 +338,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     net_.push_frame(static_cast<std::uint32_t>(shard_.index), seq_, ++msg_seq_, text ? 1 : 2, p, n,
                     recv, mono);
     if (text && text_is(p, n, "PONG")) {
-      last_pong_ = mono;
+      unanswered_ping_ = 0;
       net_.stats.pongs.fetch_add(1, std::memory_order_relaxed);
     } else if (text && text_is(p, n, "INVALID OPERATION")) {
       net_.stats.invalid_operations.fetch_add(1, std::memory_order_relaxed);
@@ -358,6 +359,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     ping_timer_.async_wait([self](beast::error_code ec) {
       if (ec || self->ended_) return;
       self->send("PING");  // the venue's text heartbeat; it answers PONG
+      if (self->unanswered_ping_ == 0) self->unanswered_ping_ = monotonic_now();
       self->net_.stats.pings.fetch_add(1, std::memory_order_relaxed);
       self->arm_ping();
     });
@@ -370,6 +372,10 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
       if (ec || self->ended_) return;
       const MonoNanos now = monotonic_now();
       NetworkStage::Impl& net = self->net_;
+      // Both checks wait while the kernel holds bytes we have not read: then we are the slow
+      // side (the process was paused or starved, the stages are behind), the data and the
+      // PONG are in that backlog, and closing would throw away everything the venue queued.
+      if (self->unread_bytes_waiting()) return self->arm_watchdog();
       // Liveness from data: the venue can keep answering PONG while sending nothing.
       if (!self->subscribed_.empty() &&
           now - self->last_data_ > secs_to_ns(net.opt.stale_connection_seconds)) {
@@ -379,13 +385,21 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
                            " s while subscribed to " + std::to_string(self->subscribed_.size()) +
                            " assets");
       }
-      if (now - self->last_pong_ > secs_to_ns(net.opt.pong_timeout_seconds)) {
+      // A PONG is owed from the oldest PING not answered yet.
+      if (self->unanswered_ping_ != 0 &&
+          now - self->unanswered_ping_ > secs_to_ns(net.opt.pong_timeout_seconds)) {
         net.stats.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
         return self->close("no PONG for " +
                            std::to_string(static_cast<int>(net.opt.pong_timeout_seconds)) + " s");
       }
       self->arm_watchdog();
     });
+  }
+
+  [[nodiscard]] bool unread_bytes_waiting() {
+    beast::error_code ec;
+    const std::size_t n = beast::get_lowest_layer(ws_).socket().available(ec);
+    return !ec && n > 0;
   }
 
   void send(std::string text) {
@@ -465,7 +479,8 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   std::uint64_t msg_seq_ = 0;
   std::string session_id_;
   std::vector<std::string> subscribed_;
-  MonoNanos connected_at_ = 0, last_data_ = 0, last_pong_ = 0, pending_op_ = 0;
+  MonoNanos connected_at_ = 0, last_data_ = 0, pending_op_ = 0;
+  MonoNanos unanswered_ping_ = 0;  // when the oldest PING still owed a PONG was sent (0: none)
 };
 
 }  // namespace

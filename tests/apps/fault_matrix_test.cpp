@@ -289,6 +289,50 @@ TEST(FaultMatrix, RepeatedConnectionDropsLoseNoFrameAndLeakNoFdOrMemory) {
       << "RSS after warm-up " << rss_warm << " KiB, end " << rss_end << " KiB";
 }
 
+// ------------------------------------------------------------------ a paused recorder -------
+
+TEST(FaultMatrix, APausedRecorderKeepsItsConnectionAndLosesNothingOfTheBacklog) {
+  // The recorder stops for 3 s (SIGSTOP: a starved host, a swap storm, a debugger) while the
+  // simulator keeps sending; its PONG and stale limits are 1 s. On waking, the venue's backlog
+  // (the PONG inside it) is waiting in the socket: the recorder must read it, not judge the
+  // connection dead and throw the backlog away with it.
+  SimChild sim({"--rate", "5000", "--seed", "23", "--markets", "2"});
+  ASSERT_FALSE(sim.url().empty());
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  RecorderChild rec(write_config(dir.path(), sim, out,
+                                 "ping_interval_seconds: 0.2\n"
+                                 "pong_timeout_seconds: 1\n"
+                                 "stale_connection_seconds: 1\n"),
+                    dir.path() / "record.log");
+  SimControl ctl(sim.url());
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto c = ctl.connections();
+        return !c.empty() && c.back().assets > 0 && c.back().frames > 1'000;
+      },
+      15s))
+      << rec.log();
+  ::kill(rec.pid(), SIGSTOP);
+  std::this_thread::sleep_for(3s);
+  const std::uint64_t sent_while_paused = ctl.connections().back().frames;
+  ::kill(rec.pid(), SIGCONT);
+  // Awake for longer than both limits, with PINGs going out every 0.2 s.
+  std::this_thread::sleep_for(2500ms);
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  const std::string log = rec.log();
+  const std::string truth = ctl.truth();
+
+  ArchivedStream a(ws_dir(out));
+  const testing::TruthComparison cmp = testing::compare_with_truth(truth, a);
+  EXPECT_EQ(cmp.connections_sent, 1u) << log;  // never reconnected
+  EXPECT_EQ(log.find("no PONG"), std::string::npos) << log;
+  EXPECT_EQ(log.find("stale:"), std::string::npos) << log;
+  EXPECT_GT(cmp.frames_sent, sent_while_paused);
+  EXPECT_TRUE(cmp.exact()) << cmp.frames_sent << " sent, " << cmp.frames_archived << " archived";
+  EXPECT_TRUE(a.clean());
+}
+
 // ------------------------------------------------------------------ file size limit ---------
 
 // Holds the recorder's RLIMIT_FSIZE at `bytes` (soft) until destroyed, then lifts it.
