@@ -452,6 +452,25 @@ void load_recorder_config(const fs::path& file, RecorderConfig& out) {
   out = std::move(c);
 }
 
+namespace {
+
+// Whether `inner` is `outer` or below it, after resolving ".." and symbolic links (as far as
+// the paths exist) against the working directory.
+bool is_within(const fs::path& inner, const fs::path& outer) {
+  std::error_code ec;
+  const fs::path a = fs::weakly_canonical(fs::absolute(inner, ec), ec);
+  const fs::path b = fs::weakly_canonical(fs::absolute(outer, ec), ec);
+  if (ec) return false;
+  auto ai = a.begin();
+  for (auto bi = b.begin(); bi != b.end(); ++bi, ++ai) {
+    if (bi->empty()) continue;  // a trailing separator
+    if (ai == a.end() || *ai != *bi) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<std::string> validate(const RecorderConfig& c) {
   std::vector<std::string> problems;
   for (const Field& f : fields()) {
@@ -498,6 +517,10 @@ std::vector<std::string> validate(const RecorderConfig& c) {
     std::error_code ec;
     if (!fs::is_regular_file(c.ca_file, ec))
       problems.push_back("ca_file " + c.ca_file.string() + " does not exist.");
+  }
+  if (!c.manifest_dir.empty() && !c.out.empty() && !is_within(c.manifest_dir, c.out)) {
+    problems.push_back("manifest_dir " + c.manifest_dir.string() + " is outside out (" +
+                       c.out.string() + "): everything a run writes stays under its archive root.");
   }
   if (c.backoff_initial_seconds > c.backoff_max_seconds) {
     problems.push_back("backoff_initial_seconds (" + show_value(c.backoff_initial_seconds) +

@@ -51,7 +51,7 @@ struct RecorderConfig {
 
   // --- archive ------------------------------------------------------------------------------
   std::filesystem::path out = "data";      // archive root
-  std::filesystem::path manifest_dir;      // empty: <out>/manifests
+  std::filesystem::path manifest_dir;      // empty: <out>/manifests; must be under out
   EnvelopeMode envelope = EnvelopeMode::kCompact;
   int gzip_level = 3;
   std::size_t block_bytes = std::size_t{256} << 10;

@@ -541,6 +541,24 @@ TEST(RecorderConfigValidate, BackoffPingAndStatus) {
   EXPECT_EQ(problems_with(c, "ca_file").size(), 1u);
 }
 
+TEST(RecorderConfigValidate, ManifestsStayUnderTheArchiveRoot) {
+  RecorderConfig c;
+  c.out = "data";
+  for (const char* inside : {"data/manifests", "data", "./data/m", "data/x/../manifests"}) {
+    c.manifest_dir = inside;
+    EXPECT_EQ(joined(validate(c)), "") << inside;
+  }
+  for (const char* outside : {"/etc", "manifests", "data/../elsewhere", "data2/manifests", ".."}) {
+    c.manifest_dir = outside;
+    EXPECT_EQ(problems_with(c, "manifest_dir").size(), 1u) << outside;
+  }
+  c.out = "/tmp/booktape-root";
+  c.manifest_dir = "/tmp/booktape-root/manifests";
+  EXPECT_EQ(joined(validate(c)), "");
+  c.manifest_dir = "/tmp/booktape-rootless/manifests";  // a prefix of the name is not inside
+  EXPECT_EQ(problems_with(c, "manifest_dir").size(), 1u);
+}
+
 TEST(RecorderConfigValidate, ReportsEveryProblemAtOnce) {
   RecorderConfig c;
   c.ws_url = "http://x";
