@@ -4,6 +4,7 @@
 // report must agree with itself, with what the visitor saw and with the other name's report.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -56,6 +57,21 @@ void check_report(const FileReport& r, const Visitor& v, std::string_view bytes)
   if (r.corrupt || r.torn_tail_bytes > 0) BOOKTAPE_FUZZ_CHECK(!r.error.empty());
 }
 
+// Printed before a failed comparison, so a finding says which counts differ.
+void print(const char* what, const FileReport& r) {
+  std::fprintf(stderr,
+               "%s: format=%s members=%llu lines=%llu frames=%llu records=%llu bad_lines=%llu "
+               "length_mismatches=%llu sha_mismatches=%llu torn=%llu corrupt=%d error=%s\n",
+               what, to_string(r.format), static_cast<unsigned long long>(r.members),
+               static_cast<unsigned long long>(r.lines), static_cast<unsigned long long>(r.frames),
+               static_cast<unsigned long long>(r.records),
+               static_cast<unsigned long long>(r.bad_lines),
+               static_cast<unsigned long long>(r.length_mismatches),
+               static_cast<unsigned long long>(r.sha_mismatches),
+               static_cast<unsigned long long>(r.torn_tail_bytes), r.corrupt ? 1 : 0,
+               r.error.c_str());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -82,12 +98,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   BOOKTAPE_FUZZ_CHECK(r2.open_file);
   check_report(r2, v2, bytes);
   BOOKTAPE_FUZZ_CHECK(r2.sha_mismatches == 0);
-  BOOKTAPE_FUZZ_CHECK(r1.format == r2.format && r1.booktape_members == r2.booktape_members);
-  BOOKTAPE_FUZZ_CHECK(r1.frames == r2.frames && r1.lines == r2.lines && r1.records == r2.records);
-  BOOKTAPE_FUZZ_CHECK(r1.bad_lines == r2.bad_lines && r1.members == r2.members);
-  BOOKTAPE_FUZZ_CHECK(r1.length_mismatches == r2.length_mismatches);
-  BOOKTAPE_FUZZ_CHECK(r1.torn_tail_bytes == r2.torn_tail_bytes && r1.corrupt == r2.corrupt);
-  BOOKTAPE_FUZZ_CHECK(r1.run_id == r2.run_id && v1.checksum == v2.checksum);
+  const bool same =
+      r1.format == r2.format && r1.booktape_members == r2.booktape_members &&
+      r1.frames == r2.frames && r1.lines == r2.lines && r1.records == r2.records &&
+      r1.bad_lines == r2.bad_lines && r1.members == r2.members &&
+      r1.length_mismatches == r2.length_mismatches && r1.torn_tail_bytes == r2.torn_tail_bytes &&
+      r1.corrupt == r2.corrupt && r1.run_id == r2.run_id && v1.checksum == v2.checksum;
+  if (!same) {
+    print("verifying, closed name", r1);
+    print("not verifying, .open name", r2);
+  }
+  BOOKTAPE_FUZZ_CHECK(same);
   std::filesystem::remove(open_path);
   return 0;
 }

@@ -362,7 +362,16 @@ bool ArchiveReader::Impl::on_envelope_line(std::string_view line, std::size_t re
         if (std::memcmp(k, "payload_length_bytes\"", 21) == 0) {
           e = val.get_uint64().get(declared_len);
         } else if (opt.verify_sha256 && std::memcmp(k, "payload_sha256\"", 15) == 0) {
-          e = val.get_string().get(sha_hex);
+          // Taken as its raw token, never unescaped: a checksum that is not a plain string is a
+          // mismatch, not a bad line, so verifying never changes which frames are read (without
+          // it the field is skipped unparsed, and a failed get_string() would end the line).
+          std::string_view raw = val.raw_json_token();  // may end in whitespace
+          while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' ||
+                                  raw.back() == '\n'))
+            raw.remove_suffix(1);
+          sha_hex = raw.size() == kSha256HexChars + 2 && raw.front() == '"' && raw.back() == '"'
+                        ? raw.substr(1, kSha256HexChars)
+                        : std::string_view();
         }
         break;
       default:

@@ -210,5 +210,35 @@ TEST(CrashRecovery, ReceiveTimesAtAndPastTheInt64LimitsAreReadExactlyOrReported)
   EXPECT_EQ(r.bad_lines, 2u);
 }
 
+// Found by fuzz/archive_reader_fuzzer: with verify_sha256 a frame whose payload_sha256 could not
+// be read (not a string, a bad escape) was dropped as a bad line, while a reader not verifying
+// delivered it. Verifying now counts it as a mismatch and reads the same frames.
+TEST(CrashRecovery, AnUnreadableChecksumIsAMismatchNotALostFrame) {
+  TempDir dir;
+  const auto path = dir.path() / "checksum.jsonl";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"record":"file","format":"booktape.ws_raw","format_version":1,"run_id":"r"})" << '\n'
+        << R"({"record":"frame","received_at_ns":7,"payload_length_bytes":4,)"
+        << R"("payload_sha256":5,"raw_text":"PONG"})" << '\n'
+        << R"({"record":"frame","received_at_ns":8,"payload_length_bytes":4,)"
+        << R"("payload_sha256":"\q","raw_text":"PONG"})" << '\n'
+        // The right checksum with spaces around it still verifies.
+        << R"({"record":"frame","received_at_ns":9,"payload_length_bytes":4,"payload_sha256": )"
+        << R"("95784973cc639977bff93619700168505cb8f7855e44fa643d34622a43706c87" ,"raw_text":"PONG"})"
+        << '\n';
+  }
+  for (const bool verify : {false, true}) {
+    ArchiveReader reader(ArchiveReader::Options{.verify_sha256 = verify});
+    Collector got;
+    FileReport r;
+    ASSERT_TRUE(reader.read_file(path, got, r));
+    ASSERT_EQ(got.frames.size(), 3u) << "verify " << verify;
+    EXPECT_EQ(got.frames[0].payload, "PONG");
+    EXPECT_EQ(r.bad_lines, 0u);
+    EXPECT_EQ(r.sha_mismatches, verify ? 2u : 0u);
+  }
+}
+
 }  // namespace
 }  // namespace booktape
