@@ -37,6 +37,9 @@ int run_record(const RecordFlags& flags) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (ulimit -f, a service's LimitFSIZE) must be a write error the archive
+  // retries and alarms on (EFBIG), not a signal that kills the recorder mid-block.
+  std::signal(SIGXFSZ, SIG_IGN);
   const int code = recorder.run();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

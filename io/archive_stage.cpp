@@ -1,6 +1,8 @@
 #include "io/archive_stage.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "codecs/polymarket_classifier.hpp"
@@ -150,7 +152,14 @@ void ArchiveStage::run(const std::atomic<bool>& producer_done) {
     }
     idle.idle(work);
   }
+  // A disk that is still refusing gets a few more seconds, then what it refused is counted as
+  // dropped: never lost silently.
   im.writer.close();
+  for (int retry = 0; retry < 50 && !im.writer.closed(); ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    im.writer.close();
+  }
+  if (!im.writer.closed()) im.writer.abandon();
   im.unwritten.drain(im.writer.last_written_sequence(), monotonic_now(), im.stats.read_to_archive);
   im.publish();
   im.stats.sleeps.store(idle.sleeps(), std::memory_order_relaxed);

@@ -159,6 +159,7 @@ void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
   }
   encoder_.encode_frame(m, payload, c, fragment, block_);
   ++block_rows_;
+  ++block_frames_;
   block_last_seq_ = m.global_sequence;
   ++stats_.frames;
   ++stats_.rows;
@@ -231,6 +232,7 @@ bool ArchiveWriter::write_block() {
   if (acknowledged && block_last_seq_ != 0) written_seq_ = block_last_seq_;
   block_.clear();
   block_rows_ = 0;
+  block_frames_ = 0;
   block_has_started_ = false;
   return true;
 }
@@ -301,6 +303,23 @@ void ArchiveWriter::close() {
   if (closed_for_good_) return;
   if (file_) seal_file(realtime_now());
   if (!file_) closed_for_good_ = true;  // otherwise the disk is failing: a later close() retries
+}
+
+std::uint64_t ArchiveWriter::abandon() {
+  if (closed_for_good_) return 0;
+  // The block the disk refused never reaches the archive: its frames are counted as dropped
+  // (the gate fails on them); the file keeps its ".open" name for the next start's recovery.
+  const std::uint64_t lost = block_frames_;
+  stats_.frames_dropped += lost;
+  block_.clear();
+  block_rows_ = 0;
+  block_frames_ = 0;
+  if (file_) {
+    ::close(file_->fd);
+    file_.reset();
+  }
+  closed_for_good_ = true;
+  return lost;
 }
 
 }  // namespace booktape

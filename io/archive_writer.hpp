@@ -98,8 +98,14 @@ class ArchiveWriter {
   // Writes the current block now (a frame is "in a written block" after this).
   void flush();
   // Flushes, seals the open file (manifest entry, then the rename: seal_archive_file).
-  // Idempotent.
+  // Idempotent. While the disk refuses the last block it leaves everything as it is (a later
+  // close() retries): see closed().
   void close();
+  [[nodiscard]] bool closed() const noexcept { return closed_for_good_; }
+  // The last word when close() cannot finish (the disk still refuses at the end of a run): the
+  // unwritten block's frames are added to frames_dropped, the ".open" file is left for
+  // recovery, and the writer takes nothing more. Returns the frames dropped.
+  std::uint64_t abandon();
 
   [[nodiscard]] const ArchiveWriterStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const std::string& run_id() const noexcept { return opt_.run_id; }
@@ -135,6 +141,7 @@ class ArchiveWriter {
   ByteBuffer block_;        // raw JSONL of the current block
   ByteBuffer member_;       // its compressed member
   std::uint32_t block_rows_ = 0;
+  std::uint64_t block_frames_ = 0;  // frames in block_ (rows also count records)
   std::uint64_t block_last_seq_ = 0;
   MonoNanos block_started_ = 0;
   bool block_has_started_ = false;

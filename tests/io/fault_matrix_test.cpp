@@ -215,15 +215,10 @@ TEST(FaultMatrixDiskFull, PastTheMemoryBoundEveryFrameNotKeptIsCountedAsDropped)
   EXPECT_EQ(a.last_global, fw.sent().back().global_sequence);
 }
 
-// FINDING (io/archive_writer.cpp ArchiveWriter::close / io/archive_stage.cpp ArchiveStage::run):
-// a stop while the disk is still full calls close() once; seal_file() cannot write the pending
-// block and returns, and the block (every frame since writes began to fail) is destroyed with
-// the writer without being counted in frames_dropped. The recorder exits 1 ("the archive had
-// write errors") but its counters and the bounded run's manifest say 0 frames dropped, and the
-// gate's reasons do not mention the lost frames. Fix: when close() gives up (or the writer is
-// destroyed) with a pending block, add its frames to frames_dropped (or a frames_unwritten
-// counter that the gate fails on). Enable this test then.
-TEST(FaultMatrixDiskFull, DISABLED_AStopWhileTheDiskIsStillFullCountsTheFramesItCouldNotWrite) {
+// A stop while the disk is still full: close() cannot seal, the archive stage retries for a
+// few seconds and then abandon()s: every frame of the refused block is counted as dropped (the
+// gate fails on it) and the ".open" file is left for the next start's recovery.
+TEST(FaultMatrixDiskFull, AStopWhileTheDiskIsStillFullCountsTheFramesItCouldNotWrite) {
   testing::TempDir dir;
   TmpfsMount mnt(dir.path() / "mnt", std::size_t{4} << 20);
   if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
@@ -248,8 +243,13 @@ TEST(FaultMatrixDiskFull, DISABLED_AStopWhileTheDiskIsStillFullCountsTheFramesIt
     ASSERT_EQ(filler.fill(), ENOSPC);
     for (int i = 0; i < 500; ++i) fw.write(gen.price_change(), ++t);  // past one block: fails
     ASSERT_TRUE(w.stats().write_failing);
-    w.close();  // the stop, with the disk still full
+    w.close();  // the stop, with the disk still full: it cannot seal
+    EXPECT_FALSE(w.closed());
+    const std::uint64_t abandoned = w.abandon();  // the archive stage's last word
+    EXPECT_GT(abandoned, 0u);
+    EXPECT_TRUE(w.closed());
     at_close = w.stats();
+    EXPECT_EQ(at_close.frames_dropped, abandoned);
     appended = fw.sent().size();
   }
   EXPECT_TRUE(at_close.write_failing);
