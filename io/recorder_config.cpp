@@ -1,5 +1,6 @@
 #include "io/recorder_config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,7 +12,9 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <iterator>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -390,6 +393,26 @@ std::string join(const std::vector<std::string>& lines, std::string_view prefix)
 
 }  // namespace
 
+namespace {
+
+// A YAML event handler that does nothing: for counting documents.
+class IgnoreEvents final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
 void load_recorder_config(const fs::path& file, RecorderConfig& out) {
   const std::string name = file.string();
   std::error_code ec;
@@ -398,19 +421,27 @@ void load_recorder_config(const fs::path& file, RecorderConfig& out) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(name + ": cannot open: " + std::strerror(errno));
 
-  std::vector<YAML::Node> docs;
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(in);
+    // Documents are counted first, stopping at two: YAML::LoadAll of Debian 12's yaml-cpp 0.7
+    // loops forever on some broken input (jbeder/yaml-cpp#1040; found by
+    // fuzz/recorder_config_fuzzer), where HandleNextDocument keeps saying there is another.
+    std::istringstream count_in(text);
+    YAML::Parser parser(count_in);
+    IgnoreEvents ignore;
+    int documents = 0;
+    while (documents < 2 && parser.HandleNextDocument(ignore)) ++documents;
+    if (documents > 1) throw ConfigError(name + ": expected one YAML document, found more");
+    if (documents == 0) return;  // an empty file: every default stays
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ":" +
                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {
     throw ConfigError(name + ": cannot read YAML: " + e.what());
   }
-  if (docs.size() > 1)
-    throw ConfigError(name + ": expected one YAML document, found " + std::to_string(docs.size()));
-  if (docs.empty() || docs[0].IsNull()) return;  // an empty file: every default stays
-  const YAML::Node& root = docs[0];
+  if (root.IsNull()) return;  // a document of only comments: every default stays
 
   // A null value (`key:` and nothing) is marked where the next token starts, often the next
   // line: its key's line is the one to show.
