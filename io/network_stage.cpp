@@ -495,6 +495,7 @@ void NetworkStage::Impl::push_frame(std::uint32_t shard, std::uint64_t conn, std
     // A stage is behind: wait (TCP pushes back on the venue), counted and alarmed. The archive
     // never drops a frame.
     stats.ring_full_waits.fetch_add(1, std::memory_order_relaxed);
+    stats.ring_high_water.store(ring.capacity(), std::memory_order_relaxed);  // it was full
     const MonoNanos t0 = monotonic_now();
     h = wait_for_room(n);
     stats.ring_full_ns.fetch_add(static_cast<std::uint64_t>(monotonic_now() - t0),

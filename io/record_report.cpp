@@ -83,7 +83,8 @@ std::string run_manifest_json(const RunFacts& f, const Gate& g) {
        ",\"frames\":" + u(f.frames) + ",\"market_events\":" + u(f.market_events) +
        ",\"parse_errors\":" + u(f.parse_errors) + ",\"unknown\":" + u(f.unknown) +
        ",\"checks\":" + u(f.checks) + ",\"divergences\":" + u(f.divergences) +
-       ",\"ring_full_waits\":" + u(f.ring_full_waits) +
+       ",\"ring_full_waits\":" + u(f.ring_full_waits) + ",\"ring_bytes\":" + u(f.ring_bytes) +
+       ",\"ring_high_water\":" + u(f.ring_high_water) +
        ",\"read_to_book\":" + (f.read_to_book.empty() ? "null" : f.read_to_book) +
        ",\"read_to_archive\":" + (f.read_to_archive.empty() ? "null" : f.read_to_archive) +
        "},\"rest_checkpoints\":{\"enabled\":" + (f.rest_enabled ? "true" : "false") +
@@ -138,7 +139,8 @@ std::string run_report_markdown(const RunFacts& f, const Gate& g) {
        u(f.parse_errors) + ", unknown " + u(f.unknown) + ")\n";
   s += "- book checks against the venue's best bid/ask: " + u(f.checks) + ", divergences " +
        u(f.divergences) + "\n";
-  s += "- ring full (network waited for the stages): " + u(f.ring_full_waits) + " times\n";
+  s += "- ring full (network waited for the stages): " + u(f.ring_full_waits) + " times; most in use " +
+       u(f.ring_high_water) + " of " + u(f.ring_bytes) + " bytes\n";
   s += "- latency read to book " + f.read_to_book + "; read to archive " + f.read_to_archive + "\n";
   s += "\n## REST checkpoints\n\n";
   if (!f.rest_enabled) {

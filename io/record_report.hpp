@@ -30,6 +30,7 @@ struct RunFacts {
   std::uint64_t frames = 0, json_frames = 0, market_events = 0, parse_errors = 0, unknown = 0;
   std::uint64_t divergences = 0, checks = 0;
   std::uint64_t ring_full_waits = 0;
+  std::uint64_t ring_bytes = 0, ring_high_water = 0;  // the ring's size and most bytes in use
   // REST
   bool rest_enabled = false;
   std::uint64_t rest_rounds = 0, rest_rounds_ok = 0, rest_requests = 0, rest_failures = 0;

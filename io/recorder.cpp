@@ -600,6 +600,8 @@ int Recorder::Impl::finish() {
   f.divergences = b.divergences.load();
   f.checks = b.checks.load();
   f.ring_full_waits = n.ring_full_waits.load();
+  f.ring_bytes = ring->capacity();
+  f.ring_high_water = n.ring_high_water.load();
   f.rest_enabled = rest != nullptr;
   if (rest) {
     const RestCheckpointStats& r = rest->stats();

@@ -273,6 +273,8 @@ TEST(Recorder, BoundedRunArchivesExactlyWhatTheSimulatorSentAndReplaysToItsBooks
   EXPECT_EQ(std::string_view(m["gate"]), "WS_RAW_SAMPLE_PASS");
   EXPECT_GE(simdjson::dom::array(m["markets"]).size(), 2u);
   EXPECT_EQ(std::uint64_t(m["websocket"]["frames"]), a.frames);
+  EXPECT_EQ(std::uint64_t(m["websocket"]["ring_bytes"]), c.ring_bytes);
+  EXPECT_LE(std::uint64_t(m["websocket"]["ring_high_water"]), c.ring_bytes);
   EXPECT_GE(std::uint64_t(m["rest_checkpoints"]["rounds_ok"]), 2u);
   EXPECT_TRUE(fs::exists(run.get().report_path()));
   EXPECT_FALSE(any_open_file(c.out));
