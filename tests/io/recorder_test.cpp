@@ -383,6 +383,50 @@ TEST(Recorder, LostPongsEndTheConnectionEvenWhenTheStaleTimerWouldNot) {
   expect_every_connection_archived(truth, a);
 }
 
+TEST(Recorder, BadFramesAreArchivedRawCountedAndNeverCorruptTheBooks) {
+  // Every kind of bad frame the venue could send, in the middle of a live feed: truncated JSON,
+  // a binary frame, a 512 KiB frame, an unknown event type, a duplicate, swapped pairs.
+  testing::TempDir dir;
+  Sim sim(sim_options(8'000, 4'000,
+                      {"malformed@0.3", "binary@0.4", "oversized@0.5:524288", "unknown_event@0.6",
+                       "duplicate@0.7", "reorder@0.8:5", "malformed@0.9"}));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.duration_seconds = 4;
+  RecorderRun run(c);
+  run.wait();
+
+  ASSERT_GE(sim->frames_generated(), 8'000u) << "the run ended before the simulator finished";
+  TruthView truth(sim->truth_json());
+  for (const char* k : {"malformed", "binary", "oversized", "unknown_event", "duplicate", "reorder"})
+    EXPECT_TRUE(truth.has_fault(k)) << k;
+  // Archived raw: every frame the simulator sent, the bad ones included, in the order sent.
+  ArchiveView a(ws_dir(c.out));
+  expect_every_connection_archived(truth, a);
+
+  // Counted: the replay of the archive classifies them as the live book stage did.
+  Replayer replay;
+  replay.run({ws_dir(c.out)});
+  const auto& kinds = replay.decoder_stats().frames_by_kind;
+  EXPECT_EQ(kinds[static_cast<std::size_t>(polymarket::FrameKind::kMalformed)], 2u);
+  EXPECT_EQ(kinds[static_cast<std::size_t>(polymarket::FrameKind::kBinary)], 1u);
+  EXPECT_EQ(replay.decoder_stats().events_by_type[static_cast<std::size_t>(
+                polymarket::EventType::kUnknown)],
+            2u);  // the unknown event and the oversized one (valid JSON, unknown type)
+  simdjson::dom::parser p;
+  simdjson::dom::element m =
+      p.load((c.out / "manifests" / "checkpoint_010b_ws_raw_sample.json").string());
+  EXPECT_EQ(std::uint64_t(m["websocket"]["parse_errors"]), 2u);
+  EXPECT_GE(std::uint64_t(m["websocket"]["unknown"]), 2u);
+  EXPECT_EQ(std::uint64_t(m["websocket"]["frames"]), a.frames);
+
+  // Never corrupted: the books equal the simulator's, with no divergence from its best prices.
+  EXPECT_EQ(replay.books().totals().divergences, 0u);
+  const auto ours = books_by_asset(books_json(replay.books()));
+  const auto truth_books = books_by_asset(sim->books_json());
+  EXPECT_GE(ours.size(), 4u);
+  for (const auto& [id, book] : ours) EXPECT_EQ(book, truth_books.at(id)) << id;
+}
+
 TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 1'000));
