@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the release build and the instruction-count gate, then
-# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Builds and runs the whole test suite: the release build, the instruction-count gate and a
+# short run of every fuzzer, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 #   scripts/test.sh [--release-only]
 #   scripts/test.sh --tsan    # only: ThreadSanitizer on the lock-free rings, the wait strategies
 #                             # and the stage plumbing (the recorder tests), ~10 minutes
@@ -34,6 +34,8 @@ run_preset release
 echo "== release: instruction-count gate (docs/PERFORMANCE.md)"
 perf/icount_gate.sh --binary build/release/perf/booktape_icount
 perf/icount_gate.sh --prove >/dev/null
+echo "== fuzz: every target for 20 s (docs/FUZZING.md)"
+scripts/fuzz.sh 20
 if [ "${1:-}" != "--release-only" ]; then
   run_preset asan
 fi
