@@ -77,7 +77,10 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   const double seconds = minutes * 60;
 
-  perf::Proc sim({"/usr/bin/nice", "-n", "19", binary.string(), "sim", "--port", "0", "--seed",
+  // The simulator runs at normal priority here (unlike the perf harness): the soak is about
+  // correctness over time, and a stand-in starved by other load would be a venue that stops
+  // answering, which is a different fault (the fault matrix has it).
+  perf::Proc sim({binary.string(), "sim", "--port", "0", "--seed",
                   "2026", "--markets", std::to_string(markets), "--rate", std::to_string(rate),
                   "--duration-seconds", std::to_string(seconds), "--linger-seconds", "60",
                   "--truth", (dir / "truth.json").string(), "--truth-books",
