@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/l2_book.hpp"
 #include "tests/support/fixture_files.hpp"
 #include "tests/support/stream_gen.hpp"
 
@@ -50,6 +51,17 @@ inline std::string book_60_levels() {
   }
   s += "],\"event_type\":\"book\"}";
   return s;
+}
+
+// One side of a realistic 60-level book on the 0.01 grid: 30 bids 0.17..0.46 or 30 asks
+// 0.50..0.79, sizes 1..200 shares.
+inline std::vector<Level> side_levels(Side s) {
+  std::vector<Level> v;
+  for (int i = 0; i < 30; ++i) {
+    const Price p = s == Side::kBid ? 1'700 + i * 100 : 7'900 - i * 100;
+    v.push_back(Level{static_cast<Size>(1 + (i * 37) % 200) * kSizeScale, p});
+  }
+  return v;
 }
 
 inline std::string last_trade() { return minified_fixture("ws_market_last_trade_msg.json"); }

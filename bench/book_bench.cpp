@@ -5,21 +5,12 @@
 #include <random>
 #include <vector>
 
+#include "bench/bench_frames.hpp"
 #include "core/book_queries.hpp"
 #include "core/l2_book.hpp"
 
 namespace booktape::bench {
 namespace {
-
-// 30 bids 0.17..0.46 and 30 asks 0.50..0.79 on the 0.01 grid, sizes 1..200 shares.
-std::vector<Level> side_levels(Side s) {
-  std::vector<Level> v;
-  for (int i = 0; i < 30; ++i) {
-    const Price p = s == Side::kBid ? 1'700 + i * 100 : 7'900 - i * 100;
-    v.push_back(Level{static_cast<Size>(1 + (i * 37) % 200) * kSizeScale, p});
-  }
-  return v;
-}
 
 L2Book sample_book() {
   L2Book b;

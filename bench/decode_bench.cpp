@@ -27,14 +27,13 @@ Frame& frame(const std::string& name) {
   return trade;
 }
 
-void decode_apply(benchmark::State& state, const std::string& name) {
-  Frame& f = frame(name);
+// Decode+apply of `f` on a live book (`book` applied first, as in steady state).
+void measure_decode_apply(benchmark::State& state, Frame& f, Frame& book) {
   polymarket::Decoder decoder;
   BookKeeper books;
   polymarket::BookApplier applier(books);
-  // The price_change applies to a live book, as in steady state.
-  decoder.decode(frame("book_60_levels").padded.data(), frame("book_60_levels").padded.size(),
-                 frame("book_60_levels").padded.size() + simdjson::SIMDJSON_PADDING, applier);
+  decoder.decode(book.padded.data(), book.padded.size(),
+                 book.padded.size() + simdjson::SIMDJSON_PADDING, applier);
   for (auto _ : state) {
     auto r = decoder.decode(f.padded.data(), f.padded.size(),
                             f.padded.size() + simdjson::SIMDJSON_PADDING, applier);
@@ -46,8 +45,7 @@ void decode_apply(benchmark::State& state, const std::string& name) {
                                                   benchmark::Counter::kIsRate);
 }
 
-void simdjson_dom(benchmark::State& state, const std::string& name) {
-  Frame& f = frame(name);
+void measure_dom(benchmark::State& state, Frame& f) {
   simdjson::dom::parser parser;
   for (auto _ : state) {
     simdjson::dom::element e;
@@ -58,6 +56,14 @@ void simdjson_dom(benchmark::State& state, const std::string& name) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(f.text.size()));
   state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
                                                   benchmark::Counter::kIsRate);
+}
+
+void decode_apply(benchmark::State& state, const std::string& name) {
+  measure_decode_apply(state, frame(name), frame("book_60_levels"));
+}
+
+void simdjson_dom(benchmark::State& state, const std::string& name) {
+  measure_dom(state, frame(name));
 }
 
 BENCHMARK_CAPTURE(decode_apply, price_change_real, std::string("price_change_real"))
@@ -79,28 +85,12 @@ BENCHMARK_CAPTURE(simdjson_dom, last_trade_price_real, std::string("last_trade")
 void decode_apply_fixture(benchmark::State& state, const std::string& file) {
   static Frame book(minified_fixture("ws_market_book_msg.json"));
   Frame f(minified_fixture(file));
-  polymarket::Decoder decoder;
-  BookKeeper books;
-  polymarket::BookApplier applier(books);
-  decoder.decode(book.padded.data(), book.padded.size(),
-                 book.padded.size() + simdjson::SIMDJSON_PADDING, applier);
-  for (auto _ : state) {
-    auto r = decoder.decode(f.padded.data(), f.padded.size(),
-                            f.padded.size() + simdjson::SIMDJSON_PADDING, applier);
-    benchmark::DoNotOptimize(r);
-  }
-  state.counters["frame_bytes"] = static_cast<double>(f.text.size());
+  measure_decode_apply(state, f, book);
 }
 
 void simdjson_dom_fixture(benchmark::State& state, const std::string& file) {
   Frame f(minified_fixture(file));
-  simdjson::dom::parser parser;
-  for (auto _ : state) {
-    simdjson::dom::element e;
-    auto err = parser.parse(f.padded).get(e);
-    benchmark::DoNotOptimize(err);
-    benchmark::DoNotOptimize(e);
-  }
+  measure_dom(state, f);
 }
 
 [[maybe_unused]] const bool fixtures_registered = [] {

@@ -128,18 +128,9 @@ void decode_apply_paths() {
 
 // ---- books ---------------------------------------------------------------------------------
 
-std::vector<Level> side_levels(Side s) {
-  std::vector<Level> v;
-  for (int i = 0; i < 30; ++i) {
-    const Price p = s == Side::kBid ? 1'700 + i * 100 : 7'900 - i * 100;
-    v.push_back(Level{static_cast<Size>(1 + (i * 37) % 200) * kSizeScale, p});
-  }
-  return v;
-}
-
 void book_paths() {
-  const auto bids = side_levels(Side::kBid);
-  const auto asks = side_levels(Side::kAsk);
+  const auto bids = bench::side_levels(Side::kBid);
+  const auto asks = bench::side_levels(Side::kAsk);
   L2Book book;
   {
     auto b = bids, a = asks;
