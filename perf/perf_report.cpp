@@ -267,16 +267,16 @@ std::string markdown(const Report& r, const std::string& machine) {
       << fmt_ns(best->result.read_to_book.p99) << " |\n";
   }
   o << "\n![throughput](throughput.svg)\n\n![latency](latency.svg)\n\n## Every point\n\n"
-    << "| configuration | offered | achieved | loss | sustained | CPU/frame | net | book | "
+    << "| configuration | offered | simulator sent | achieved | loss | sustained | CPU/frame | net | book | "
        "archive | other | read->book p50 / p99 / p99.9 / max | read->archive p50 / p99 / p99.9 / "
        "max | ring high-water | full waits | RSS | RSS / token |\n"
-    << "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | "
+    << "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | "
        "---: | ---: | ---: |\n";
   for (const Point& p : r.points) {
     const Result& x = p.result;
     if (!x.ok) {
       o << "| " << p.config << " | " << fmt("%.0f", p.scenario.rate) << " | failed: " << x.error
-        << " |||||||||||||\n";
+        << " ||||||||||||||\n";
       continue;
     }
     auto lat = [](const Latency& l) {
@@ -284,7 +284,11 @@ std::string markdown(const Report& r, const std::string& machine) {
              fmt_ns(l.max);
     };
     o << "| " << p.config << " | " << fmt("%.0f", p.scenario.rate) << " | "
-      << fmt("%.0f", x.frames_per_second()) << " | " << x.loss() << " | "
+      << fmt("%.0f", static_cast<double>(x.sent) / p.scenario.seconds)
+      << (p.scenario.rate > 0 && static_cast<double>(x.sent) < 0.97 * p.scenario.rate * p.scenario.seconds
+              ? " (behind)"
+              : "")
+      << " | " << fmt("%.0f", x.frames_per_second()) << " | " << x.loss() << " | "
       << (p.sustained() ? "yes" : "**no**") << " | " << fmt("%.0f ns", x.cpu_ns_per_frame())
       << " | " << fmt("%.0f", stage_ns(x, "bt-net")) << " | "
       << fmt("%.0f", stage_ns(x, "bt-book")) << " | " << fmt("%.0f", stage_ns(x, "bt-archive"))
