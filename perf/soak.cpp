@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
   // answering, which is a different fault (the fault matrix has it).
   perf::Proc sim({binary.string(), "sim", "--port", "0", "--seed",
                   "2026", "--markets", std::to_string(markets), "--rate", std::to_string(rate),
+                  // Ticks of 1 ms: one timer wake-up per frame would cap the pace near 5 k/s.
+                  "--burst", std::to_string(std::max(1, static_cast<int>(rate / 1'000))),
                   "--duration-seconds", std::to_string(seconds), "--linger-seconds", "60",
                   "--truth", (dir / "truth.json").string(), "--truth-books",
                   (dir / "truth_books.json").string(), "--no-digest"},
