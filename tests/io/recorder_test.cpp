@@ -427,6 +427,33 @@ TEST(Recorder, BadFramesAreArchivedRawCountedAndNeverCorruptTheBooks) {
   for (const auto& [id, book] : ours) EXPECT_EQ(book, truth_books.at(id)) << id;
 }
 
+TEST(Recorder, RestFailuresAreCountedAndRetriedAndNeverTouchTheWebsocket) {
+  // The REST side answers 429, then 500, then slowly (0.8 s): the checkpoints fail, are counted
+  // and retried after a doubling wait, then succeed; the websocket is untouched (one
+  // connection, every frame archived).
+  testing::TempDir dir;
+  Sim sim(sim_options(10'000, 2'500, {"rest_429@0.1:1", "rest_500@0.1:1", "rest_slow@0.1:800"}));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.rest_checkpoint_interval_seconds = 0.25;
+  c.duration_seconds = 5;
+  RecorderRun run(c);
+  run.wait();
+
+  TruthView truth(sim->truth_json());
+  for (const char* k : {"rest_429", "rest_500", "rest_slow"}) EXPECT_TRUE(truth.has_fault(k)) << k;
+  ArchiveView a(ws_dir(c.out));
+  ASSERT_EQ(truth.connections(), 1u);  // never reconnected
+  expect_every_connection_archived(truth, a);
+  simdjson::dom::parser p;
+  simdjson::dom::element m =
+      p.load((c.out / "manifests" / "checkpoint_010b_ws_raw_sample.json").string());
+  const std::uint64_t failures = m["rest_checkpoints"]["failures"];
+  const std::uint64_t ok = m["rest_checkpoints"]["rounds_ok"];
+  EXPECT_GE(failures, 2u);  // the 429 and the 500
+  EXPECT_GE(ok, 1u);        // and checkpoints succeed again once the venue does
+  EXPECT_EQ(std::uint64_t(m["websocket"]["connects"]), 1u);
+}
+
 TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 1'000));
