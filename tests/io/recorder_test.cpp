@@ -454,6 +454,37 @@ TEST(Recorder, RestFailuresAreCountedAndRetriedAndNeverTouchTheWebsocket) {
   EXPECT_EQ(std::uint64_t(m["websocket"]["connects"]), 1u);
 }
 
+TEST(Recorder, AFrameOverTheSizeLimitIsAnExplicitCountedErrorAndTheFeedGoesOn) {
+  // max_frame_bytes bounds what one frame may make the recorder buffer. A 2 MiB frame against a
+  // 1 MiB limit: counted (oversized_frames), the connection ends with that reason in its
+  // session record, a new one resubscribes, and the feed goes on.
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 2'000));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");  // max_frame_bytes: 1 MiB
+  c.backoff_initial_seconds = 0.05;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return all_books_live(run); }));
+  FaultSpec big;
+  big.kind = "oversized";
+  big.bytes = std::size_t{2} << 20;
+  std::string err;
+  ASSERT_TRUE(sim->inject(big, err)) << err;
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "oversized_frames") == 1; }))
+      << run.get().status_json();
+  ASSERT_TRUE(eventually(
+      [&] { return run.counter("network", "connects") == 2 && all_books_live(run); }))
+      << run.get().status_json();
+  const std::uint64_t frames = run.counter("network", "frames");
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") > frames + 100; }));
+  run.stop();
+
+  ArchiveView a(ws_dir(c.out));
+  std::size_t reasons = 0;
+  for (const std::string& r : a.sessions("close"))
+    reasons += r.find("larger than max_frame_bytes") != std::string::npos;
+  EXPECT_EQ(reasons, 1u);
+}
+
 TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 1'000));
