@@ -426,7 +426,6 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     ended_ = true;
     // Once we started closing, that is the reason, whatever error the handshake ended with.
     const std::string reason = closing_ ? close_reason_ : why;
-    beast::error_code ignored;
     ping_timer_.cancel();
     watchdog_.cancel();
     resolver_.cancel();

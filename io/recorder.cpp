@@ -294,7 +294,7 @@ void Recorder::Impl::refresh_discovery(bool first) {
 
 void Recorder::Impl::start_threads() {
   auto cpu = [&](std::size_t i) { return i < cfg.cpus.size() ? cfg.cpus[i] : -1; };
-  auto pinned = [this](const char* name, int c) {
+  auto pinned = [](const char* name, int c) {
     name_current_thread(name);
     const std::string err = pin_current_thread(c);
     if (!err.empty()) std::fprintf(stderr, "booktape record: %s not pinned: %s\n", name, err.c_str());
