@@ -19,7 +19,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -175,11 +174,24 @@ bool eventually(F done, std::chrono::milliseconds limit) {
 struct StatusLine {
   std::uint64_t live = 0, tokens = 0, frames = 0;
 };
+// (Parsed by hand: std::regex trips GCC 12's -Wmaybe-uninitialized under the ASan build.)
 std::vector<StatusLine> status_lines(const std::string& log) {
-  static const std::regex kLine(R"(books (\d+)/(\d+) live.*\| frames (\d+))");
   std::vector<StatusLine> out;
-  for (std::sregex_iterator it(log.begin(), log.end(), kLine), end; it != end; ++it)
-    out.push_back({std::stoull((*it)[1]), std::stoull((*it)[2]), std::stoull((*it)[3])});
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t books = line.find("books ");
+    const std::size_t frames = line.rfind("| frames ");
+    if (books == std::string::npos || frames == std::string::npos ||
+        line.find(" live", books) == std::string::npos)
+      continue;
+    StatusLine s;
+    char* end = nullptr;
+    s.live = std::strtoull(line.c_str() + books + 6, &end, 10);
+    if (end == nullptr || *end != '/') continue;
+    s.tokens = std::strtoull(end + 1, nullptr, 10);
+    s.frames = std::strtoull(line.c_str() + frames + 9, nullptr, 10);
+    out.push_back(s);
+  }
   return out;
 }
 
