@@ -294,11 +294,17 @@ TEST(FaultMatrix, RepeatedConnectionDropsLoseNoFrameAndLeakNoFdOrMemory) {
   // No descriptor per connection: at most a few more than after warm-up (a socket in flight).
   EXPECT_LE(fds_end, fds_warm + 4)
       << "fds after warm-up " << fds_warm << ", at the end " << fds_end;
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan freed memory sits in its quarantine, so RSS grows with churn, leak or not; there
+  // LeakSanitizer checks the recorder instead: a leak makes its exit code (asserted above) fail.
+  (void)rss_warm;
+#else
   // No memory per connection: 4 MiB of slack covers allocator noise (warm-up has cycled the
   // 1 MiB ring many times); a leak of 5 KiB per connection exceeds it over the 800 connections
   // measured in the 1,000-drop run.
   EXPECT_LE(rss_end, rss_warm + 4 * 1024)
       << "RSS after warm-up " << rss_warm << " KiB, end " << rss_end << " KiB";
+#endif
 }
 
 // ------------------------------------------------------------------ a paused recorder -------
