@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "codecs/json_text.hpp"
 #include "core/version.hpp"
 
 namespace fs = std::filesystem;
@@ -42,17 +43,11 @@ std::string fmt_bytes(std::uint64_t b) {
   return fmt("%.1f MiB", v / (1024 * 1024));
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      o += ' ';
-      continue;
-    }
-    o += c;
-  }
-  return o;
+// A JSON string body (the project's escaper: quotes, backslashes and control bytes).
+std::string escaped(std::string_view s) {
+  std::string out(json_escape_bound(s.size()), '\0');
+  out.resize(static_cast<std::size_t>(json_escape(out.data(), s) - out.data()));
+  return out;
 }
 
 // CPU ns per frame of the threads named `name` (all others with name "").
@@ -70,12 +65,12 @@ std::string point_json(const Point& p) {
   const Scenario& s = p.scenario;
   const Result& r = p.result;
   std::ostringstream o;
-  o << "{\"config\":\"" << json_escape(p.config) << "\",\"scenario\":\"" << json_escape(s.name)
+  o << "{\"config\":\"" << escaped(p.config) << "\",\"scenario\":\"" << escaped(s.name)
     << "\",\"offered_rate\":" << s.rate << ",\"burst\":" << s.burst << ",\"tls\":"
     << (s.tls ? "true" : "false") << ",\"wait\":\"" << s.wait << "\",\"envelope\":\""
     << s.envelope << "\",\"cpus\":\"" << s.cpus << "\",\"markets\":" << s.markets
     << ",\"seconds\":" << s.seconds << ",\"ok\":" << (r.ok ? "true" : "false")
-    << ",\"error\":\"" << json_escape(r.error) << "\",\"sent\":" << r.sent
+    << ",\"error\":\"" << escaped(r.error) << "\",\"sent\":" << r.sent
     << ",\"archived\":" << r.archived << ",\"loss\":" << r.loss()
     << ",\"frames_per_s\":" << fmt("%.0f", r.frames_per_second())
     << ",\"sustained\":" << (p.sustained() ? "true" : "false") << ",\"tokens\":" << r.tokens
@@ -84,7 +79,7 @@ std::string point_json(const Point& p) {
     << ",\"cpu_ns_per_frame\":" << fmt("%.0f", r.cpu_ns_per_frame()) << ",\"cpu_ns_by_thread\":{";
   bool first = true;
   for (const auto& [name, ns] : r.cpu_ns_by_thread) {
-    o << (first ? "" : ",") << "\"" << json_escape(name) << "\":" << ns;
+    o << (first ? "" : ",") << "\"" << escaped(name) << "\":" << ns;
     first = false;
   }
   o << "},\"rss_bytes\":" << r.rss_bytes << ",\"rss_peak_bytes\":" << r.rss_peak_bytes
@@ -358,8 +353,8 @@ void write_report(const Report& r, const fs::path& dir) {
   const std::string machine = describe_machine();
   {
     std::ofstream o(dir / "report.json");
-    o << "{\"title\":\"" << json_escape(r.title) << "\",\"command\":\"" << json_escape(r.command)
-      << "\",\"machine\":\"" << json_escape(machine)
+    o << "{\"title\":\"" << escaped(r.title) << "\",\"command\":\"" << escaped(r.command)
+      << "\",\"machine\":\"" << escaped(machine)
       << "\",\"reference_rate\":" << r.reference_rate << ",\"points\":[";
     for (std::size_t i = 0; i < r.points.size(); ++i)
       o << (i ? ",\n" : "\n") << point_json(r.points[i]);

@@ -158,7 +158,6 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
     return r;
   }
   const simdjson::dom::element w = m["websocket"];
-  r.recorder_frames = w["frames"];
   r.ring_full_waits = w["ring_full_waits"];
   if (w["ring_high_water"].get_uint64().get(r.ring_high_water)) r.ring_high_water = 0;
   if (w["ring_bytes"].get_uint64().get(r.ring_bytes)) r.ring_bytes = 0;

@@ -37,7 +37,7 @@ struct Result {
   std::string error;
   std::uint64_t sent = 0;          // the simulator's truth
   std::uint64_t archived = 0;      // frames in the sealed ws_raw files
-  std::uint64_t recorder_frames = 0, ring_full_waits = 0, ring_high_water = 0, ring_bytes = 0;
+  std::uint64_t ring_full_waits = 0, ring_high_water = 0, ring_bytes = 0;
   std::uint64_t tokens = 0;
   double gen_seconds = 0, drained_seconds = 0, cpu_seconds = 0, wall_seconds = 0;
   std::map<std::string, std::int64_t> cpu_ns_by_thread;  // at the moment everything was read
