@@ -7,12 +7,15 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
+#include "core/spsc_queue.hpp"
 
 namespace booktape {
 
 namespace pm = polymarket;
 
 namespace {
+constexpr std::size_t kCheckpointQueue = 16;  // REST rounds waiting to be compared
+
 std::int64_t secs_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
 
 // What the stage knows of a subscribed token beyond its book.
@@ -36,6 +39,12 @@ struct BookStage::Impl {
       : opt(o), ring(r), bells(b), applier(books) {
     books.track_state(opt.compare_checkpoints);
   }
+  ~Impl() {
+    CheckpointBatch* left = nullptr;
+    while (checkpoints.try_pop(left)) delete left;
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   std::size_t poll();
   void on_frame(const RecordHeader* h);
@@ -52,7 +61,9 @@ struct BookStage::Impl {
   BookKeeper books;
   pm::Decoder decoder;
   pm::BookApplier applier;
-  moodycamel::ConcurrentQueue<std::unique_ptr<CheckpointBatch>> checkpoints;
+  // REST thread -> this stage; owns the batches in it. The book stage polls it every pass, and
+  // an empty check here is a compare of two cached positions.
+  SpscQueue<CheckpointBatch*> checkpoints{kCheckpointQueue};
   moodycamel::ConcurrentQueue<HealthEvent> health;
   // session id -> its subscription (to mark the right books stale when it closes)
   std::unordered_map<std::string, std::vector<std::string>> sessions;
@@ -74,7 +85,13 @@ const std::vector<std::string>& BookStage::checkpoint_examples() const noexcept 
 }
 
 void BookStage::submit_checkpoint(std::unique_ptr<CheckpointBatch> batch) {
-  impl_->checkpoints.enqueue(std::move(batch));
+  if (!impl_->checkpoints.try_push(batch.get())) {
+    // The stage has not taken the last kCheckpointQueue rounds: this one is not compared.
+    impl_->stats.checkpoint_books.fetch_add(batch->books.size(), std::memory_order_relaxed);
+    impl_->stats.checkpoint_skipped.fetch_add(batch->books.size(), std::memory_order_relaxed);
+    return;
+  }
+  (void)batch.release();  // the queue owns it now
   impl_->bells.data.ring();
 }
 
@@ -245,8 +262,9 @@ std::size_t BookStage::Impl::poll() {
         stats.frames.fetch_add(1, std::memory_order_relaxed);
       },
       [this](PipelineEvent* e) { on_event(e); });
-  std::unique_ptr<CheckpointBatch> batch;
-  while (checkpoints.try_dequeue(batch)) {
+  CheckpointBatch* taken = nullptr;
+  while (checkpoints.try_pop(taken)) {
+    const std::unique_ptr<CheckpointBatch> batch(taken);
     compare(*batch);
     ++work;
   }

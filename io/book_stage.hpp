@@ -69,7 +69,8 @@ class BookStage {
   // The stage's loop: returns once `producer_done` is set and every record was consumed.
   void run(const std::atomic<bool>& producer_done);
 
-  // Thread-safe (a lock-free queue): REST books to compare at the stream's current point.
+  // From one thread (the REST thread; a lock-free SPSC queue): REST books to compare at the
+  // stream's current point. If the stage has 16 rounds waiting, the batch is counted skipped.
   void submit_checkpoint(std::unique_ptr<CheckpointBatch> batch);
   // Thread-safe: the next health report, if any.
   bool pop_health(HealthEvent& out);
