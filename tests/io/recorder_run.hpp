@@ -57,7 +57,7 @@ class RecorderRun {
 
 // Waits up to `limit` for `done()`.
 template <class F>
-bool eventually(F done, std::chrono::milliseconds limit) {
+bool eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
     if (done()) return true;

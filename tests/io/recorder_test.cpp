@@ -8,7 +8,6 @@
 
 #include <fstream>
 #include <initializer_list>
-#include <map>
 #include <set>
 #include <thread>
 
@@ -20,13 +19,18 @@
 #include "io/replayer.hpp"
 #include "io/sim_server.hpp"
 #include "io/sim_truth.hpp"
+#include "tests/io/recorder_run.hpp"
 #include "tests/io/sim_test_support.hpp"
+#include "tests/support/archive_truth.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ArchivedStream;
+using testing::eventually;
+using testing::RecorderRun;
 using testing::books_by_asset;
 using testing::Sim;
 using testing::TruthView;
@@ -77,118 +81,13 @@ RecorderConfig config_for(SimServer& sim, const fs::path& out) {
   return c;
 }
 
-// Runs a recorder on its own thread; stop() (or the configured duration) ends it.
-class RecorderRun {
- public:
-  explicit RecorderRun(RecorderConfig c) : rec_(std::move(c)) {
-    thread_ = std::thread([this] { code_ = rec_.run(); });
-  }
-  ~RecorderRun() { stop(); }
-  int stop() {
-    if (thread_.joinable()) {
-      rec_.request_stop();
-      thread_.join();
-    }
-    return code_;
-  }
-  int wait() {  // for a bounded run
-    if (thread_.joinable()) thread_.join();
-    return code_;
-  }
-  Recorder& get() { return rec_; }
-  // One counter of status_json(), by "section.name".
-  std::uint64_t counter(std::string_view section, std::string_view name) {
-    simdjson::dom::parser p;
-    simdjson::dom::element e;
-    const std::string s = rec_.status_json();
-    if (p.parse(s).get(e)) return 0;
-    std::uint64_t v = 0;
-    if (e[section][name].get_uint64().get(v)) return 0;
-    return v;
-  }
-
- private:
-  Recorder rec_;
-  std::thread thread_;
-  int code_ = -1;
-};
-
-// Waits up to `limit` for `done()`.
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit = 10s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
-// Everything the archive holds for one stream, by connection.
-struct ArchiveView : ArchiveVisitor {
-  struct Conn {
-    std::uint64_t frames = 0;
-    std::uint64_t last_message_sequence = 0;
-    bool contiguous = true;
-    PayloadChain chain;
-  };
-  std::map<std::uint64_t, Conn> conns;
-  std::vector<std::string> records;  // file and session lines
-  std::uint64_t frames = 0, last_global = 0;
-  bool global_contiguous = true;
-  std::vector<FileReport> reports;
-  std::vector<fs::path> files;
-
-  explicit ArchiveView(const fs::path& dir) {
-    std::vector<std::string> errors;
-    files = ArchiveReader::expand({dir}, errors);
-    ArchiveReader reader;
-    for (const fs::path& f : files) {
-      FileReport r;
-      reader.read_file(f, *this, r);
-      reports.push_back(r);
-    }
-  }
-  bool on_frame(const ArchiveFrame& f) override {
-    frames_after_close += closed.count(f.connection_sequence);
-    Conn& c = conns[f.connection_sequence];
-    c.contiguous &= f.message_sequence == c.last_message_sequence + 1;
-    c.last_message_sequence = f.message_sequence;
-    ++c.frames;
-    c.chain.add(f.payload());
-    global_contiguous &= f.global_sequence == last_global + 1;
-    last_global = f.global_sequence;
-    ++frames;
-    return true;
-  }
-  void on_record(std::string_view line) override {
-    records.emplace_back(line);
-    if (line.find("\"event\":\"close\"") != std::string_view::npos) {
-      simdjson::dom::element e;
-      if (parser.parse(line.data(), line.size()).get(e) == simdjson::SUCCESS)
-        closed.insert(std::uint64_t(e["connection_sequence"]));
-    }
-  }
-  std::set<std::uint64_t> closed;   // connections whose close record was seen
-  std::uint64_t frames_after_close = 0;
-  simdjson::dom::parser parser;
-
-  std::vector<std::string> sessions(std::string_view event) const {
-    std::vector<std::string> out;
-    const std::string key = "\"record\":\"session\",\"event\":\"" + std::string(event) + "\"";
-    for (const std::string& r : records)
-      if (r.find(key) != std::string::npos) out.push_back(r);
-    return out;
-  }
-};
-
 fs::path ws_dir(const fs::path& out) { return archive_stream_dir(out, "polymarket", "ws_raw"); }
 fs::path rest_dir(const fs::path& out) {
   return archive_stream_dir(out, "polymarket", "rest_checkpoints");
 }
 
 // Every connection the simulator served is in the archive: same frames, same order.
-void expect_every_connection_archived(TruthView& truth, const ArchiveView& a) {
+void expect_every_connection_archived(TruthView& truth, const ArchivedStream& a) {
   std::multiset<std::pair<std::uint64_t, std::string>> sent, archived;
   for (std::size_t i = 0; i < truth.connections(); ++i) {
     simdjson::dom::element c = truth.conn(i);
@@ -243,7 +142,7 @@ TEST(Recorder, BoundedRunArchivesExactlyWhatTheSimulatorSentAndReplaysToItsBooks
 
   ASSERT_GE(sim->frames_generated(), 12'000u) << "the run ended before the simulator finished";
   TruthView truth(sim->truth_json());
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   ASSERT_EQ(truth.connections(), 1u);  // 8 tokens fit one connection
   expect_every_connection_archived(truth, a);
   EXPECT_GT(a.frames, 6'000u);
@@ -298,7 +197,7 @@ TEST(Recorder, TlsIsVerifiedAgainstTheSystemStoreUnlessACaFileIsGiven) {
     run.stop();
     EXPECT_EQ(run.counter("network", "connects"), 0u);
   }
-  ArchiveView refused(ws_dir(c.out));
+  ArchivedStream refused(ws_dir(c.out));
   const auto closes = refused.sessions("close");
   ASSERT_FALSE(closes.empty());
   EXPECT_NE(closes[0].find("connect failed: TLS handshake"), std::string::npos) << closes[0];
@@ -310,7 +209,7 @@ TEST(Recorder, TlsIsVerifiedAgainstTheSystemStoreUnlessACaFileIsGiven) {
   ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") >= 50; }));
   run.stop();
   EXPECT_EQ(run.counter("network", "connect_failures"), 0u);
-  EXPECT_GE(ArchiveView(ws_dir(ok.out)).frames, 50u);
+  EXPECT_GE(ArchivedStream(ws_dir(ok.out)).frames, 50u);
 }
 
 TEST(Recorder, DropsAndStallsReconnectWithinTheBackoffAndLoseNoFrame) {
@@ -331,7 +230,7 @@ TEST(Recorder, DropsAndStallsReconnectWithinTheBackoffAndLoseNoFrame) {
   EXPECT_GE(run.counter("network", "pongs"), 1u);
 
   TruthView truth(sim->truth_json());
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   expect_every_connection_archived(truth, a);
   const auto opens = a.sessions("open");
   const auto closes = a.sessions("close");
@@ -375,7 +274,7 @@ TEST(Recorder, LostPongsEndTheConnectionEvenWhenTheStaleTimerWouldNot) {
   EXPECT_GE(run.counter("network", "pong_timeouts"), 1u);
   EXPECT_EQ(run.counter("network", "stale_reconnects"), 0u);
   run.stop();
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   const auto closes = a.sessions("close");
   ASSERT_GE(closes.size(), 2u);
   EXPECT_NE(closes[0].find("no PONG for"), std::string::npos) << closes[0];
@@ -400,7 +299,7 @@ TEST(Recorder, BadFramesAreArchivedRawCountedAndNeverCorruptTheBooks) {
   for (const char* k : {"malformed", "binary", "oversized", "unknown_event", "duplicate", "reorder"})
     EXPECT_TRUE(truth.has_fault(k)) << k;
   // Archived raw: every frame the simulator sent, the bad ones included, in the order sent.
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   expect_every_connection_archived(truth, a);
 
   // Counted: the replay of the archive classifies them as the live book stage did.
@@ -441,7 +340,7 @@ TEST(Recorder, RestFailuresAreCountedAndRetriedAndNeverTouchTheWebsocket) {
 
   TruthView truth(sim->truth_json());
   for (const char* k : {"rest_429", "rest_500", "rest_slow"}) EXPECT_TRUE(truth.has_fault(k)) << k;
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   ASSERT_EQ(truth.connections(), 1u);  // never reconnected
   expect_every_connection_archived(truth, a);
   simdjson::dom::parser p;
@@ -478,7 +377,7 @@ TEST(Recorder, AFrameOverTheSizeLimitIsAnExplicitCountedErrorAndTheFeedGoesOn) {
   ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") > frames + 100; }));
   run.stop();
 
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   std::size_t reasons = 0;
   for (const std::string& r : a.sessions("close"))
     reasons += r.find("larger than max_frame_bytes") != std::string::npos;
@@ -501,7 +400,7 @@ TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {
 
   TruthView truth(sim->truth_json());
   EXPECT_TRUE(truth.has_fault("omit_book"));
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   expect_every_connection_archived(truth, a);
 }
 
@@ -523,7 +422,7 @@ TEST(Recorder, ARefusedSubscriptionChangeIsRetriedOnAFreshConnection) {
 
   TruthView truth(sim->truth_json());
   EXPECT_TRUE(truth.has_fault("refuse_operation"));
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   expect_every_connection_archived(truth, a);
   const auto closes = a.sessions("close");
   ASSERT_GE(closes.size(), 2u);
@@ -555,7 +454,7 @@ TEST(Recorder, MarketsRollInBeforeTheyOpenAndOutAfterTheyEnd) {
   std::this_thread::sleep_for(8s);
   run.stop();
 
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   // One connection, changed by operations as windows came and went.
   EXPECT_EQ(a.sessions("open").size(), 1u);
   const auto updates = a.sessions("subscription");
@@ -644,7 +543,7 @@ TEST(Recorder, StopLeavesNoOpenFileAndManifestsThatVerify) {
   EXPECT_EQ(run.stop(), 0);
   EXPECT_FALSE(any_open_file(c.out));
   EXPECT_GE(verify_manifests(c.out), 4u);
-  ArchiveView a(ws_dir(c.out));
+  ArchivedStream a(ws_dir(c.out));
   EXPECT_EQ(a.frames, run.counter("network", "frames"));
   EXPECT_TRUE(a.global_contiguous);
 }
