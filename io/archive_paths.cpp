@@ -101,7 +101,7 @@ void fsync_dir(const std::filesystem::path& dir) noexcept {
 }
 
 void write_file_atomically(const std::filesystem::path& dir, const std::string& name,
-                           std::string_view data) {
+                           std::string_view data, mode_t mode) {
   const std::filesystem::path final_path = dir / name;
   std::string tmp = (dir / ("." + name + ".XXXXXX")).string();
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
@@ -112,8 +112,7 @@ void write_file_atomically(const std::filesystem::path& dir, const std::string& 
     ::unlink(tmp.c_str());
     throw_errno(err, what);
   };
-  // Same permissions as the archive's files: owner writes, group reads, others nothing.
-  if (::fchmod(fd, 0640) != 0) fail("chmod " + tmp);
+  if (::fchmod(fd, mode) != 0) fail("chmod " + tmp);
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);

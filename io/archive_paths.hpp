@@ -7,6 +7,8 @@
 // Run ids start with their UTC start time, so names sort chronologically within an hour.
 // Also the small file-system helpers every writer of the data root shares: private
 // directories, durable directory entries, files replaced atomically.
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -40,11 +42,13 @@ void make_private_dirs(const std::filesystem::path& dir);
 // fsync a directory, so the renames and creations in it are durable (errors ignored: best effort).
 void fsync_dir(const std::filesystem::path& dir) noexcept;
 
-// Writes `data` to a mkostemp file in `dir` (mode 0640), fsyncs it and renames it to `name`: a
-// reader sees the old file or the whole new one, and a crash leaves at most a dot-named
-// temporary behind. Throws std::runtime_error saying what failed.
+// Writes `data` to a mkostemp file in `dir` (created 0600, set to `mode` before any byte is
+// written, so a key is never readable by others even for an instant), fsyncs it and renames it
+// to `name`: a reader sees the old file or the whole new one, and a crash leaves at most a
+// dot-named temporary behind. The default mode is the archive's (owner writes, group reads).
+// Throws std::runtime_error saying what failed.
 void write_file_atomically(const std::filesystem::path& dir, const std::string& name,
-                           std::string_view data);
+                           std::string_view data, mode_t mode = 0640);
 
 // "20261121T053412Z-1a2b3c4d": the start time plus 32 random bits.
 std::string make_run_id(UnixNanos now);

@@ -1,6 +1,5 @@
 #include "io/tls_pki.hpp"
 
-#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -10,7 +9,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -18,6 +16,8 @@
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+
+#include "io/archive_paths.hpp"
 
 namespace booktape {
 
@@ -195,33 +195,27 @@ void make_output_dir(const fs::path& dir) {
   }
 }
 
-// Writes through a temporary file made by mkostemp (O_CREAT|O_EXCL, mode 0600 before any byte is
-// written) that is then chmod'ed to `mode` and renamed over `dir/name`: a key is never readable by
-// others, even for an instant, and a reader never sees a half-written file.
+// PEM text of what `write_pem` writes, rendered in memory (then written by
+// write_file_atomically with the file's mode). The buffer is wiped when the BIO is freed.
 template <class WritePem>
-void write_pem_file(const fs::path& dir, const char* name, mode_t mode, WritePem write_pem) {
-  const fs::path final_path = dir / name;
-  std::string tmp = (dir / ("." + std::string(name) + ".XXXXXX")).string();
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) throw_errno(errno, "creating a temporary file in " + dir.string());
+std::string pem_text(const char* what, WritePem write_pem) {
+  const BioPtr bio(BIO_new(BIO_s_secmem()));
+  if (!bio || !write_pem(bio.get())) throw_openssl(std::string("writing ") + what);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  if (n <= 0 || data == nullptr) throw_openssl(std::string("writing ") + what);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+void write_pem_file(const fs::path& dir, const char* name, mode_t mode, std::string pem) {
+  struct Wipe {  // the key's copy does not outlive the write, whatever happens
+    std::string& text;
+    ~Wipe() { OPENSSL_cleanse(text.data(), text.size()); }
+  } wipe{pem};
   try {
-    if (::fchmod(fd, mode) != 0) throw_errno(errno, "chmod " + tmp);
-    const BioPtr bio(BIO_new_fd(fd, BIO_NOCLOSE));
-    if (!bio || !write_pem(bio.get())) throw_openssl("writing " + final_path.string());
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno(err, "closing " + tmp);
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw_errno(err, "renaming " + tmp + " to " + final_path.string());
+    write_file_atomically(dir, name, pem, mode);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("generate_test_pki: ") + e.what());
   }
 }
 
@@ -267,17 +261,19 @@ TlsFiles generate_test_pki(const fs::path& dir, const std::vector<std::string>& 
   sign(server.get(), ca_key.get());
 
   TlsFiles files{dir / "ca.pem", dir / "server.pem", dir / "server.key"};
-  write_pem_file(dir, "server.key", 0600, [&](BIO* bio) {
-    // Unencrypted PKCS#8: the simulator loads it unattended, and the file mode protects it.
-    const int written =
-        PEM_write_bio_PrivateKey(bio, server_key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    return written == 1;
-  });
-  write_pem_file(dir, "server.pem", 0644, [&](BIO* bio) {
-    return PEM_write_bio_X509(bio, server.get()) == 1 && PEM_write_bio_X509(bio, ca.get()) == 1;
-  });
-  write_pem_file(dir, "ca.pem", 0644,
-                 [&](BIO* bio) { return PEM_write_bio_X509(bio, ca.get()) == 1; });
+  write_pem_file(dir, "server.key", 0600, pem_text("server.key", [&](BIO* bio) {
+                   // Unencrypted PKCS#8: the simulator loads it unattended, and the file mode
+                   // protects it.
+                   return PEM_write_bio_PrivateKey(bio, server_key.get(), nullptr, nullptr, 0,
+                                                   nullptr, nullptr) == 1;
+                 }));
+  write_pem_file(dir, "server.pem", 0644, pem_text("server.pem", [&](BIO* bio) {
+                   return PEM_write_bio_X509(bio, server.get()) == 1 &&
+                          PEM_write_bio_X509(bio, ca.get()) == 1;
+                 }));
+  write_pem_file(dir, "ca.pem", 0644, pem_text("ca.pem", [&](BIO* bio) {
+                   return PEM_write_bio_X509(bio, ca.get()) == 1;
+                 }));
   return files;
 }
 
