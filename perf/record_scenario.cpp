@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -38,12 +39,26 @@ Latency latency_of(simdjson::dom::element e) {
 }  // namespace
 
 std::uint64_t logged_frames(const fs::path& log) {
-  std::ifstream in(log);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (line.find("| frames ") != std::string::npos) last = line;
-  const std::size_t at = last.rfind("| frames ");
-  return at == std::string::npos ? 0 : std::stoull(last.substr(at + 9));
+  // Polled several times a second while an hour-long soak's log grows: read its last 64 KiB
+  // (a summary line is ~200 bytes), and all of it only if no summary is there.
+  constexpr std::streamoff kTail = 64 * 1024;
+  const auto last_count = [&](std::streamoff from) -> std::optional<std::uint64_t> {
+    std::ifstream in(log);
+    in.seekg(from);
+    std::string line, last;
+    while (std::getline(in, line))
+      if (line.find("| frames ") != std::string::npos) last = line;
+    const std::size_t at = last.rfind("| frames ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::stoull(last.substr(at + 9));
+  };
+  std::error_code ec;
+  const auto size = static_cast<std::streamoff>(fs::file_size(log, ec));
+  if (ec) return 0;
+  if (size > kTail) {
+    if (const auto n = last_count(size - kTail)) return *n;
+  }
+  return last_count(0).value_or(0);
 }
 
 std::uint64_t wait_until_sent(const std::string& http, const fs::path& ca, const std::string& name) {
