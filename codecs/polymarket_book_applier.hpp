@@ -3,10 +3,11 @@
 // live and in replay so both build identical books.
 //
 // Routing and trust rules (docs/BOOKS.md):
-// - every price_change entry is routed by its own asset_id;
+// - every price_change entry is routed by its own asset_id, or by the event's top-level one
+//   when it has none (the decoder fills it in: always so for the legacy format);
 // - a book snapshot with any undecodable level is rejected whole and the token marked stale;
 // - an entry with an undecodable price, size or side marks its token stale (a later snapshot
-//   heals it); an entry with no asset id cannot be attributed and is only counted;
+//   heals it); an entry with no asset id at all cannot be attributed and is only counted;
 // - current-format entries are checked against their best_bid/best_ask; legacy ones carry none;
 // - a tick size change starts a new book epoch (book dropped until the next snapshot).
 #include <cstdint>

@@ -1,5 +1,7 @@
 #include "io/replayer.hpp"
 
+#include <simdjson.h>
+
 #include "codecs/envelope.hpp"
 #include "core/fixed_point.hpp"
 
@@ -69,6 +71,57 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
     }
   }
   return true;
+}
+
+void Replayer::on_record(std::string_view line) {
+  // Records are few (files and connections, not frames): a DOM parse of a copy is fine here.
+  simdjson::dom::parser parser;
+  simdjson::dom::element rec;
+  std::string_view kind, run, event, session;
+  if (parser.parse(line.data(), line.size()).get(rec) != simdjson::SUCCESS ||
+      rec["record"].get(kind) != simdjson::SUCCESS) {
+    return;
+  }
+  if (kind == "file") {
+    if (rec["run_id"].get(run) != simdjson::SUCCESS) return;
+    if (!run_.empty() && run != run_) {
+      // Another recorder process: it started with no books, so none of ours carries over.
+      books_.mark_all_stale(StaleReason::kExternal);
+      session_tokens_.clear();
+    }
+    run_.assign(run);
+    return;
+  }
+  if (kind != "session" || rec["event"].get(event) != simdjson::SUCCESS ||
+      rec["session_id"].get(session) != simdjson::SUCCESS) {
+    return;
+  }
+  const auto it = session_tokens_.find(std::string(session));
+  if (event == "close") {
+    if (it == session_tokens_.end()) return;
+    // As the live book stage does (io/book_stage.cpp): continuity is lost, so the connection's
+    // books are stale until their fresh snapshot. Not for a graceful stop: nothing follows it
+    // in this run, so the books stay as last observed (a next run marks them stale above).
+    std::string_view reason;
+    if (rec["reason"].get(reason) != simdjson::SUCCESS || reason != "shutdown") {
+      for (const std::string& id : it->second) {
+        const TokenIndex t = books_.find(id);
+        if (t != kNoToken) books_.mark_stale(t, StaleReason::kExternal);
+      }
+    }
+    session_tokens_.erase(it);
+    return;
+  }
+  // open, continued, subscription: the full set of tokens the connection now carries.
+  simdjson::dom::array ids;
+  if (rec["subscription"]["assets_ids"].get(ids) != simdjson::SUCCESS) return;
+  std::vector<std::string>& tokens =
+      it != session_tokens_.end() ? it->second : session_tokens_[std::string(session)];
+  tokens.clear();
+  for (simdjson::dom::element id : ids) {
+    std::string_view text;
+    if (id.get(text) == simdjson::SUCCESS) tokens.emplace_back(text);
+  }
 }
 
 const ReplaySummary& Replayer::run(const std::vector<std::filesystem::path>& inputs) {

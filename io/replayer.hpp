@@ -65,6 +65,7 @@ class Replayer final : private ArchiveVisitor {
 
  private:
   bool on_frame(const ArchiveFrame& f) override;
+  void on_record(std::string_view line) override;
   void track(SequenceStats& s, std::uint64_t& last, std::uint64_t seq) noexcept;
 
   ReplayOptions opt_;
@@ -79,6 +80,10 @@ class Replayer final : private ArchiveVisitor {
   std::string cached_session_;
   std::uint64_t* cached_global_ = nullptr;
   std::uint64_t* cached_message_ = nullptr;
+  // What the live book stage learns from the network stage, learned here from the archive's
+  // records: the tokens each open connection carries, and the run being replayed.
+  std::unordered_map<std::string, std::vector<std::string>> session_tokens_;
+  std::string run_;
   std::uint64_t frame_index_ = 0;
   MonoNanos last_progress_ = 0;
   const std::filesystem::path* current_file_ = nullptr;

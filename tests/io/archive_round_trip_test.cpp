@@ -486,3 +486,104 @@ TEST(ArchiveRoundTrip, ArchiveFilesAndFoldersAreNotWorldReadable) {
 
 }  // namespace
 }  // namespace booktape
+
+namespace booktape {
+namespace {
+
+// The replayed book is the live book across reconnects and runs (docs/REPLAY.md): the live book
+// stage marks a closed connection's books stale until their fresh snapshot, and a new recorder
+// process starts with no books at all.
+class ReplayContinuity : public ::testing::Test {
+ protected:
+  static constexpr UnixNanos kStart = 1'763'703'252'000'000'000;
+
+  // Replays the tree and returns the generator's first token's book.
+  const TokenBook& replayed(Replayer& replay, const testing::StreamGen& gen) {
+    replay.run({dir_.path()});
+    const TokenIndex t = replay.books().find(gen.ids()[0]);
+    EXPECT_NE(t, kNoToken);
+    return replay.books().book(t);
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(ReplayContinuity, AClosedConnectionsBooksAreStaleUntilTheirFreshSnapshot) {
+  testing::StreamGen gen(7, 2);
+  {
+    ArchiveWriter w(options_for(dir_));
+    testing::FrameWriter first(w, "run-c1", 1);
+    first.open(kStart, gen.ids());
+    for (std::size_t t = 0; t < 2; ++t) first.write(gen.snapshot(t), kStart + 1);
+    for (int i = 0; i < 10; ++i) first.write(gen.price_change(), kStart + 2);
+    w.close_session("run-c1", kStart + 3, "stale: no market data for 30 s");
+    testing::FrameWriter second(w, "run-c2", 2);
+    second.open(kStart + 4, gen.ids());
+    second.write(gen.price_change(), kStart + 5);  // before the fresh book: not applied
+    w.close();
+  }
+  Replayer replay;
+  const TokenBook& tb = replayed(replay, gen);
+  EXPECT_EQ(tb.state, BookState::kStale);
+  EXPECT_EQ(tb.stale_reason, StaleReason::kExternal);
+  const KeeperTotals& k = replay.books().totals();
+  EXPECT_GT(k.changes_suppressed, 0u);
+  EXPECT_LE(k.changes_applied, 20u);  // only the 10 changes before the close (<= 2 entries each)
+}
+
+TEST_F(ReplayContinuity, TheFreshSnapshotMakesTheBookLiveAgain) {
+  testing::StreamGen gen(8, 2);
+  {
+    ArchiveWriter w(options_for(dir_));
+    testing::FrameWriter first(w, "run-c1", 1);
+    first.open(kStart, gen.ids());
+    first.write(gen.snapshot(0), kStart + 1);
+    w.close_session("run-c1", kStart + 2, "network error: connection reset");
+    testing::FrameWriter second(w, "run-c2", 2);
+    second.open(kStart + 3, gen.ids());
+    second.write(gen.snapshot(0), kStart + 4);
+    w.close();
+  }
+  Replayer replay;
+  EXPECT_EQ(replayed(replay, gen).state, BookState::kLive);
+}
+
+TEST_F(ReplayContinuity, AGracefulStopLeavesTheBooksAsLastObserved) {
+  testing::StreamGen gen(9, 2);
+  {
+    ArchiveWriter w(options_for(dir_));
+    testing::FrameWriter c(w, "run-c1", 1);
+    c.open(kStart, gen.ids());
+    c.write(gen.snapshot(0), kStart + 1);
+    w.close_session("run-c1", kStart + 2, "shutdown");
+    w.close();
+  }
+  Replayer replay;
+  EXPECT_EQ(replayed(replay, gen).state, BookState::kLive);
+}
+
+TEST_F(ReplayContinuity, ANewRunStartsWithoutTheLastRunsBooks) {
+  testing::StreamGen gen(10, 2);
+  int run_number = 0;
+  for (const char* run : {"20251121T053412Z-00000001", "20251121T053413Z-00000002"}) {
+    ArchiveWriterOptions o;
+    o.root = dir_.path();
+    o.run_id = run;
+    ArchiveWriter w(o);
+    testing::FrameWriter c(w, std::string(run) + "-c1", 1);
+    c.open(kStart + run_number, gen.ids());
+    // Run 1 gets the book; run 2 (a new process, e.g. after a crash) only a change.
+    c.write(run_number == 0 ? gen.snapshot(0) : gen.price_change(), kStart + run_number + 1);
+    if (run_number == 0) w.close_session(std::string(run) + "-c1", kStart + 1, "shutdown");
+    w.close();
+    ++run_number;
+  }
+  Replayer replay;
+  const TokenBook& tb = replayed(replay, gen);
+  EXPECT_EQ(tb.state, BookState::kStale);
+  EXPECT_EQ(replay.books().totals().changes_applied, 0u);
+  EXPECT_GT(replay.books().totals().changes_suppressed, 0u);
+}
+
+}  // namespace
+}  // namespace booktape
