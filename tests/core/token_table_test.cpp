@@ -116,6 +116,7 @@ TEST(TokenTable, GrowsPastManyThousandsOfLongIdsKeepingIndicesStable) {
     ASSERT_EQ(t.intern(ids[i]), i);  // re-interning adds nothing
   }
   EXPECT_EQ(t.size(), kCount);
+  EXPECT_FALSE(t.hashes_whole_keys());  // random ids never defeat the sampled hash
   // Fresh ids are absent.
   for (int i = 0; i < 1'000; ++i) {
     const std::string id = random_id(rng);
@@ -123,6 +124,27 @@ TEST(TokenTable, GrowsPastManyThousandsOfLongIdsKeepingIndicesStable) {
       ASSERT_EQ(t.find(id), kNoToken) << id;
     }
   }
+}
+
+TEST(TokenTable, KeysCraftedToShareTheSampledBytesSwitchItToWholeKeyHashing) {
+  // 77-digit ids equal in their first, middle and last 8 bytes all hash alike under sampling;
+  // thousands of them (a crafted archive) would make every lookup a scan of one long run.
+  const std::string base =
+      "71321045679252212594626385532706912750332728571942532289631379312455583992563";
+  auto crafted = [&](std::size_t n) {
+    std::string id = base;
+    for (std::size_t d = 0; d < 6; ++d, n /= 10) id[10 + d] = static_cast<char>('0' + n % 10);
+    return id;
+  };
+  ASSERT_EQ(TokenTable::hash(crafted(1)), TokenTable::hash(crafted(2)));
+  constexpr std::size_t kCount = 5'000;
+  TokenTable t;
+  for (std::size_t i = 0; i < kCount; ++i) ASSERT_EQ(t.intern(crafted(i)), i);
+  EXPECT_TRUE(t.hashes_whole_keys());
+  EXPECT_NE(t.full_hash(crafted(1)), t.full_hash(crafted(2)));
+  for (std::size_t i = 0; i < kCount; ++i) ASSERT_EQ(t.find(crafted(i)), i);
+  EXPECT_EQ(t.find(crafted(kCount)), kNoToken);
+  EXPECT_EQ(t.find(base.substr(1)), kNoToken);
 }
 
 }  // namespace
