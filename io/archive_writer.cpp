@@ -15,6 +15,12 @@ namespace booktape {
 
 namespace fs = std::filesystem;
 
+namespace {
+// How long after an hour ends poll() waits before sealing its file (frames read before the end
+// may still be in the ring); a frame of the next hour seals it at once.
+constexpr std::int64_t kSealGraceNs = 2'000'000'000;
+}  // namespace
+
 const char* to_string(FsyncPolicy p) noexcept {
   switch (p) {
     case FsyncPolicy::kNone: return "none";
@@ -36,6 +42,12 @@ bool parse_fsync_policy(std::string_view s, FsyncPolicy& out) noexcept {
 
 
 struct ArchiveWriter::OpenFile {
+  OpenFile() = default;
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);  // a writer destroyed while the disk still refuses
+  }
   int fd = -1;
   UnixNanos hour_start = 0;
   fs::path dir, open_path, final_path;
@@ -65,27 +77,21 @@ ArchiveWriter::~ArchiveWriter() {
 }
 
 void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
+  // The file itself is created with its first block (create_file): a directory or file that
+  // cannot be made then fails like a refused write, never the thread.
   auto f = std::make_unique<OpenFile>();
   f->hour_start = hour_start;
   f->dir = archive_hour_dir(opt_.root, opt_.venue, opt_.stream, hour_start);
-  make_private_dirs(f->dir);
+  // The name is chosen now, so the file record names the file its block lands in; one that is
+  // taken (a writer given the same run id before) is skipped.
   for (;;) {
     ++file_sequence_;
     const std::string name =
         archive_file_name(opt_.venue, opt_.stream, hour_start, opt_.run_id, file_sequence_);
     f->final_path = f->dir / name;
     f->open_path = f->dir / open_name(name);
-    f->fd = ::open(f->open_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (f->fd >= 0) {
-      // Held while the file is open: recovery at another recorder's start leaves a locked
-      // ".open" file alone (it is being written). The kernel drops the lock when we die.
-      ::flock(f->fd, LOCK_EX | LOCK_NB);
-      break;
-    }
-    if (errno != EEXIST) {
-      throw std::runtime_error("cannot create " + f->open_path.string() + ": " +
-                               std::strerror(errno));
-    }
+    std::error_code ec1, ec2;
+    if (!fs::exists(f->final_path, ec1) && !fs::exists(f->open_path, ec2)) break;
   }
   f->entry.run_id = opt_.run_id;
   f->entry.file_sequence = file_sequence_;
@@ -94,6 +100,36 @@ void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
   add_record(render_file_record(opt_.run_id, file_sequence_, now, opt_.envelope,
                                 opt_.writer_version));
   for (const auto& [id, s] : sessions_) add_record(render_session_record(s.info, "continued", now));
+}
+
+bool ArchiveWriter::create_file() {
+  OpenFile& f = *file_;
+  try {
+    make_private_dirs(f.dir);
+  } catch (const std::exception& e) {
+    stats_.last_error = e.what();
+    return false;
+  }
+  // O_EXCL: a name taken since open_file (only another writer with the same run id could) is
+  // an error, not something to write over.
+  f.fd = ::open(f.open_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (f.fd < 0) {
+    stats_.last_error = "cannot create " + f.open_path.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  // Held while the file is open: recovery at another recorder's start leaves a locked ".open"
+  // file alone (it is being written). The kernel drops the lock when we die. That recovery may
+  // have found the file empty between our open() and flock() and removed it: then the lock
+  // fails (it holds it) or the file is gone; create it again on the next try.
+  struct stat st {};
+  if (::flock(f.fd, LOCK_EX | LOCK_NB) != 0 || ::fstat(f.fd, &st) != 0 || st.st_nlink == 0) {
+    stats_.last_error = "another process took " + f.open_path.string() + " as it was created";
+    ::close(f.fd);
+    f.fd = -1;
+    return false;
+  }
+  if (opt_.fsync != FsyncPolicy::kNone) fsync_dir(f.dir);  // the new name survives a host crash
+  return true;
 }
 
 void ArchiveWriter::add_record(const std::string& line) {
@@ -107,7 +143,8 @@ void ArchiveWriter::add_record(const std::string& line) {
 
 void ArchiveWriter::ensure_file(UnixNanos t) {
   const UnixNanos hour = utc_hour_start(t);
-  if (file_ && (file_->hour_start != hour || file_->bytes >= opt_.max_file_bytes)) {
+  if (file_ && (file_->hour_start != hour || file_->bytes >= opt_.max_file_bytes) &&
+      may_retry()) {
     seal_file(t);  // stays open if the disk is failing; rotation waits for it
   }
   if (!file_) open_file(hour, t);
@@ -203,6 +240,12 @@ bool ArchiveWriter::write_all(const char* data, std::size_t n) {
 bool ArchiveWriter::write_block() {
   if (block_.empty()) return true;
   if (!file_) return false;
+  if (file_->fd < 0 && !create_file()) {
+    ++stats_.write_errors;
+    stats_.write_failing = true;  // the block waits in memory, as for a refused write
+    retry_after_ = last_mono_ + 1'000'000'000;
+    return false;
+  }
   member_.clear();
   gzip_.compress(block_.view(), block_rows_, member_);
   if (!write_all(member_.data(), member_.size())) {
@@ -254,15 +297,26 @@ bool ArchiveWriter::sync_file() {
   return true;
 }
 
+bool ArchiveWriter::may_retry() const noexcept {
+  // After a refused write the next attempt waits a second: compressing a large pending block
+  // again for every frame would stall the stage.
+  return !stats_.write_failing || last_mono_ >= retry_after_;
+}
+
 void ArchiveWriter::flush() {
-  if (!block_.empty()) write_block();
+  if (!block_.empty() && may_retry()) write_block();
 }
 
 void ArchiveWriter::seal_file(UnixNanos now) {
   if (!file_) return;
   if (!write_block()) return;  // cannot seal while the disk refuses the last block
   const bool durable = opt_.fsync != FsyncPolicy::kNone;
-  if (durable) sync_file();
+  if (durable && !sync_file()) {
+    // A manifest entry must not vouch for bytes the disk did not confirm: retry later.
+    stats_.write_failing = true;
+    retry_after_ = last_mono_ + 1'000'000'000;
+    return;
+  }
   const SealPaths paths{opt_.root, file_->open_path, file_->final_path,
                         manifest_path(opt_.manifest_dir, opt_.venue, opt_.stream)};
   const SealOutcome r =
@@ -270,7 +324,10 @@ void ArchiveWriter::seal_file(UnixNanos now) {
                         now > realtime_now() ? now : realtime_now(), durable);
   ::close(file_->fd);  // also drops the lock that tells recovery the file is in use
   file_->fd = -1;
-  if (!r.error.empty()) stats_.last_error = r.error;
+  if (!r.error.empty()) {
+    stats_.last_error = r.error;
+    ++stats_.write_errors;  // alarmed; the ".open" file is sealed by the next start's recovery
+  }
   if (r.sealed) {
     closed_.push_back(std::move(file_->entry));
     ++stats_.files_closed;
@@ -290,8 +347,10 @@ void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
       (now_mono - block_started_ >= opt_.block_max_age_ns || stats_.write_failing)) {
     write_block();
   }
-  if (file_ && utc_hour_start(now_real) > file_->hour_start) {
-    seal_file(now_real);  // the hour is over: nothing more will land in this file
+  // The hour is over (by a margin: the ring may still hold frames read before its end, which
+  // would otherwise open a second file for it): nothing more will land in this file.
+  if (file_ && utc_hour_start(now_real - kSealGraceNs) > file_->hour_start && may_retry()) {
+    seal_file(now_real);
   }
   if (file_ && opt_.fsync == FsyncPolicy::kInterval && file_->unsynced &&
       now_mono - last_fsync_ >= opt_.fsync_interval_ns) {
@@ -314,10 +373,7 @@ std::uint64_t ArchiveWriter::abandon() {
   block_.clear();
   block_rows_ = 0;
   block_frames_ = 0;
-  if (file_) {
-    ::close(file_->fd);
-    file_.reset();
-  }
+  file_.reset();  // closes the file
   closed_for_good_ = true;
   return lost;
 }

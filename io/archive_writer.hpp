@@ -128,10 +128,12 @@ class ArchiveWriter {
   };
 
   void ensure_file(UnixNanos t);  // the file for time t, rotating if needed
-  void open_file(UnixNanos hour_start, UnixNanos now);
+  void open_file(UnixNanos hour_start, UnixNanos now);  // starts the next file's block
+  bool create_file();  // creates it on disk; false: last_error says why (a write error)
   void seal_file(UnixNanos now);
   void add_record(const std::string& line);
   bool write_block();
+  [[nodiscard]] bool may_retry() const noexcept;  // not within a second of a refused write
   bool write_all(const char* data, std::size_t n);
   bool sync_file();  // false: fdatasync failed (counted, last_error)
 

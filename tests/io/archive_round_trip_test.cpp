@@ -321,7 +321,12 @@ TEST(ArchiveRoundTrip, PollWritesAnOldBlockAndSealsTheFileWhenTheHourIsOver) {
   ASSERT_EQ(got.frames.size(), 1u);
   EXPECT_EQ(got.frames[0].payload, "PONG");
 
-  w.poll(mono0 + 3'600 * kNanosPerSecond, utc_hour_start(kT0) + 3'600 * kNanosPerSecond);
+  // Just past the hour the ring may still hold frames read before its end: the file waits a
+  // moment (a frame of the new hour would seal it at once), then is sealed.
+  const UnixNanos hour_end = utc_hour_start(kT0) + 3'600 * kNanosPerSecond;
+  w.poll(mono0 + 3'600 * kNanosPerSecond, hour_end + kNanosPerSecond);
+  EXPECT_EQ(testing::files_under(dir.path(), ".open").size(), 1u);
+  w.poll(mono0 + 3'602 * kNanosPerSecond, hour_end + 3 * kNanosPerSecond);
   EXPECT_TRUE(testing::files_under(dir.path(), ".open").empty());
   EXPECT_EQ(w.closed_files().size(), 1u);
 }

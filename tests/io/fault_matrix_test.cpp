@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "io/archive_paths.hpp"
@@ -161,6 +162,78 @@ TEST(FaultMatrixDiskFull, ARecorderWhoseDiskFillsUpAlarmsKeepsItsBooksAndLosesNo
   EXPECT_GT(cmp.frames_sent, 3'000u);  // most of them sent while the disk was full
   EXPECT_TRUE(a.global_contiguous);
   EXPECT_TRUE(a.clean());  // the failed writes left no partial member behind
+}
+
+TEST(FaultMatrixDiskFull, AnHourFolderThatCannotBeCreatedIsARefusedWriteNotACrash) {
+  testing::TempDir dir;
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "data";
+  o.block_bytes = 16 << 10;
+  o.fsync = FsyncPolicy::kNone;
+  UnixNanos t = 1'773'307'200'000'000'000;  // fixed time: no hour rotation mid-test
+  // A plain file where the hour's folder must go (what a full inode table, a permission change
+  // or a stray file does to the rollover): creating the archive file fails.
+  const fs::path hour_dir = archive_hour_dir(o.root, o.venue, o.stream, utc_hour_start(t));
+  fs::create_directories(hour_dir.parent_path());
+  std::ofstream(hour_dir) << "in the way";
+
+  ArchiveWriter w(o);
+  testing::FrameWriter fw(w, "s1", 1);
+  testing::StreamGen gen(43);
+  fw.open(t, gen.ids());
+  for (std::size_t i = 0; i < gen.ids().size(); ++i) fw.write(gen.snapshot(i), ++t);
+  for (int i = 0; i < 500; ++i) fw.write(gen.price_change(), ++t);
+  w.flush();
+  EXPECT_TRUE(w.stats().write_failing);
+  EXPECT_GE(w.stats().write_errors, 1u);
+  EXPECT_NE(w.stats().last_error.find("hour="), std::string::npos) << w.stats().last_error;
+  EXPECT_EQ(w.stats().frames_dropped, 0u);  // kept in memory, within max_pending_bytes
+
+  fs::remove(hour_dir);
+  const MonoNanos mono = t - 1'700'000'000'000'000'000;  // FrameWriter's monotonic clock
+  w.poll(mono + 2'000'000'000, t);
+  for (int i = 0; i < 100; ++i) fw.write(gen.price_change(), ++t);
+  w.close();
+  EXPECT_FALSE(w.stats().write_failing) << w.stats().last_error;
+  EXPECT_TRUE(w.closed());
+
+  ArchivedStream a(ws_dir(o.root));
+  EXPECT_EQ(a.frames, fw.sent().size());
+  EXPECT_EQ(a.global_gaps, 0u);
+  EXPECT_TRUE(a.clean());
+}
+
+TEST(FaultMatrixDiskFull, ARefusedWriteIsRetriedOnceASecondNotOnceAFrameAcrossTheHour) {
+  testing::TempDir dir;
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "data";
+  o.fsync = FsyncPolicy::kNone;
+  const UnixNanos hour = utc_hour_start(1'773'307'200'000'000'000);
+  UnixNanos t = hour + 3'599 * kNanosPerSecond;  // the hour's last second
+  const fs::path hour_dir = archive_hour_dir(o.root, o.venue, o.stream, hour);
+  fs::create_directories(hour_dir.parent_path());
+  std::ofstream(hour_dir) << "in the way";
+
+  ArchiveWriter w(o);
+  testing::FrameWriter fw(w, "s1", 1);
+  testing::StreamGen gen(44);
+  fw.open(t, gen.ids());
+  for (std::size_t i = 0; i < gen.ids().size(); ++i) fw.write(gen.snapshot(i), ++t);
+  w.flush();
+  ASSERT_TRUE(w.stats().write_failing);
+  // A thousand frames of the next hour within a millisecond: each one wants the old file sealed
+  // first, which needs the refused block written. One attempt per second, not one per frame.
+  t = hour + 3'600 * kNanosPerSecond;
+  for (int i = 0; i < 1'000; ++i) fw.write(gen.price_change(), ++t);
+  EXPECT_LE(w.stats().write_errors, 3u);
+
+  fs::remove(hour_dir);
+  w.poll(t - 1'700'000'000'000'000'000 + 2 * kNanosPerSecond, t);
+  w.close();
+  EXPECT_TRUE(w.closed()) << w.stats().last_error;
+  ArchivedStream a(ws_dir(o.root));
+  EXPECT_EQ(a.frames, fw.sent().size());
+  EXPECT_TRUE(a.clean());
 }
 
 TEST(FaultMatrixDiskFull, PastTheMemoryBoundEveryFrameNotKeptIsCountedAsDropped) {
