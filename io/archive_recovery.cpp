@@ -229,7 +229,7 @@ class Recovery {
 
     // A crash between a seal's manifest entry and its rename: the entry is there already and
     // describes the file's first `bytes` bytes; finish that seal instead of adding an entry.
-    const auto it = listed.find(fs::relative(paths.final_path, o_.root).string());
+    const auto it = listed.find(manifest_path_of(paths.final_path, o_.root));
     if (it != listed.end() && it->second.bytes <= size) {
       Sha256Digest d{};
       std::string hex(kSha256HexChars, '0');

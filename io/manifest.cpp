@@ -87,11 +87,15 @@ void count_data_record(ManifestEntry& e, UnixNanos at) noexcept {
 
 void count_other_row(ManifestEntry& e) noexcept { ++e.rows; }
 
+std::string manifest_path_of(const std::filesystem::path& file, const std::filesystem::path& root) {
+  return file.lexically_normal().lexically_relative(root.lexically_normal()).string();
+}
+
 SealOutcome seal_archive_file(int fd, const SealPaths& p, ManifestEntry& e,
                               const Sha256Digest& digest, std::uint64_t bytes,
                               UnixNanos closed_at, bool durable) {
   SealOutcome out;
-  e.path = std::filesystem::relative(p.final_path, p.root).string();
+  e.path = manifest_path_of(p.final_path, p.root);
   e.sha256.assign(kSha256HexChars, '\0');
   to_hex(digest.data(), digest.size(), e.sha256.data());
   e.bytes = bytes;

@@ -48,6 +48,10 @@ void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_s
 void count_data_record(ManifestEntry& e, UnixNanos at) noexcept;
 void count_other_row(ManifestEntry& e) noexcept;  // a file or session record
 
+// A file's `path` in the manifest: relative to the data root, by name (lexically), so a root
+// reached through symlinks (a data disk linked under --out) still gives "raw_orderbooks/...".
+std::string manifest_path_of(const std::filesystem::path& file, const std::filesystem::path& root);
+
 // Sealing a file: its manifest entry is appended (fsynced when `durable`) FIRST, then the file is
 // cut back to the entry's `bytes` if it is longer (a torn tail) and renamed from its ".open" name
 // (the rename and the directory fsynced when durable). A file therefore never has its final name

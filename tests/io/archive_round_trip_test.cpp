@@ -232,6 +232,31 @@ TEST(ArchiveRoundTrip, ManifestEntryDescribesTheClosedFileExactly) {
   EXPECT_FALSE(bool(e["recovered"]));
 }
 
+TEST(ArchiveRoundTrip, ManifestPathsStayUnderTheRootWhenTheArchiveFolderIsASymlink) {
+  // A data disk linked in under --out: the manifest still says "raw_orderbooks/...", the path a
+  // reader joins to the root (a canonicalising relative() gave "../disk/raw_orderbooks/...").
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "disk" / "raw_orderbooks");
+  std::filesystem::create_directories(dir.path() / "out");
+  std::filesystem::create_directory_symlink(dir.path() / "disk" / "raw_orderbooks",
+                                            dir.path() / "out" / "raw_orderbooks");
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "out";
+  {
+    ArchiveWriter w(o);
+    FrameWriter fw(w, "s-1", 1);
+    fw.open(kT0);
+    fw.write("PONG", kT0 + 10);
+    w.close();
+  }
+  testing::ManifestLines m(manifest_path(o.root / "manifests", "polymarket", "ws_raw"));
+  ASSERT_EQ(m.lines.size(), 1u);
+  simdjson::dom::parser parser;
+  const std::string path(std::string_view(parser.parse(m.lines[0])["path"]));
+  EXPECT_TRUE(path.starts_with("raw_orderbooks/polymarket/ws_raw/date=")) << path;
+  EXPECT_TRUE(std::filesystem::is_regular_file(o.root / path)) << path;
+}
+
 TEST(ArchiveRoundTrip, RotatesOnTheUtcHourOfTheReceiveTime) {
   TempDir dir;
   const UnixNanos hour6 = *parse_utc("2025-11-21T06:00:00Z");
