@@ -19,7 +19,13 @@ class Unwritten {
  public:
   explicit Unwritten(std::size_t capacity) : items_(capacity) {}
   [[nodiscard]] bool full() const noexcept { return size_ == items_.size(); }
+  // Full only while the disk refuses the block (the stage flushes first): the oldest frame's
+  // latency then goes unmeasured rather than overwriting a slot still in use.
   void push(std::uint64_t seq, MonoNanos mono) noexcept {
+    if (full()) {
+      head_ = (head_ + 1) % items_.size();
+      --size_;
+    }
     items_[(head_ + size_++) % items_.size()] = Item{seq, mono};
   }
   // Records the latency of every frame up to `written` and forgets them.
@@ -60,6 +66,8 @@ struct ArchiveStage::Impl {
   polymarket::Classifier classifier;
   Unwritten unwritten;
   std::string session_scratch;  // reused: the session id of the current frame
+  std::string failure;          // why the stage stopped writing (set before stats.failed)
+  std::uint64_t discarded = 0;  // frames taken off the ring after that, never written
   MonoNanos next_poll = 0;
 };
 
@@ -70,6 +78,7 @@ ArchiveStage::~ArchiveStage() = default;
 const ArchiveStageStats& ArchiveStage::stats() const noexcept { return impl_->stats; }
 const std::string& ArchiveStage::run_id() const noexcept { return impl_->writer.run_id(); }
 const ArchiveWriter& ArchiveStage::writer() const noexcept { return impl_->writer; }
+const std::string& ArchiveStage::failure() const noexcept { return impl_->failure; }
 
 void ArchiveStage::Impl::on_frame(const RecordHeader* h) {
   const char* data = reinterpret_cast<const char*>(h + 1);
@@ -115,7 +124,7 @@ void ArchiveStage::Impl::publish() {
   stats.bytes_written.store(w.bytes_written, std::memory_order_relaxed);
   stats.raw_bytes.store(w.raw_bytes, std::memory_order_relaxed);
   stats.write_errors.store(w.write_errors, std::memory_order_relaxed);
-  stats.frames_dropped.store(w.frames_dropped, std::memory_order_relaxed);
+  stats.frames_dropped.store(w.frames_dropped + discarded, std::memory_order_relaxed);
   stats.fsyncs.store(w.fsyncs, std::memory_order_relaxed);
   stats.write_failing.store(w.write_failing, std::memory_order_relaxed);
 }
@@ -144,13 +153,32 @@ void ArchiveStage::run(const std::atomic<bool>& producer_done) {
   // Never spins: the archive's latency is its block age (200 ms by default), so a millisecond
   // of sleep costs nothing, while spinning would take a core from the network and book threads.
   SleepStrategy idle;
-  for (;;) {
-    const std::size_t work = im.poll();
-    if (work == 0 && producer_done.load(std::memory_order_acquire) &&
-        im.ring.peek(kArchiveConsumer) == nullptr) {
-      break;
+  const auto done = [&](std::size_t work) {
+    return work == 0 && producer_done.load(std::memory_order_acquire) &&
+           im.ring.peek(kArchiveConsumer) == nullptr;
+  };
+  try {
+    for (;;) {
+      const std::size_t work = im.poll();
+      if (done(work)) break;
+      idle.idle(work);
     }
-    idle.idle(work);
+  } catch (const std::exception& e) {
+    // Nothing expected throws here (write failures are counted and retried), but a stage that
+    // died silently would leave the network thread waiting on a full ring: say why, count the
+    // unwritten block and every later frame as dropped, and keep the ring moving until the
+    // recorder (which watches `failed`) has stopped.
+    im.failure = e.what();
+    im.writer.abandon();
+    im.stats.failed.store(true, std::memory_order_release);
+    for (;;) {
+      const std::size_t work = consume_records(
+          im.ring, im.bells, kArchiveConsumer, 256,
+          [&](const RecordHeader*) { ++im.discarded; }, [](PipelineEvent*) {});
+      im.publish();
+      if (done(work)) break;
+      idle.idle(work);
+    }
   }
   // A disk that is still refusing gets a few more seconds, then what it refused is counted as
   // dropped: never lost silently.

@@ -25,6 +25,7 @@ struct ArchiveStageStats {
   std::atomic<std::uint64_t> blocks{0}, files_closed{0}, bytes_written{0}, raw_bytes{0};
   std::atomic<std::uint64_t> write_errors{0}, frames_dropped{0}, fsyncs{0};
   std::atomic<bool> write_failing{false};
+  std::atomic<bool> failed{false};  // the stage stopped writing for good (failure() says why)
   std::atomic<std::uint64_t> sleeps{0};  // idle sleeps (the archive never spins)
   LatencyHistogram read_to_archive;  // read completed -> frame in a written block
 };
@@ -41,6 +42,8 @@ class ArchiveStage {
   void run(const std::atomic<bool>& producer_done);
 
   [[nodiscard]] const ArchiveStageStats& stats() const noexcept;
+  // Why the stage stopped writing; read only after stats().failed is seen true.
+  [[nodiscard]] const std::string& failure() const noexcept;
   [[nodiscard]] const std::string& run_id() const noexcept;
   // Only once run() has returned.
   [[nodiscard]] const ArchiveWriter& writer() const noexcept;

@@ -316,7 +316,12 @@ void Recorder::Impl::start_threads() {
     rest_thread = std::thread([this, c = cpu(2)] {
       name_current_thread("bt-rest");
       (void)pin_current_thread(c);
-      rest->run(rest_stop);
+      try {
+        rest->run(rest_stop);
+      } catch (const std::exception& e) {
+        // Checkpoints are a cross-check: losing them must not take the recorder down.
+        std::fprintf(stderr, "booktape record: ALARM: REST checkpoints stopped: %s\n", e.what());
+      }
     });
   }
 }
@@ -415,6 +420,12 @@ void Recorder::Impl::control_loop() {
   while (!stop.load(std::memory_order_acquire)) {
     const MonoNanos now = monotonic_now();
     if (now >= deadline) break;
+    if (archive->stats().failed.load(std::memory_order_acquire)) {
+      // A recorder that cannot archive has no reason to run: stop (the gate reports the loss).
+      log("ALARM: the archive stage stopped writing (%s); stopping the recorder",
+          archive->failure().c_str());
+      break;
+    }
     if (discovery_mode && now >= next_discovery) refresh_discovery(false);
     handle_events();
     status_tick(now, false);
