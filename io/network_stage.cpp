@@ -104,7 +104,7 @@ struct NetworkStage::Impl {
   void schedule_connect(Shard& s, std::int64_t delay_ns);
   void connect(Shard& s);
   void conn_ended(Shard& s, const Conn* c, std::uint64_t seq, const std::string& reason,
-                  bool was_live, std::int64_t live_ns);
+                  bool was_live, std::int64_t live_ns, bool went_quiet);
   std::int64_t backoff_ns(Shard& s);
   std::int64_t stagger_ns();
   void maybe_finish_stop();
@@ -348,6 +348,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
       }
     } else if (!(text && text_is(p, n, "NO NEW ASSETS"))) {
       last_data_ = mono;
+      got_data_ = true;
     }
     buf_.consume(n);
     read();
@@ -380,6 +381,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
       if (!self->subscribed_.empty() &&
           now - self->last_data_ > secs_to_ns(net.opt.stale_connection_seconds)) {
         net.stats.stale_reconnects.fetch_add(1, std::memory_order_relaxed);
+        self->went_quiet_ = self->got_data_;
         return self->close("stale: no market data for " +
                            std::to_string(static_cast<int>(net.opt.stale_connection_seconds)) +
                            " s while subscribed to " + std::to_string(self->subscribed_.size()) +
@@ -446,7 +448,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     e->reason = was_live ? reason : "connect failed: " + reason;
     net_.push_event(e);  // from here on the stages own it
     net_.conn_ended(shard_, this, seq_, reason, was_live,
-                    was_live ? monotonic_now() - connected_at_ : 0);
+                    was_live ? monotonic_now() - connected_at_ : 0, went_quiet_);
   }
 
   void fail(const std::string& reason) {
@@ -479,6 +481,8 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   std::string session_id_;
   std::vector<std::string> subscribed_;
   MonoNanos connected_at_ = 0, last_data_ = 0, pending_op_ = 0;
+  bool got_data_ = false;    // a market frame arrived on this connection
+  bool went_quiet_ = false;  // closed by us as stale after it had delivered data
   MonoNanos unanswered_ping_ = 0;  // when the oldest PING still owed a PONG was sent (0: none)
 };
 
@@ -599,7 +603,8 @@ void NetworkStage::Impl::connect(Shard& s) {
 }
 
 void NetworkStage::Impl::conn_ended(Shard& s, const Conn* c, std::uint64_t seq,
-                                    const std::string& reason, bool was_live, std::int64_t live_ns) {
+                                    const std::string& reason, bool was_live, std::int64_t live_ns,
+                                    bool went_quiet) {
   if (s.conn.get() != c) return;
   // Keep the object alive until its own handlers finish; drop the shard's reference.
   asio::post(ioc, [keep = std::move(s.conn)] {});
@@ -607,7 +612,13 @@ void NetworkStage::Impl::conn_ended(Shard& s, const Conn* c, std::uint64_t seq,
   std::string note = "connection " + std::to_string(seq) + " (shard " + std::to_string(s.index) +
                      ") " + (was_live ? "closed: " : "failed: ") + reason;
   if (!s.plan.assets.empty()) {
-    if (was_live && live_ns >= secs_to_ns(opt.backoff_reset_after_seconds)) s.attempts = 0;
+    // A healthy period resets the backoff. So does a stale close of a connection that had
+    // delivered data: the link worked and we chose to drop it (its tokens went quiet), so
+    // doubling the wait after every such close would leave quiet tokens unrecorded most of
+    // the time. A connection that never delivered anything still backs off.
+    if (was_live && (live_ns >= secs_to_ns(opt.backoff_reset_after_seconds) || went_quiet)) {
+      s.attempts = 0;
+    }
     const std::int64_t delay = backoff_ns(s);
     char tail[64];
     std::snprintf(tail, sizeof tail, "; reconnecting in %.1f s", static_cast<double>(delay) / 1e9);

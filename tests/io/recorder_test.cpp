@@ -254,6 +254,36 @@ TEST(Recorder, DropsAndStallsReconnectWithinTheBackoffAndLoseNoFrame) {
   }
 }
 
+TEST(Recorder, AQuietFeedIsReconnectedPromptlyEachTimeNotAfterAGrowingBackoff) {
+  // Tokens that trade rarely: each connection gets its books, then nothing for longer than the
+  // stale limit. The link works, so every stale close is followed by the initial backoff step,
+  // not one that doubles each time (which left quiet tokens unrecorded most of the time).
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 0.1));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.backoff_initial_seconds = 0.2;
+  c.backoff_max_seconds = 10;
+  c.stale_connection_seconds = 1;
+  c.ping_interval_seconds = 0.3;
+  c.connect_stagger_seconds = 0;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "connects") >= 5; }, 20s));
+  run.stop();
+  EXPECT_GE(run.counter("network", "stale_reconnects"), 4u);
+
+  ArchivedStream a(ws_dir(c.out));
+  const auto opens = a.sessions("open");
+  const auto closes = a.sessions("close");
+  ASSERT_GE(opens.size(), 5u);
+  simdjson::dom::parser p;
+  for (std::size_t i = 0; i + 1 < opens.size(); ++i) {
+    ASSERT_NE(closes[i].find("stale: no market data"), std::string::npos) << closes[i];
+    const std::int64_t closed = std::int64_t(p.parse(closes[i])["at_ns"]);
+    const std::int64_t reopened = std::int64_t(p.parse(opens[i + 1])["at_ns"]);
+    EXPECT_LE(reopened - closed, static_cast<std::int64_t>(1.2 * 0.2e9 + 0.5e9)) << i;
+  }
+}
+
 // Every tracked token has a live book (the recorder's own count).
 bool all_books_live(RecorderRun& run) {
   const std::uint64_t tokens = run.counter("books", "tokens");
