@@ -18,6 +18,7 @@
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "core/clock.hpp"
 #include "io/url.hpp"
@@ -139,13 +140,16 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   template <class... Args>
   ConnImpl(NetworkStage::Impl& net, Shard& shard, Args&&... args)
       : net_(net), shard_(shard), ws_(std::forward<Args>(args)...), resolver_(net.ioc),
-        ping_timer_(net.ioc), watchdog_(net.ioc) {
+        ping_timer_(net.ioc), watchdog_(net.ioc), grace_(net.ioc) {
     ws_.read_message_max(net_.opt.max_frame_bytes);
     ws_.auto_fragment(false);
     buf_.reserve(std::size_t{1} << 20);  // grows to the largest frame seen, then is reused
     seq_ = ++net_.conn_seq;
     session_id_ = net_.opt.run_id + "-c" + std::to_string(seq_);
   }
+  ~ConnImpl() override { delete close_event_; }  // only if its read handler never ran
+  ConnImpl(const ConnImpl&) = delete;
+  ConnImpl& operator=(const ConnImpl&) = delete;
 
   void start() override {
     auto self = this->shared_from_this();
@@ -202,10 +206,11 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     ping_timer_.cancel();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_send, ignored);
-    // A venue that keeps sending after our FIN is cut off after a grace period.
+    // A venue that keeps sending after our FIN is cut off after a grace period. Its own timer:
+    // a watchdog tick already queued could otherwise re-arm over it and leave none.
     auto self = this->shared_from_this();
-    watchdog_.expires_after(std::chrono::seconds(kCloseGraceSeconds));
-    watchdog_.async_wait([self](beast::error_code ec) {
+    grace_.expires_after(std::chrono::seconds(kCloseGraceSeconds));
+    grace_.async_wait([self](beast::error_code ec) {
       if (!ec && !self->ended_) self->fail(self->close_reason_);
     });
   }
@@ -311,13 +316,38 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
 
   void read() {
     auto self = this->shared_from_this();
+    reading_ = true;
     ws_.async_read(buf_, [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  // The session's close record goes into the ring after the last frame this connection read:
+  // when the connection ends while a read is outstanding, it waits for that read's handler
+  // (which always runs: with the frame, or aborted by the close).
+  void push_close(PipelineEvent* e) {
+    if (reading_) {
+      close_event_ = e;
+    } else {
+      net_.push_event(e);
+    }
   }
 
   void on_read(beast::error_code ec) {
     // Stamp first: the receive time is when the read completed, before anything else runs.
     const UnixNanos recv = realtime_now();
     const MonoNanos mono = monotonic_now();
+    reading_ = false;
+    if (ended_) {
+      // Ended while this read was under way: keep a frame it completed (it was received), then
+      // the close record it was holding back.
+      if (!ec) {
+        const auto data = buf_.data();
+        net_.push_frame(static_cast<std::uint32_t>(shard_.index), seq_, ++msg_seq_,
+                        ws_.got_text() ? 1 : 2, static_cast<const char*>(data.data()),
+                        data.size(), recv, mono);
+      }
+      if (close_event_ != nullptr) net_.push_event(std::exchange(close_event_, nullptr));
+      return;
+    }
     if (ec) {
       if (ec == websocket::error::closed) {
         const auto& r = ws_.reason();
@@ -370,7 +400,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     auto self = this->shared_from_this();
     watchdog_.expires_after(std::chrono::seconds(1));
     watchdog_.async_wait([self](beast::error_code ec) {
-      if (ec || self->ended_) return;
+      if (ec || self->ended_ || self->closing_) return;  // closing: the grace timer decides
       const MonoNanos now = monotonic_now();
       NetworkStage::Impl& net = self->net_;
       // Both checks wait while the kernel holds bytes we have not read: then we are the slow
@@ -430,6 +460,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     const std::string reason = closing_ ? close_reason_ : why;
     ping_timer_.cancel();
     watchdog_.cancel();
+    grace_.cancel();
     resolver_.cancel();
     const bool was_live = live_;
     if (was_live) {
@@ -446,7 +477,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     e->session.run_id = net_.opt.run_id;
     e->session.connection_sequence = seq_;
     e->reason = was_live ? reason : "connect failed: " + reason;
-    net_.push_event(e);  // from here on the stages own it
+    push_close(e);  // from here on the stages own it
     net_.conn_ended(shard_, this, seq_, reason, was_live,
                     was_live ? monotonic_now() - connected_at_ : 0, went_quiet_);
   }
@@ -468,10 +499,12 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   Shard& shard_;
   websocket::stream<Stream> ws_;
   tcp::resolver resolver_;
-  asio::steady_timer ping_timer_, watchdog_;
+  asio::steady_timer ping_timer_, watchdog_, grace_;
   beast::flat_buffer buf_;
   std::deque<std::string> writes_;
   bool writing_ = false;
+  bool reading_ = false;                  // an async_read is outstanding
+  PipelineEvent* close_event_ = nullptr;  // held back until that read's handler runs
   bool live_ = false;
   bool closing_ = false;  // our close handshake is under way
   bool ended_ = false;
