@@ -45,19 +45,26 @@ struct HttpClient::Impl {
     }
   }
 
-  // Runs the loop until `finished`, or the deadline: then everything is cancelled.
+  // Runs the loop until `finished`, the deadline or a cancel: then everything is cancelled.
   void run_until(const bool& finished) {
     ioc.restart();
     const auto deadline = std::chrono::steady_clock::now() + opt.timeout;
+    const auto give_up = [&](const std::string& why) {
+      disconnect();
+      ioc.restart();
+      ioc.run();  // let the cancelled operations complete
+      throw HttpError(why);
+    };
     while (!finished) {
-      if (ioc.run_one_until(deadline) == 0) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-          disconnect();
-          ioc.restart();
-          ioc.run();  // let the cancelled operations complete
-          throw HttpError("no answer from " + url.host_port() + " within " +
-                          std::to_string(opt.timeout.count()) + " ms");
-        }
+      if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_acquire)) {
+        give_up("cancelled: the request to " + url.host_port() + " was abandoned (stopping)");
+      }
+      // Wake at least every 100 ms to look at the cancel flag.
+      const auto until = std::min(deadline, std::chrono::steady_clock::now() +
+                                                std::chrono::milliseconds(100));
+      if (ioc.run_one_until(until) == 0 && std::chrono::steady_clock::now() >= deadline) {
+        give_up("no answer from " + url.host_port() + " within " +
+                std::to_string(opt.timeout.count()) + " ms");
       }
     }
   }

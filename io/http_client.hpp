@@ -3,6 +3,7 @@
 // checkpoints, the simulator's control endpoint. Keeps one connection alive and reconnects once
 // if the server closed it. HTTPS verifies the certificate chain (system store or `ca_file`) and
 // the host name, always.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -20,6 +21,9 @@ struct HttpClientOptions {
   std::filesystem::path ca_file;         // empty: the system's trusted CAs
   std::chrono::milliseconds timeout{10'000};  // per request, connect included
   std::size_t max_body = std::size_t{64} << 20;
+  // Set: a request under way gives up (HttpError "cancelled") within ~100 ms of it turning
+  // true, so a stopping recorder does not wait out the timeout. Name resolution is not covered.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

@@ -144,6 +144,7 @@ class GammaFetcher {
     o.base_url = options_.gamma_url;
     o.ca_file = options_.ca_file;
     o.timeout = options_.timeout;
+    o.cancel = options_.cancel;
     try {
       client_ = std::make_unique<HttpClient>(std::move(o));
       return true;

@@ -2,6 +2,7 @@
 // Market discovery through Gamma (protocol note section 4): which BTC up/down markets exist,
 // their condition ids, Up/Down token ids, slugs and window times. Used by `booktape discover`
 // and by the recorder on a schedule.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -23,6 +24,7 @@ struct DiscoveryOptions {
   int page_size = 500;
   int max_pages = 40;             // all_active stops after this many pages (reported)
   std::chrono::milliseconds timeout{15'000};
+  const std::atomic<bool>* cancel = nullptr;  // set: a request under way is abandoned
 };
 
 // One answer from Gamma, kept verbatim with what asked for it (the seed's "preserve raw metadata

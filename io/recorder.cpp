@@ -204,6 +204,7 @@ void Recorder::Impl::refresh_discovery(bool first) {
   o.ca_file = cfg.ca_file;
   o.series = cfg.series;
   o.all_active = cfg.all_active;
+  o.cancel = &stop;  // a stop does not wait for Gamma to answer
   const DiscoveryResult r = discover(o);
   const UnixNanos now = realtime_now();
   next_discovery = monotonic_now() + secs_to_ns(cfg.discovery_interval_seconds);
@@ -327,15 +328,16 @@ void Recorder::Impl::start_threads() {
 }
 
 void Recorder::Impl::stop_threads() {
-  // Stop reading first; then the stages drain everything already in the ring and close their
-  // files; REST last (its comparisons need the book stage, which is gone by then: harmless).
+  // Stop reading first, and tell REST to abandon a request under way (a venue that does not
+  // answer would otherwise hold the stop for its 15 s timeout); then the stages drain
+  // everything already in the ring and close their files; the REST thread is joined last.
+  rest_stop.store(true, std::memory_order_release);
   if (net) net->stop();
   if (net_thread.joinable()) net_thread.join();
   producer_done.store(true, std::memory_order_release);
   bells.data.ring();
   if (book_thread.joinable()) book_thread.join();
   if (archive_thread.joinable()) archive_thread.join();
-  rest_stop.store(true, std::memory_order_release);
   if (rest_thread.joinable()) rest_thread.join();
 }
 
@@ -506,6 +508,7 @@ int Recorder::Impl::run() {
     ro.batch = cfg.rest_batch;
     ro.writer = wo;
     ro.writer.stream = "rest_checkpoints";
+    ro.stop = &rest_stop;
     try {
       rest = std::make_unique<RestCheckpointer>(ro, book.get());
     } catch (const std::exception& e) {

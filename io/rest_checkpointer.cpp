@@ -35,6 +35,7 @@ struct RestCheckpointer::Impl {
           h.base_url = opt.rest_url;
           h.ca_file = opt.ca_file;
           h.timeout = std::chrono::milliseconds(15'000);
+          h.cancel = opt.stop;
           return h;
         }()) {}
 
@@ -164,6 +165,7 @@ bool RestCheckpointer::checkpoint_once() {
   const std::size_t step = static_cast<std::size_t>(std::max(1, im.opt.batch));
   bool all_ok = true;
   for (std::size_t i = 0, chunk = 0; i < ids.size(); i += step, ++chunk) {
+    if (im.opt.stop != nullptr && im.opt.stop->load(std::memory_order_acquire)) break;
     const std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(i),
                                         ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + step)));
     if (!im.fetch(part, round, chunk, *batch)) {

@@ -71,6 +71,31 @@ std::uint16_t dead_port() {
   return ntohs(a.sin_port);
 }
 
+// A loopback listener that never accepts: connections complete in the kernel's backlog, requests
+// are sent, and no answer ever comes (a hung server).
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentServer() { ::close(fd_); }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 // Answers every request with one fixed HTTP response and closes: Gamma behind a Cloudflare page.
 class CannedServer {
  public:
@@ -244,6 +269,27 @@ TEST(Discover, NothingListeningGivesErrorLinesAndNoCrash) {
   EXPECT_TRUE(bad.markets.empty());
   ASSERT_EQ(bad.errors.size(), 1u);
   EXPECT_NE(bad.errors[0].find("not a url"), std::string::npos) << bad.errors[0];
+}
+
+TEST(Discover, AStopAbandonsARequestTheServerNeverAnswers) {
+  // A recorder stopping while Gamma hangs: the request gives up on the cancel flag, long
+  // before its timeout, and says why.
+  SilentServer hung;
+  std::atomic<bool> cancel{false};
+  DiscoveryOptions o;
+  o.gamma_url = hung.url();
+  o.series = {"btc-up-or-down-5m"};
+  o.timeout = 60'000ms;
+  o.cancel = &cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(200ms);
+    cancel.store(true);
+  });
+  const DiscoveryResult r = discover(o);
+  stopper.join();
+  EXPECT_TRUE(r.markets.empty());
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_NE(r.errors[0].find("cancelled"), std::string::npos) << r.errors[0];
 }
 
 TEST(Discover, HtmlErrorPagesAndGammaErrorsBecomeErrorLines) {
