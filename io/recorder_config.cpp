@@ -564,6 +564,26 @@ std::vector<std::string> validate(const RecorderConfig& c) {
                        ") must be longer than ping_interval_seconds (" +
                        show_value(c.ping_interval_seconds) + ").");
   }
+  // Floors against floods: a PING, a reconnect or a resubscription every few milliseconds.
+  // (Values the field itself rejects, zero or negative, are reported there already.)
+  const struct {
+    const char* key;
+    double value, floor;
+  } floors[] = {{"ping_interval_seconds", c.ping_interval_seconds, 0.1},
+                {"stale_connection_seconds", c.stale_connection_seconds, 0.5},
+                {"token_silent_seconds", c.token_silent_seconds, 0.5},
+                {"initial_book_timeout_seconds", c.initial_book_timeout_seconds, 0.5}};
+  for (const auto& f : floors) {
+    if (f.value > 0 && f.value < f.floor) {
+      problems.push_back(std::string(f.key) + " (" + show_value(f.value) + ") must be at least " +
+                         show_value(f.floor) + " s.");
+    }
+  }
+  // Each connection starts this much after the previous one: an hour is already a long queue.
+  if (c.connect_stagger_seconds > 3600 && c.connect_stagger_seconds <= kMaxSeconds) {
+    problems.push_back("connect_stagger_seconds (" + show_value(c.connect_stagger_seconds) +
+                       ") must be at most 3600 s.");
+  }
   return problems;
 }
 

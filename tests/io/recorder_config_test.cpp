@@ -415,6 +415,29 @@ TEST(RecorderConfigValidate, IntervalsArePositiveWhereZeroMeansNothing) {
   EXPECT_EQ(problems_with(c, "rest_checkpoint_interval_seconds").size(), 1u);
 }
 
+TEST(RecorderConfigValidate, TimersThatWouldFloodTheVenueAreRefused) {
+  RecorderConfig c;
+  c.ping_interval_seconds = 0.001;
+  EXPECT_EQ(joined(problems_with(c, "ping_interval_seconds")),
+            "ping_interval_seconds (0.001) must be at least 0.1 s.\n");
+  c = RecorderConfig{};
+  c.initial_book_timeout_seconds = 0.01;
+  EXPECT_EQ(problems_with(c, "initial_book_timeout_seconds").size(), 1u);
+  c = RecorderConfig{};
+  c.stale_connection_seconds = 0.2;
+  c.token_silent_seconds = 0.2;
+  EXPECT_EQ(validate(c).size(), 2u) << joined(validate(c));
+  c = RecorderConfig{};
+  c.connect_stagger_seconds = 1e6;  // with many connections the start times overflowed
+  EXPECT_EQ(problems_with(c, "connect_stagger_seconds").size(), 1u);
+  c = RecorderConfig{};
+  c.ping_interval_seconds = 0.1;
+  c.stale_connection_seconds = 0.5;
+  c.initial_book_timeout_seconds = 0.5;
+  c.connect_stagger_seconds = 3600;
+  EXPECT_EQ(joined(validate(c)), "");  // the floors themselves are allowed
+}
+
 TEST(RecorderConfigValidate, CountsStayInTheirRanges) {
   RecorderConfig c;
   c.assets_per_connection = 0;
