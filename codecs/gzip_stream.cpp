@@ -21,6 +21,7 @@ InflateOutcome inflate_gzip(const std::uint8_t* data, std::size_t n,
   }
   std::size_t pos = 0;
   bool member_open = false;
+  bool stopped = false;  // the sink asked to stop: whatever is left was not read, not torn
   while (pos < n) {
     const std::size_t give = std::min<std::size_t>(n - pos, std::numeric_limits<uInt>::max());
     zs.next_in = const_cast<Bytef*>(data + pos);  // zlib's API is not const-correct
@@ -31,7 +32,10 @@ InflateOutcome inflate_gzip(const std::uint8_t* data, std::size_t n,
     const int rc = inflate(&zs, Z_NO_FLUSH);
     pos += give - zs.avail_in;
     const std::size_t produced = kChunk - zs.avail_out;
-    if (produced > 0 && !sink(std::string_view(buf.get(), produced))) break;
+    if (produced > 0 && !sink(std::string_view(buf.get(), produced))) {
+      stopped = true;
+      break;
+    }
     if (rc == Z_STREAM_END) {
       ++out.members;
       out.consumed = pos;
@@ -47,7 +51,7 @@ InflateOutcome inflate_gzip(const std::uint8_t* data, std::size_t n,
       return out;
     }
   }
-  if (member_open && pos >= n && out.consumed < n) {
+  if (!stopped && member_open && pos >= n && out.consumed < n) {
     out.status = InflateOutcome::Status::kTruncated;
     out.message = "gzip data ends inside a member";
   }

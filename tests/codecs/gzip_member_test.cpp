@@ -379,5 +379,18 @@ TEST(GzipStream, SinkCanStopEarly) {
   EXPECT_EQ(r.status, InflateOutcome::Status::kOk);
 }
 
+TEST(GzipStream, StoppingInTheOnlyMemberIsNotATornTail) {
+  // A small file gzipped whole by another tool: one member, inflated in one call. The sink stops
+  // at once, as replay --at does; the unread rest is not a cut member.
+  const std::string data = zlib_gzip("{\"event_type\":\"book\"}\nPONG\n");
+  int calls = 0;
+  const InflateOutcome r = inflate_gzip(bytes(data), data.size(), [&calls](std::string_view) {
+    ++calls;
+    return false;
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.status, InflateOutcome::Status::kOk) << r.message;
+}
+
 }  // namespace
 }  // namespace booktape
