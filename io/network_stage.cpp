@@ -312,6 +312,9 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     read();
     arm_ping();
     arm_watchdog();
+    // The plan emptied while this connection was being set up (apply_plan waits for live):
+    // nothing to record on it, and the stale check needs assets, so it would stay open forever.
+    if (subscribed_.empty()) close("no assets left to record");
   }
 
   void read() {
