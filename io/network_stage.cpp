@@ -325,9 +325,10 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
 
   // The session's close record goes into the ring after the last frame this connection read:
   // when the connection ends while a read is outstanding, it waits for that read's handler
-  // (which always runs: with the frame, or aborted by the close).
+  // (which runs: with the frame, or aborted by the close). Not while stopping: the stop's
+  // deadline stops the loop right after its aborts, and that handler would never run.
   void push_close(PipelineEvent* e) {
-    if (reading_) {
+    if (reading_ && !net_.stopping) {
       close_event_ = e;
     } else {
       net_.push_event(e);
