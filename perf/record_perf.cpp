@@ -9,7 +9,8 @@
 //       sustain), for every transport x wait strategy; then RSS against tracked tokens.
 //   booktape_perf_record [--only NAME] [--seconds S] [--out DIR]
 //       the fixed scenarios of docs/PERFORMANCE.md: max and 200k frames/s (full and compact
-//       envelope), lat50k (spin-then-park and busy-spin, unpinned and pinned), idle100.
+//       envelope; max-full-l1: the full envelope at gzip level 1), lat50k (spin-then-park and
+//       busy-spin, unpinned and pinned), idle100.
 //
 // Each run writes DIR/<kind>-<time>/{report.md,report.json,throughput.svg,latency.svg}.
 #include <cstdio>
@@ -86,6 +87,8 @@ std::vector<Scenario> fixed_scenarios(double seconds) {
   return {
       {"max-full", 0, 64, true, "spin-then-park", "full", seconds, ""},
       {"max-compact", 0, 64, true, "spin-then-park", "compact", seconds, ""},
+      // The full envelope with the fastest gzip level: how far a cheaper archive gets it.
+      {"max-full-l1", 0, 64, true, "spin-then-park", "full", seconds, "", 1, 0, false, 2, 1},
       {"200k-full", 200'000, 20, true, "spin-then-park", "full", seconds, ""},
       {"200k-compact", 200'000, 20, true, "spin-then-park", "compact", seconds, ""},
       {"lat50k", 50'000, 1, false, "spin-then-park", "full", seconds, ""},

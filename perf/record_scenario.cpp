@@ -98,6 +98,7 @@ fs::path write_record_config(const Scenario& s, const fs::path& dir, const std::
     << "status_interval_seconds: 0.1\nwait: \"" << s.wait << "\"\n"
     << "duration_seconds: 864000\n";  // a bounded run (gate, manifest), stopped early
   if (s.spin_max_us != 0) c << "spin_max_us: " << s.spin_max_us << "\n";
+  if (s.gzip_level >= 0) c << "gzip_level: " << s.gzip_level << "\n";
   if (!ca.empty()) c << "ca_file: \"" << ca.string() << "\"\n";
   return cfg;
 }

@@ -24,6 +24,7 @@ struct Scenario {
   unsigned spin_max_us = 0;   // the book thread's longest spin (0: the recorder's default)
   bool tls = false;           // wss:// with the simulator's generated CA as --ca-file
   int markets = 2;            // simulator series (each: the live window and the next: 4 tokens)
+  int gzip_level = -1;        // the archive's gzip level (-1: the recorder's default)
 };
 
 // A latency summary as the recorder reports it (ns; count 0: none).
