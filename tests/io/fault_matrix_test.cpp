@@ -164,6 +164,16 @@ TEST(FaultMatrixDiskFull, ARecorderWhoseDiskFillsUpAlarmsKeepsItsBooksAndLosesNo
   EXPECT_TRUE(a.clean());  // the failed writes left no partial member behind
 }
 
+// Puts a plain file where the hour's folder must go (what a full inode table, a permission
+// change or a stray file does to the rollover): creating that hour's archive file fails until
+// the returned path is removed.
+fs::path block_hour_folder(const ArchiveWriterOptions& o, UnixNanos hour) {
+  const fs::path hour_dir = archive_hour_dir(o.root, o.venue, o.stream, hour);
+  fs::create_directories(hour_dir.parent_path());
+  std::ofstream(hour_dir) << "in the way";
+  return hour_dir;
+}
+
 TEST(FaultMatrixDiskFull, AnHourFolderThatCannotBeCreatedIsARefusedWriteNotACrash) {
   testing::TempDir dir;
   ArchiveWriterOptions o;
@@ -171,11 +181,7 @@ TEST(FaultMatrixDiskFull, AnHourFolderThatCannotBeCreatedIsARefusedWriteNotACras
   o.block_bytes = 16 << 10;
   o.fsync = FsyncPolicy::kNone;
   UnixNanos t = 1'773'307'200'000'000'000;  // fixed time: no hour rotation mid-test
-  // A plain file where the hour's folder must go (what a full inode table, a permission change
-  // or a stray file does to the rollover): creating the archive file fails.
-  const fs::path hour_dir = archive_hour_dir(o.root, o.venue, o.stream, utc_hour_start(t));
-  fs::create_directories(hour_dir.parent_path());
-  std::ofstream(hour_dir) << "in the way";
+  const fs::path hour_dir = block_hour_folder(o, utc_hour_start(t));
 
   ArchiveWriter w(o);
   testing::FrameWriter fw(w, "s1", 1);
@@ -210,9 +216,7 @@ TEST(FaultMatrixDiskFull, ARefusedWriteIsRetriedOnceASecondNotOnceAFrameAcrossTh
   o.fsync = FsyncPolicy::kNone;
   const UnixNanos hour = utc_hour_start(1'773'307'200'000'000'000);
   UnixNanos t = hour + 3'599 * kNanosPerSecond;  // the hour's last second
-  const fs::path hour_dir = archive_hour_dir(o.root, o.venue, o.stream, hour);
-  fs::create_directories(hour_dir.parent_path());
-  std::ofstream(hour_dir) << "in the way";
+  const fs::path hour_dir = block_hour_folder(o, hour);
 
   ArchiveWriter w(o);
   testing::FrameWriter fw(w, "s1", 1);

@@ -71,44 +71,40 @@ std::uint16_t dead_port() {
   return ntohs(a.sin_port);
 }
 
+// A listening socket on 127.0.0.1 at a port the kernel picks (returned in `port`).
+int listen_loopback(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 // A loopback listener that never accepts: connections complete in the kernel's backlog, requests
 // are sent, and no answer ever comes (a hung server).
 class SilentServer {
  public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
-  }
+  SilentServer() : fd_(listen_loopback(port_)) {}
   ~SilentServer() { ::close(fd_); }
   SilentServer(const SilentServer&) = delete;
   SilentServer& operator=(const SilentServer&) = delete;
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
+  std::uint16_t port_ = 0;  // before fd_: listen_loopback sets it while fd_ is initialised
   int fd_ = -1;
-  std::uint16_t port_ = 0;
 };
 
 // Answers every request with one fixed HTTP response and closes: Gamma behind a Cloudflare page.
 class CannedServer {
  public:
-  explicit CannedServer(std::string response) : response_(std::move(response)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    port_ = ntohs(a.sin_port);
+  explicit CannedServer(std::string response)
+      : response_(std::move(response)), fd_(listen_loopback(port_)) {
     thread_ = std::thread([this] { serve(); });
   }
   ~CannedServer() {
@@ -138,8 +134,8 @@ class CannedServer {
   }
 
   std::string response_;
+  std::uint16_t port_ = 0;  // before fd_: listen_loopback sets it while fd_ is initialised
   int fd_ = -1;
-  std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
