@@ -8,12 +8,25 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 namespace booktape {
 
 class ByteBuffer {
  public:
   explicit ByteBuffer(std::size_t capacity = 0) { reserve(capacity); }
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+  // A moved-from buffer is empty with no capacity (the defaults would keep its sizes).
+  ByteBuffer(ByteBuffer&& o) noexcept
+      : data_(std::move(o.data_)), size_(std::exchange(o.size_, 0)),
+        capacity_(std::exchange(o.capacity_, 0)) {}
+  ByteBuffer& operator=(ByteBuffer&& o) noexcept {
+    data_ = std::move(o.data_);
+    size_ = std::exchange(o.size_, 0);
+    capacity_ = std::exchange(o.capacity_, 0);
+    return *this;
+  }
 
   // Returns a pointer to at least `n` writable bytes after the current end.
   char* ensure(std::size_t n) {

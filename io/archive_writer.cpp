@@ -57,6 +57,13 @@ struct ArchiveWriter::OpenFile {
   ManifestEntry entry;      // counts so far
 };
 
+void ArchiveWriter::Block::clear() noexcept {
+  bytes.clear();
+  rows = 0;
+  frames = 0;
+  has_started = false;
+}
+
 ArchiveWriter::ArchiveWriter(ArchiveWriterOptions options)
     : opt_(std::move(options)), gzip_(opt_.gzip_level) {
   if (opt_.root.empty()) throw std::invalid_argument("archive root is empty");
@@ -64,7 +71,7 @@ ArchiveWriter::ArchiveWriter(ArchiveWriterOptions options)
   if (opt_.run_id.empty()) opt_.run_id = make_run_id(realtime_now());
   if (opt_.block_bytes == 0 || opt_.block_bytes > kMaxBlockRawBytes / 2)
     throw std::invalid_argument("block_bytes must be between 1 and 512 MiB");
-  block_.reserve(opt_.block_bytes + (std::size_t{64} << 10));
+  block_.bytes.reserve(opt_.block_bytes + (std::size_t{64} << 10));
   member_.reserve(gzip_.bound(opt_.block_bytes + (std::size_t{64} << 10)));
 }
 
@@ -102,8 +109,7 @@ void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
   for (const auto& [id, s] : sessions_) add_record(render_session_record(s.info, "continued", now));
 }
 
-bool ArchiveWriter::create_file() {
-  OpenFile& f = *file_;
+bool ArchiveWriter::create_file(OpenFile& f) {
   try {
     make_private_dirs(f.dir);
   } catch (const std::exception& e) {
@@ -133,8 +139,8 @@ bool ArchiveWriter::create_file() {
 }
 
 void ArchiveWriter::add_record(const std::string& line) {
-  block_.append(line);
-  ++block_rows_;
+  block_.bytes.append(line);
+  ++block_.rows;
   count_other_row(file_->entry);
   ++stats_.rows;
   // The block's age clock starts with its first frame (or the next poll): record-only calls
@@ -145,9 +151,33 @@ void ArchiveWriter::ensure_file(UnixNanos t) {
   const UnixNanos hour = utc_hour_start(t);
   if (file_ && (file_->hour_start != hour || file_->bytes >= opt_.max_file_bytes) &&
       may_retry()) {
-    seal_file(t);  // stays open if the disk is failing; rotation waits for it
+    seal_file(t);  // stays open if the disk is failing
   }
+  // The disk refuses the last hour's block: that file waits in memory, this hour gets its own.
+  if (file_ && file_->hour_start != hour) park_file();
   if (!file_) open_file(hour, t);
+}
+
+void ArchiveWriter::park_file() {
+  Parked p;
+  p.file = std::move(file_);
+  std::swap(p.block, block_);
+  parked_.push_back(std::move(p));
+}
+
+bool ArchiveWriter::unpark() {
+  while (!parked_.empty()) {
+    Parked& p = parked_.front();
+    if (!write_member(*p.file, p.block) || !finish_file(*p.file, realtime_now())) return false;
+    parked_.erase(parked_.begin());
+  }
+  return true;
+}
+
+std::size_t ArchiveWriter::pending_bytes() const noexcept {
+  std::size_t n = block_.bytes.size();
+  for (const Parked& p : parked_) n += p.block.bytes.size();
+  return n;
 }
 
 void ArchiveWriter::open_session(const SessionInfo& s, UnixNanos at) {
@@ -178,8 +208,7 @@ void ArchiveWriter::close_session(std::string_view session_id, UnixNanos at,
 void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
                            const polymarket::Classification& c) {
   last_mono_ = m.monotonic_ns;
-  if (closed_for_good_ ||
-      (stats_.write_failing && block_.size() >= opt_.max_pending_bytes)) {
+  if (closed_for_good_ || (stats_.write_failing && pending_bytes() >= opt_.max_pending_bytes)) {
     ++stats_.frames_dropped;  // counted and alarmed (write_failing), never silent
     return;
   }
@@ -190,43 +219,43 @@ void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
     auto it = sessions_.find(m.session_id);
     if (it != sessions_.end()) fragment = &it->second.fragment;
   }
-  if (!block_has_started_) {
-    block_started_ = m.monotonic_ns;
-    block_has_started_ = true;
+  if (!block_.has_started) {
+    block_.started = m.monotonic_ns;
+    block_.has_started = true;
   }
-  encoder_.encode_frame(m, payload, c, fragment, block_);
-  ++block_rows_;
-  ++block_frames_;
-  block_last_seq_ = m.global_sequence;
+  encoder_.encode_frame(m, payload, c, fragment, block_.bytes);
+  ++block_.rows;
+  ++block_.frames;
+  block_.last_seq = m.global_sequence;
   ++stats_.frames;
   ++stats_.rows;
 
   count_frame(file_->entry, m.received_ns, m.global_sequence, c);
 
-  if (block_.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
+  if (block_.bytes.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
 }
 
 void ArchiveWriter::append_record(UnixNanos at, MonoNanos mono, std::string_view line) {
   last_mono_ = mono;
-  if (closed_for_good_ || (stats_.write_failing && block_.size() >= opt_.max_pending_bytes)) {
+  if (closed_for_good_ || (stats_.write_failing && pending_bytes() >= opt_.max_pending_bytes)) {
     ++stats_.frames_dropped;
     return;
   }
   ensure_file(at);
-  if (!block_has_started_) {
-    block_started_ = mono;
-    block_has_started_ = true;
+  if (!block_.has_started) {
+    block_.started = mono;
+    block_.has_started = true;
   }
-  block_.append(line);
-  ++block_rows_;
+  block_.bytes.append(line);
+  ++block_.rows;
   ++stats_.rows;
   count_data_record(file_->entry, at);
-  if (block_.size() >= opt_.block_bytes && mono >= retry_after_) write_block();
+  if (block_.bytes.size() >= opt_.block_bytes && mono >= retry_after_) write_block();
 }
 
-bool ArchiveWriter::write_all(const char* data, std::size_t n) {
+bool ArchiveWriter::write_all(int fd, const char* data, std::size_t n) {
   while (n > 0) {
-    const ssize_t w = ::write(file_->fd, data, n);
+    const ssize_t w = ::write(fd, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -237,62 +266,67 @@ bool ArchiveWriter::write_all(const char* data, std::size_t n) {
   return true;
 }
 
+void ArchiveWriter::write_failed() {
+  ++stats_.write_errors;
+  stats_.write_failing = true;  // the block waits in memory
+  retry_after_ = last_mono_ + 1'000'000'000;  // do not recompress on every frame
+}
+
 bool ArchiveWriter::write_block() {
-  if (block_.empty()) return true;
+  if (!unpark()) return false;  // older hours first: acknowledgement goes in sequence order
+  if (block_.bytes.empty()) return true;
   if (!file_) return false;
-  if (file_->fd < 0 && !create_file()) {
-    ++stats_.write_errors;
-    stats_.write_failing = true;  // the block waits in memory, as for a refused write
-    retry_after_ = last_mono_ + 1'000'000'000;
+  return write_member(*file_, block_);
+}
+
+bool ArchiveWriter::write_member(OpenFile& f, Block& b) {
+  if (b.bytes.empty()) return true;
+  if (f.fd < 0 && !create_file(f)) {
+    write_failed();
     return false;
   }
   member_.clear();
-  gzip_.compress(block_.view(), block_rows_, member_);
-  if (!write_all(member_.data(), member_.size())) {
+  gzip_.compress(b.bytes.view(), b.rows, member_);
+  if (!write_all(f.fd, member_.data(), member_.size())) {
     const int err = errno;
-    ++stats_.write_errors;
-    stats_.write_failing = true;
-    stats_.last_error = "write " + file_->open_path.string() + ": " + std::strerror(err);
+    stats_.last_error = "write " + f.open_path.string() + ": " + std::strerror(err);
     // Cut off any partial member so the file stays a clean sequence of members.
-    if (::ftruncate(file_->fd, static_cast<off_t>(file_->bytes)) != 0 ||
-        ::lseek(file_->fd, static_cast<off_t>(file_->bytes), SEEK_SET) < 0) {
+    if (::ftruncate(f.fd, static_cast<off_t>(f.bytes)) != 0 ||
+        ::lseek(f.fd, static_cast<off_t>(f.bytes), SEEK_SET) < 0) {
       stats_.last_error += " (and could not truncate the partial block)";
     }
-    retry_after_ = last_mono_ + 1'000'000'000;  // do not recompress on every frame
+    write_failed();
     return false;
   }
-  file_->sha.update(member_.data(), member_.size());
-  file_->bytes += member_.size();
-  file_->unsynced = true;
-  ++file_->entry.members;
+  f.sha.update(member_.data(), member_.size());
+  f.bytes += member_.size();
+  f.unsynced = true;
+  ++f.entry.members;
   ++stats_.blocks;
-  stats_.raw_bytes += block_.size();
+  stats_.raw_bytes += b.bytes.size();
   stats_.bytes_written += member_.size();
   stats_.write_failing = false;
   // Acknowledged: the member is in the file and, with kEveryBlock, on the disk. A failed
   // fdatasync acknowledges nothing; the next one that succeeds covers these frames too.
-  const bool acknowledged = opt_.fsync != FsyncPolicy::kEveryBlock || sync_file();
-  if (acknowledged && block_last_seq_ != 0) written_seq_ = block_last_seq_;
-  block_.clear();
-  block_rows_ = 0;
-  block_frames_ = 0;
-  block_has_started_ = false;
+  const bool acknowledged = opt_.fsync != FsyncPolicy::kEveryBlock || sync_file(f);
+  if (acknowledged && b.last_seq != 0) written_seq_ = b.last_seq;
+  b.clear();
   return true;
 }
 
-bool ArchiveWriter::sync_file() {
-  if (!file_ || !file_->unsynced) return true;
+bool ArchiveWriter::sync_file(OpenFile& f) {
+  if (!f.unsynced) return true;
   const MonoNanos t0 = monotonic_now();
-  if (::fdatasync(file_->fd) != 0) {
+  if (::fdatasync(f.fd) != 0) {
     ++stats_.fsync_errors;
-    stats_.last_error = "fdatasync " + file_->open_path.string() + ": " + std::strerror(errno);
+    stats_.last_error = "fdatasync " + f.open_path.string() + ": " + std::strerror(errno);
     return false;
   }
   const std::int64_t took = monotonic_now() - t0;
   ++stats_.fsyncs;
   stats_.fsync_ns_total += took;
   if (took > stats_.fsync_ns_max) stats_.fsync_ns_max = took;
-  file_->unsynced = false;
+  f.unsynced = false;
   last_fsync_ = t0;
   return true;
 }
@@ -304,47 +338,50 @@ bool ArchiveWriter::may_retry() const noexcept {
 }
 
 void ArchiveWriter::flush() {
-  if (!block_.empty() && may_retry()) write_block();
+  if ((!block_.bytes.empty() || !parked_.empty()) && may_retry()) write_block();
 }
 
 void ArchiveWriter::seal_file(UnixNanos now) {
-  if (!file_) return;
-  if (!write_block()) return;  // cannot seal while the disk refuses the last block
+  if (!write_block()) return;  // cannot seal while the disk refuses a block
+  if (file_ && finish_file(*file_, now)) file_.reset();
+}
+
+bool ArchiveWriter::finish_file(OpenFile& f, UnixNanos now) {
+  if (f.fd < 0) return true;  // never created: nothing was written to it
   const bool durable = opt_.fsync != FsyncPolicy::kNone;
-  if (durable && !sync_file()) {
+  if (durable && !sync_file(f)) {
     // A manifest entry must not vouch for bytes the disk did not confirm: retry later.
     stats_.write_failing = true;
     retry_after_ = last_mono_ + 1'000'000'000;
-    return;
+    return false;
   }
-  const SealPaths paths{opt_.root, file_->open_path, file_->final_path,
+  const SealPaths paths{opt_.root, f.open_path, f.final_path,
                         manifest_path(opt_.manifest_dir, opt_.venue, opt_.stream)};
-  const SealOutcome r =
-      seal_archive_file(file_->fd, paths, file_->entry, file_->sha.finish(), file_->bytes,
-                        now > realtime_now() ? now : realtime_now(), durable);
-  ::close(file_->fd);  // also drops the lock that tells recovery the file is in use
-  file_->fd = -1;
+  const SealOutcome r = seal_archive_file(f.fd, paths, f.entry, f.sha.finish(), f.bytes,
+                                          now > realtime_now() ? now : realtime_now(), durable);
+  ::close(f.fd);  // also drops the lock that tells recovery the file is in use
+  f.fd = -1;
   if (!r.error.empty()) {
     stats_.last_error = r.error;
     ++stats_.write_errors;  // alarmed; the ".open" file is sealed by the next start's recovery
   }
   if (r.sealed) {
-    closed_.push_back(std::move(file_->entry));
+    closed_.push_back(std::move(f.entry));
     ++stats_.files_closed;
   }
   // Not sealed: the file keeps its ".open" name (with or without its entry) and the next start's
   // recovery seals it (io/archive_recovery.hpp).
-  file_.reset();
+  return true;
 }
 
 void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
   last_mono_ = now_mono;
-  if (!block_.empty() && !block_has_started_) {
-    block_started_ = now_mono;
-    block_has_started_ = true;
+  if (!block_.bytes.empty() && !block_.has_started) {
+    block_.started = now_mono;
+    block_.has_started = true;
   }
-  if (!block_.empty() && now_mono >= retry_after_ &&
-      (now_mono - block_started_ >= opt_.block_max_age_ns || stats_.write_failing)) {
+  if ((!block_.bytes.empty() || !parked_.empty()) && now_mono >= retry_after_ &&
+      (now_mono - block_.started >= opt_.block_max_age_ns || stats_.write_failing)) {
     write_block();
   }
   // The hour is over (by a margin: the ring may still hold frames read before its end, which
@@ -354,26 +391,27 @@ void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
   }
   if (file_ && opt_.fsync == FsyncPolicy::kInterval && file_->unsynced &&
       now_mono - last_fsync_ >= opt_.fsync_interval_ns) {
-    sync_file();
+    sync_file(*file_);
   }
 }
 
 void ArchiveWriter::close() {
   if (closed_for_good_) return;
-  if (file_) seal_file(realtime_now());
-  if (!file_) closed_for_good_ = true;  // otherwise the disk is failing: a later close() retries
+  seal_file(realtime_now());
+  // Otherwise the disk is failing: a later close() retries.
+  if (!file_ && parked_.empty()) closed_for_good_ = true;
 }
 
 std::uint64_t ArchiveWriter::abandon() {
   if (closed_for_good_) return 0;
-  // The block the disk refused never reaches the archive: its frames are counted as dropped
-  // (the gate fails on them); the file keeps its ".open" name for the next start's recovery.
-  const std::uint64_t lost = block_frames_;
+  // The blocks the disk refused never reach the archive: their frames are counted as dropped
+  // (the gate fails on them); the files keep their ".open" names for the next start's recovery.
+  std::uint64_t lost = block_.frames;
+  for (const Parked& p : parked_) lost += p.block.frames;
   stats_.frames_dropped += lost;
   block_.clear();
-  block_rows_ = 0;
-  block_frames_ = 0;
-  file_.reset();  // closes the file
+  parked_.clear();  // closes the files
+  file_.reset();
   closed_for_good_ = true;
   return lost;
 }

@@ -6,6 +6,8 @@
 // Single-threaded: the archive stage owns it. Durability is a setting (FsyncPolicy). A failed
 // write (disk full) never tears the file: the partial member is cut off, the block is kept in
 // memory and retried, and only past `max_pending_bytes` are frames dropped, each one counted.
+// Files still rotate on the hour meanwhile: a file that cannot be sealed waits in memory with
+// its block, and the next hour's frames start the next hour's file.
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -103,7 +105,7 @@ class ArchiveWriter {
   void close();
   [[nodiscard]] bool closed() const noexcept { return closed_for_good_; }
   // The last word when close() cannot finish (the disk still refuses at the end of a run): the
-  // unwritten block's frames are added to frames_dropped, the ".open" file is left for
+  // unwritten blocks' frames are added to frames_dropped, the ".open" files are left for
   // recovery, and the writer takes nothing more. Returns the frames dropped.
   std::uint64_t abandon();
 
@@ -127,27 +129,47 @@ class ArchiveWriter {
     std::string fragment;  // full-envelope fields, rendered once
   };
 
+  // A block of envelope lines waiting to become one gzip member.
+  struct Block {
+    ByteBuffer bytes;          // raw JSONL
+    std::uint32_t rows = 0;
+    std::uint64_t frames = 0;  // frame rows (rows also count records)
+    std::uint64_t last_seq = 0;
+    MonoNanos started = 0;     // age clock, from its first frame (or the next poll)
+    bool has_started = false;
+    void clear() noexcept;
+  };
+  // A file whose hour ended while the disk refused its last block: it waits, with that block,
+  // to be written and sealed (oldest first, before anything newer), so the next hour's frames
+  // go to the next hour's file even while the disk refuses.
+  struct Parked {
+    std::unique_ptr<OpenFile> file;
+    Block block;
+  };
+
   void ensure_file(UnixNanos t);  // the file for time t, rotating if needed
   void open_file(UnixNanos hour_start, UnixNanos now);  // starts the next file's block
-  bool create_file();  // creates it on disk; false: last_error says why (a write error)
+  bool create_file(OpenFile& f);  // creates it on disk; false: last_error says why (a write error)
+  void park_file();
+  bool unpark();  // false while the disk refuses a parked file
   void seal_file(UnixNanos now);
+  bool finish_file(OpenFile& f, UnixNanos now);  // false: not sealable yet (retry)
   void add_record(const std::string& line);
-  bool write_block();
+  bool write_block();  // parked files first, then the current block
+  bool write_member(OpenFile& f, Block& b);
+  void write_failed();
   [[nodiscard]] bool may_retry() const noexcept;  // not within a second of a refused write
-  bool write_all(const char* data, std::size_t n);
-  bool sync_file();  // false: fdatasync failed (counted, last_error)
+  [[nodiscard]] std::size_t pending_bytes() const noexcept;
+  bool write_all(int fd, const char* data, std::size_t n);
+  bool sync_file(OpenFile& f);  // false: fdatasync failed (counted, last_error)
 
   ArchiveWriterOptions opt_;
   GzipMemberWriter gzip_;
   EnvelopeEncoder encoder_;
-  ByteBuffer block_;        // raw JSONL of the current block
-  ByteBuffer member_;       // its compressed member
-  std::uint32_t block_rows_ = 0;
-  std::uint64_t block_frames_ = 0;  // frames in block_ (rows also count records)
-  std::uint64_t block_last_seq_ = 0;
-  MonoNanos block_started_ = 0;
-  bool block_has_started_ = false;
+  Block block_;            // the current file's
+  ByteBuffer member_;      // a block's compressed member
   std::unique_ptr<OpenFile> file_;
+  std::vector<Parked> parked_;  // oldest first; empty unless the disk refuses
   std::uint64_t file_sequence_ = 0;
   std::map<std::string, Session, std::less<>> sessions_;
   std::vector<ManifestEntry> closed_;

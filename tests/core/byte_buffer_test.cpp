@@ -133,5 +133,22 @@ TEST(ByteBuffer, AppendingNothingToAnUnallocatedBufferIsHarmless) {
   EXPECT_EQ(b.view(), "");
 }
 
+TEST(ByteBuffer, AMovedFromBufferIsEmptyAndUsableAgain) {
+  ByteBuffer a(8);
+  a.append("bytes");
+  ByteBuffer b(std::move(a));
+  EXPECT_EQ(b.view(), "bytes");
+  EXPECT_EQ(a.size(), 0u);      // NOLINT(bugprone-use-after-move): the point of the test
+  EXPECT_EQ(a.capacity(), 0u);  // NOLINT(bugprone-use-after-move)
+  a.append("again");  // with the old sizes kept, this wrote through a null pointer
+  EXPECT_EQ(a.view(), "again");
+  ByteBuffer c;
+  c = std::move(b);
+  EXPECT_EQ(c.view(), "bytes");
+  EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move)
+  b.append('x');
+  EXPECT_EQ(b.view(), "x");
+}
+
 }  // namespace
 }  // namespace booktape

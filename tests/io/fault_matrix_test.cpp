@@ -238,6 +238,19 @@ TEST(FaultMatrixDiskFull, ARefusedWriteIsRetriedOnceASecondNotOnceAFrameAcrossTh
   ArchivedStream a(ws_dir(o.root));
   EXPECT_EQ(a.frames, fw.sent().size());
   EXPECT_TRUE(a.clean());
+  // The hours still rotated while the disk refused: the old hour's file holds only the old
+  // hour's frames (it waited in memory), the new hour's frames are in the new hour's file.
+  ASSERT_EQ(w.closed_files().size(), 2u);
+  const ManifestEntry& old_file = w.closed_files()[0];
+  const ManifestEntry& new_file = w.closed_files()[1];
+  EXPECT_EQ(old_file.frames, gen.ids().size());
+  EXPECT_EQ(utc_hour_start(old_file.last_received_ns), hour);
+  EXPECT_EQ(new_file.frames, 1'000u);
+  EXPECT_EQ(utc_hour_start(new_file.first_received_ns), hour + 3'600 * kNanosPerSecond);
+  EXPECT_NE(old_file.path.find(archive_hour_dir(fs::path(), o.venue, o.stream, hour).string()),
+            std::string::npos)
+      << old_file.path;
+  EXPECT_LT(old_file.last_global_sequence, new_file.first_global_sequence);
 }
 
 TEST(FaultMatrixDiskFull, PastTheMemoryBoundEveryFrameNotKeptIsCountedAsDropped) {
