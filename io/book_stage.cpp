@@ -3,8 +3,10 @@
 #include <concurrentqueue/concurrentqueue.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/clock.hpp"
 #include "core/spsc_queue.hpp"
@@ -53,6 +55,7 @@ struct BookStage::Impl {
   void compare(const CheckpointBatch& b);
   void check_pending(MonoNanos now);
   void publish();
+  bool carried_elsewhere(const std::string& id, const std::string& session_id) const;
 
   BookStageOptions opt;
   PipelineRing& ring;
@@ -68,6 +71,7 @@ struct BookStage::Impl {
   // session id -> its subscription (to mark the right books stale when it closes)
   std::unordered_map<std::string, std::vector<std::string>> sessions;
   std::unordered_map<std::string, Watch> watched;
+  std::unordered_set<std::string> dropped;  // unsubscribed from every connection
   std::vector<Pending> pending;
   std::vector<std::string> examples;
   MonoNanos next_scan = 0;
@@ -115,12 +119,15 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
     case PipelineEvent::Kind::kSessionOpen:
     case PipelineEvent::Kind::kSessionSubscription: {
       std::vector<std::string>& had = sessions[s.session_id];
-      // Tokens this connection no longer carries are no longer watched (a market was dropped).
+      // Tokens this connection no longer carries are no longer watched (a market was dropped);
+      // carried by no connection, their books leave the counts (they stay for --dump-books).
       for (const std::string& id : had) {
-        if (std::find(s.assets_ids.begin(), s.assets_ids.end(), id) == s.assets_ids.end())
-          watched.erase(id);
+        if (std::find(s.assets_ids.begin(), s.assets_ids.end(), id) != s.assets_ids.end()) continue;
+        watched.erase(id);
+        if (!carried_elsewhere(id, s.session_id)) dropped.insert(id);
       }
       had = s.assets_ids;
+      for (const std::string& id : s.assets_ids) dropped.erase(id);
       for (const std::string& id : s.assets_ids) {
         auto [it, fresh] = watched.try_emplace(id);
         Watch& w = it->second;
@@ -142,10 +149,24 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
         if (t != kNoToken) books.mark_stale(t, StaleReason::kExternal);
         watched.erase(id);
       }
+      const std::vector<std::string> ids = std::move(it->second);
       sessions.erase(it);
+      // Closed because its markets all rolled off: those tokens are gone, not waiting.
+      if (e->tokens_dropped) {
+        for (const std::string& id : ids)
+          if (!carried_elsewhere(id, s.session_id)) dropped.insert(id);
+      }
       break;
     }
   }
+}
+
+bool BookStage::Impl::carried_elsewhere(const std::string& id,
+                                        const std::string& session_id) const {
+  for (const auto& [sid, ids] : sessions) {
+    if (sid != session_id && std::find(ids.begin(), ids.end(), id) != ids.end()) return true;
+  }
+  return false;
 }
 
 void BookStage::Impl::health_scan(UnixNanos now_real, MonoNanos now_mono) {
@@ -241,14 +262,22 @@ void BookStage::Impl::publish() {
   stats.events.store(events, std::memory_order_relaxed);
   stats.unknown.store(d.events_by_type[static_cast<std::size_t>(pm::EventType::kUnknown)],
                       std::memory_order_relaxed);
-  std::uint32_t live = 0, stale = 0, awaiting = 0;
-  for (std::size_t i = 0; i < books.size(); ++i) {
-    const BookState s = books.book(static_cast<TokenIndex>(i)).state;
-    live += s == BookState::kLive;
-    stale += s == BookState::kStale;
-    awaiting += s == BookState::kAwaitingSnapshot;
+  // Indexed by BookState: awaiting, live, stale.
+  std::array<std::uint32_t, 3> by_state{};
+  for (std::size_t i = 0; i < books.size(); ++i)
+    ++by_state[static_cast<std::size_t>(books.book(static_cast<TokenIndex>(i)).state)];
+  std::uint32_t gone = 0;
+  for (const std::string& id : dropped) {  // a rolled-off market's book is not "live" any more
+    const TokenIndex t = books.find(id);
+    if (t == kNoToken) continue;
+    --by_state[static_cast<std::size_t>(books.book(t).state)];
+    ++gone;
   }
-  stats.tokens.store(static_cast<std::uint32_t>(books.size()), std::memory_order_relaxed);
+  const std::uint32_t live = by_state[static_cast<std::size_t>(BookState::kLive)];
+  const std::uint32_t stale = by_state[static_cast<std::size_t>(BookState::kStale)];
+  const std::uint32_t awaiting = by_state[static_cast<std::size_t>(BookState::kAwaitingSnapshot)];
+  stats.tokens.store(static_cast<std::uint32_t>(books.size()) - gone, std::memory_order_relaxed);
+  stats.dropped.store(gone, std::memory_order_relaxed);
   stats.live.store(live, std::memory_order_relaxed);
   stats.stale.store(stale, std::memory_order_relaxed);
   stats.awaiting.store(awaiting, std::memory_order_relaxed);

@@ -164,7 +164,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   void apply_plan() override {
     if (!live_ || closing_) return;  // a new connection subscribes to the plan as it is then
     const std::vector<std::string>& want = shard_.plan.assets;
-    if (want.empty()) return close("no assets left to record");
+    if (want.empty()) return close(kNoAssetsLeftReason);
     std::unordered_set<std::string> had(subscribed_.begin(), subscribed_.end());
     std::unordered_set<std::string> have(want.begin(), want.end());
     std::vector<std::string> added, removed;
@@ -314,7 +314,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     arm_watchdog();
     // The plan emptied while this connection was being set up (apply_plan waits for live):
     // nothing to record on it, and the stale check needs assets, so it would stay open forever.
-    if (subscribed_.empty()) close("no assets left to record");
+    if (subscribed_.empty()) close(kNoAssetsLeftReason);
   }
 
   void read() {
@@ -481,6 +481,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     e->session.run_id = net_.opt.run_id;
     e->session.connection_sequence = seq_;
     e->reason = was_live ? reason : "connect failed: " + reason;
+    e->tokens_dropped = reason == kNoAssetsLeftReason;
     push_close(e);  // from here on the stages own it
     net_.conn_ended(shard_, this, seq_, reason, was_live,
                     was_live ? monotonic_now() - connected_at_ : 0, went_quiet_);

@@ -42,8 +42,12 @@ struct PipelineEvent {
   UnixNanos at = 0;
   SessionInfo session;
   std::string reason;
+  bool tokens_dropped = false;  // a close because its plan emptied: no reconnect will carry them
   std::atomic<int> readers{static_cast<int>(kStageCount)};
 };
+
+// The close reason of a connection whose every token was dropped (the markets rolled off).
+inline constexpr const char* kNoAssetsLeftReason = "no assets left to record";
 
 // A consumer is done with the event carried by a control record.
 inline void release_event(PipelineEvent* e) noexcept {

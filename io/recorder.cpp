@@ -745,7 +745,8 @@ std::string Recorder::status_json() const {
                   ",\"ring_bytes\":" + u(im.ring->capacity()) + "},\"books\":{\"frames\":" +
                   u(b.frames.load()) + ",\"events\":" + u(b.events.load()) + ",\"tokens\":" +
                   u(b.tokens.load()) + ",\"live\":" + u(b.live.load()) + ",\"stale\":" +
-                  u(b.stale.load()) + ",\"awaiting\":" + u(b.awaiting.load()) + ",\"checks\":" +
+                  u(b.stale.load()) + ",\"awaiting\":" + u(b.awaiting.load()) +
+                  ",\"dropped\":" + u(b.dropped.load()) + ",\"checks\":" +
                   u(b.checks.load()) + ",\"divergences\":" + u(b.divergences.load()) +
                   ",\"parse_errors\":" + u(b.parse_errors.load()) + ",\"unknown\":" +
                   u(b.unknown.load()) + ",\"health_no_book\":" + u(b.health_no_book.load()) +
