@@ -91,6 +91,7 @@ void BookKeeper::apply_snapshot(TokenIndex t, std::span<Level> bids, std::span<L
   ++totals_.snapshots;
   tb.last_event_ms = event_ms;
   tb.last_update_ns = received_ns_;
+  tb.last_update_mono = monotonic_ns_;
   tb.snapshot_ns = received_ns_;
   note_crossed(tb);
   if (track_) {
@@ -126,6 +127,7 @@ void BookKeeper::apply_change(TokenIndex t, Side side, Price price, Size size,
   ++tb.stats.changes_applied;
   ++totals_.changes_applied;
   tb.last_update_ns = received_ns_;
+  tb.last_update_mono = monotonic_ns_;
   note_crossed(tb);
   if (venue != nullptr) check(t, tb, *venue);
 }

@@ -75,6 +75,7 @@ struct TokenBook {
   Size last_trade_size = 0;
   std::int64_t last_event_ms = 0;      // venue timestamp of the last event for this token
   std::int64_t last_update_ns = 0;     // receive time of the last snapshot or applied change
+  std::int64_t last_update_mono = 0;   // its monotonic stamp (live only, for silence checks)
   std::int64_t snapshot_ns = 0;        // receive time of the last accepted snapshot
   TokenStats stats;
   // Order-free hash of every level (XOR of level_hash), kept current when tracking is on; two
@@ -119,10 +120,13 @@ class BookKeeper {
   // The state hash a book with these levels has (for a book from elsewhere, e.g. REST).
   static std::uint64_t state_hash_of(std::span<const Level> bids, std::span<const Level> asks) noexcept;
 
-  // Context for the calls that follow: the frame they came from.
-  void begin_frame(std::uint64_t frame_seq, std::int64_t received_ns) noexcept {
+  // Context for the calls that follow: the frame they came from, its receive time and (live)
+  // its monotonic stamp, which a wall clock step does not move.
+  void begin_frame(std::uint64_t frame_seq, std::int64_t received_ns,
+                   std::int64_t monotonic_ns = 0) noexcept {
     frame_seq_ = frame_seq;
     received_ns_ = received_ns;
+    monotonic_ns_ = monotonic_ns;
   }
 
   // Finds or creates the token's book; kNoToken once the token limit is reached (counted).
@@ -169,6 +173,7 @@ class BookKeeper {
   std::size_t example_count_ = 0;
   std::uint64_t frame_seq_ = 0;
   std::int64_t received_ns_ = 0;
+  std::int64_t monotonic_ns_ = 0;
   bool track_ = false;
 };
 

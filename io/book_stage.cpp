@@ -24,8 +24,9 @@ std::int64_t secs_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
 struct Watch {
   std::string token;
   std::uint32_t shard = 0;
-  UnixNanos subscribed_at = 0;
-  UnixNanos reported_at = 0;  // last health report (one per timeout period)
+  // Monotonic: a wall clock step must not make every token look silent (or none).
+  MonoNanos subscribed_at = 0;
+  MonoNanos reported_at = 0;  // last health report (one per timeout period)
 };
 
 struct Pending {
@@ -51,7 +52,7 @@ struct BookStage::Impl {
   std::size_t poll();
   void on_frame(const RecordHeader* h);
   void on_event(PipelineEvent* e);
-  void health_scan(UnixNanos now_real, MonoNanos now_mono);
+  void health_scan(MonoNanos now);
   void compare(const CheckpointBatch& b);
   void check_pending(MonoNanos now);
   void publish();
@@ -102,7 +103,7 @@ void BookStage::submit_checkpoint(std::unique_ptr<CheckpointBatch> batch) {
 bool BookStage::pop_health(HealthEvent& out) { return impl_->health.try_dequeue(out); }
 
 void BookStage::Impl::on_frame(const RecordHeader* h) {
-  books.begin_frame(h->global_sequence, h->received_ns);
+  books.begin_frame(h->global_sequence, h->received_ns, h->monotonic_ns);
   const char* data = reinterpret_cast<const char*>(h + 1);
   if (h->opcode == 2) {
     decoder.count_binary();
@@ -134,7 +135,7 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
         w.shard = e->shard;
         if (fresh || e->kind == PipelineEvent::Kind::kSessionOpen) {
           w.token = id;
-          w.subscribed_at = e->at;  // a new connection: its initial book is due again
+          w.subscribed_at = monotonic_now();  // a new connection: its initial book is due again
         }
       }
       break;
@@ -169,26 +170,25 @@ bool BookStage::Impl::carried_elsewhere(const std::string& id,
   return false;
 }
 
-void BookStage::Impl::health_scan(UnixNanos now_real, MonoNanos now_mono) {
+void BookStage::Impl::health_scan(MonoNanos now) {
   const std::int64_t no_book = secs_to_ns(opt.initial_book_timeout_seconds);
   const std::int64_t silent = secs_to_ns(opt.token_silent_seconds);
   for (auto& [id, w] : watched) {
     const TokenIndex t = books.find(id);
     const bool synced = t != kNoToken && books.book(t).state == BookState::kLive;
-    const std::int64_t since = now_real - std::max(w.subscribed_at, w.reported_at);
+    const std::int64_t since = now - std::max(w.subscribed_at, w.reported_at);
     if (!synced && since > no_book) {
       // No book (first, or after a reconnect or tick size change) within the timeout.
-      w.reported_at = now_real;
+      w.reported_at = now;
       stats.health_no_book.fetch_add(1, std::memory_order_relaxed);
       health.enqueue(HealthEvent{HealthEvent::Kind::kNoInitialBook, id});
-    } else if (synced && now_real - books.book(t).last_update_ns > silent &&
-               now_real - w.reported_at > silent) {
-      w.reported_at = now_real;
+    } else if (synced && now - books.book(t).last_update_mono > silent &&
+               now - w.reported_at > silent) {
+      w.reported_at = now;
       stats.health_silent.fetch_add(1, std::memory_order_relaxed);
       health.enqueue(HealthEvent{HealthEvent::Kind::kSilent, id});
     }
   }
-  (void)now_mono;
 }
 
 void BookStage::Impl::compare(const CheckpointBatch& batch) {
@@ -301,7 +301,7 @@ std::size_t BookStage::Impl::poll() {
   if (!pending.empty()) check_pending(now);
   if (now >= next_scan) {
     next_scan = now + 250'000'000;  // counters 4x a second; health checks ride along
-    health_scan(realtime_now(), now);
+    health_scan(now);
     publish();
   }
   return work;

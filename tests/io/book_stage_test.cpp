@@ -1,11 +1,13 @@
-// The book stage on its own: a frame through the real pipeline ring, REST checkpoint batches
-// through its SPSC queue, compared on the stage's thread once it runs.
+// The book stage on its own: frames and session events through the real pipeline ring, REST
+// checkpoint batches through its SPSC queue, compared on the stage's thread once it runs.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "core/clock.hpp"
 #include "io/book_stage.hpp"
 
 namespace booktape {
@@ -13,14 +15,15 @@ namespace {
 
 constexpr const char* kToken = "71321045679252212594626385532706912750332728571942532289631379312455583992563";
 
-void push_frame(PipelineRing& ring, const std::string& text, std::uint64_t seq) {
+void push_frame(PipelineRing& ring, const std::string& text, std::uint64_t seq,
+                UnixNanos received = 1'700'000'000'000'000'000, MonoNanos mono = 0) {
   RecordHeader* h = ring.try_claim(text.size());
   ASSERT_NE(h, nullptr);
   h->type = RecordType::kFrame;
   h->opcode = 1;
   h->global_sequence = seq;
-  h->received_ns = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(seq);
-  h->monotonic_ns = 0;
+  h->received_ns = received + static_cast<std::int64_t>(seq);
+  h->monotonic_ns = mono;
   std::memcpy(PipelineRing::payload_of(h), text.data(), text.size());
   ring.commit(h);
 }
@@ -64,6 +67,48 @@ TEST(BookStage, ComparesQueuedCheckpointsAndCountsARoundThatFindsTheQueueFull) {
   EXPECT_EQ(s.checkpoint_skipped.load(), 1u);
   ASSERT_EQ(stage.checkpoint_examples().size(), 1u);
   EXPECT_NE(stage.checkpoint_examples()[0].find(kToken), std::string::npos);
+}
+
+// A wall clock step does not make a token look silent: silence is judged on the monotonic
+// clock. The book's receive time says an hour ago (the clock stepped forward since), its
+// monotonic stamp says now.
+TEST(BookStage, AWallClockStepIsNotSilenceButSilenceStillIs) {
+  PipelineRing ring(std::size_t{1} << 16);
+  PipelineBells bells;
+  BookStageOptions o;
+  o.token_silent_seconds = 1.5;
+  BookStage stage(o, ring, bells);
+
+  auto* open = new PipelineEvent;
+  open->kind = PipelineEvent::Kind::kSessionOpen;
+  open->at = realtime_now();
+  open->session.session_id = "s1";
+  open->session.assets_ids = {kToken};
+  open->readers.store(2);  // the stage's and ours (no archive stage here)
+  RecordHeader* h = ring.try_claim(0);
+  ASSERT_NE(h, nullptr);
+  h->type = RecordType::kControl;
+  h->aux = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(open));
+  ring.commit(h);
+  push_frame(ring,
+             std::string(R"({"event_type":"book","asset_id":")") + kToken +
+                 R"(","market":"0xabc","bids":[{"price":"0.48","size":"10"}],)"
+                 R"("asks":[{"price":".52","size":"5"}],"timestamp":"1700000000000","hash":"x"})",
+             1, realtime_now() - std::int64_t{3'600} * 1'000'000'000, monotonic_now());
+
+  std::atomic<bool> done{false};
+  std::thread t([&] { stage.run(done); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));  // >= 3 health scans
+  const std::uint64_t early = stage.stats().health_silent.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'600));  // now silent for 1.5 s
+  const std::uint64_t later = stage.stats().health_silent.load();
+  done = true;
+  bells.data.ring();
+  t.join();
+  release_event(open);
+  EXPECT_EQ(stage.stats().live.load(), 1u);
+  EXPECT_EQ(early, 0u) << "an hour by the wall clock is not an hour of silence";
+  EXPECT_EQ(later, 1u) << "1.5 s without an update by the monotonic clock is";
 }
 
 // Batches still queued when the stage is destroyed are freed (LeakSanitizer checks it).
