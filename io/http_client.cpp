@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "core/clock.hpp"
+#include "io/name_lookup.hpp"
 #include "io/url.hpp"
 
 namespace booktape {
@@ -85,10 +86,7 @@ struct HttpClient::Impl {
   }
 
   void connect() {
-    tcp::resolver resolver(ioc);
-    beast::error_code ec;
-    const auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
-    if (ec) throw HttpError("cannot resolve host '" + url.host + "': " + ec.message());
+    const NameLookup::Results endpoints = resolve();
     plain = std::make_unique<beast::tcp_stream>(ioc);
     wait([&](auto done) {
       plain->async_connect(endpoints, [done](beast::error_code e, const tcp::endpoint&) { done(e); });
@@ -104,6 +102,23 @@ struct HttpClient::Impl {
            "TLS handshake with " + url.host + " failed (is the certificate trusted? a private CA "
            "needs --ca-file)");
     }
+  }
+
+  // The host's addresses, giving up at the request's timeout or a cancel like every other step.
+  NameLookup::Results resolve() {
+    NameLookup lookup(url.host, std::to_string(url.port));
+    const auto deadline = std::chrono::steady_clock::now() + opt.timeout;
+    while (!lookup.wait_until(std::min(deadline, std::chrono::steady_clock::now() +
+                                                    std::chrono::milliseconds(100)))) {
+      if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_acquire))
+        throw HttpError("cancelled: the lookup of '" + url.host + "' was abandoned (stopping)");
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw HttpError("cannot resolve host '" + url.host + "': no answer from DNS within " +
+                        std::to_string(opt.timeout.count()) + " ms");
+    }
+    if (lookup.error())
+      throw HttpError("cannot resolve host '" + url.host + "': " + lookup.error().message());
+    return lookup.results();
   }
 
   void disconnect() {

@@ -22,7 +22,7 @@ struct HttpClientOptions {
   std::chrono::milliseconds timeout{10'000};  // per request, connect included
   std::size_t max_body = std::size_t{64} << 20;
   // Set: a request under way gives up (HttpError "cancelled") within ~100 ms of it turning
-  // true, so a stopping recorder does not wait out the timeout. Name resolution is not covered.
+  // true, so a stopping recorder does not wait out the timeout (name resolution included).
   const std::atomic<bool>* cancel = nullptr;
 };
 

@@ -15,12 +15,14 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 #include "core/clock.hpp"
+#include "io/name_lookup.hpp"
 #include "io/url.hpp"
 
 namespace booktape {
@@ -139,7 +141,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
  public:
   template <class... Args>
   ConnImpl(NetworkStage::Impl& net, Shard& shard, Args&&... args)
-      : net_(net), shard_(shard), ws_(std::forward<Args>(args)...), resolver_(net.ioc),
+      : net_(net), shard_(shard), ws_(std::forward<Args>(args)...), lookup_timer_(net.ioc),
         ping_timer_(net.ioc), watchdog_(net.ioc), grace_(net.ioc) {
     ws_.read_message_max(net_.opt.max_frame_bytes);
     ws_.auto_fragment(false);
@@ -152,13 +154,27 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   ConnImpl& operator=(const ConnImpl&) = delete;
 
   void start() override {
+    lookup_.emplace(net_.url.host, std::to_string(net_.url.port));
+    lookup_deadline_ = monotonic_now() + secs_to_ns(net_.opt.connect_timeout_seconds);
+    poll_lookup();
+  }
+
+  // The lookup runs on its own thread (io/name_lookup.hpp): look at it every few ms, so that a
+  // DNS server that does not answer costs a connect timeout, and a stop nothing.
+  void poll_lookup() {
+    if (ended_) return;
+    if (lookup_->done()) {
+      if (lookup_->error())
+        return fail("cannot resolve host '" + net_.url.host + "': " + lookup_->error().message());
+      return on_resolved(lookup_->results());
+    }
+    if (monotonic_now() >= lookup_deadline_)
+      return fail("cannot resolve host '" + net_.url.host + "': no answer from DNS");
     auto self = this->shared_from_this();
-    const Url& u = net_.url;
-    resolver_.async_resolve(u.host, std::to_string(u.port),
-                            [self](beast::error_code ec, tcp::resolver::results_type r) {
-                              if (ec) return self->fail("cannot resolve host '" + self->net_.url.host + "': " + ec.message());
-                              self->on_resolved(r);
-                            });
+    lookup_timer_.expires_after(std::chrono::milliseconds(5));
+    lookup_timer_.async_wait([self](beast::error_code ec) {
+      if (!ec) self->poll_lookup();
+    });
   }
 
   void apply_plan() override {
@@ -465,7 +481,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     ping_timer_.cancel();
     watchdog_.cancel();
     grace_.cancel();
-    resolver_.cancel();
+    lookup_timer_.cancel();  // a lookup under way is left to finish alone
     const bool was_live = live_;
     if (was_live) {
       net_.stats.disconnects.fetch_add(1, std::memory_order_relaxed);
@@ -503,7 +519,9 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   NetworkStage::Impl& net_;
   Shard& shard_;
   websocket::stream<Stream> ws_;
-  tcp::resolver resolver_;
+  std::optional<NameLookup> lookup_;
+  MonoNanos lookup_deadline_ = 0;
+  asio::steady_timer lookup_timer_;
   asio::steady_timer ping_timer_, watchdog_, grace_;
   beast::flat_buffer buf_;
   std::deque<std::string> writes_;
