@@ -108,6 +108,7 @@ int run_replay(const ReplayArgs& a) {
   if (!a.dump_books.empty()) {
     std::ofstream out(a.dump_books, std::ios::binary | std::ios::trunc);
     out << books_json(replayer->books());
+    out.close();  // a small dump fails only here (a full disk, /dev/full)
     if (!out) {
       std::fprintf(stderr, "booktape replay: cannot write %s\n", a.dump_books.c_str());
       return 1;

@@ -40,6 +40,32 @@ std::string archive_file_name(std::string_view venue, std::string_view stream,
   return name;
 }
 
+std::optional<ArchiveName> parse_archive_file_name(std::string_view name) {
+  constexpr std::string_view kExt = ".jsonl.gz";
+  if (!name.ends_with(kExt)) return std::nullopt;
+  name.remove_suffix(kExt.size());
+  // <venue>_<stream>_<YYYYMMDDTHHZ>_<run_id>_<seq>: the run id has no '_', the stream may.
+  const std::size_t s = name.rfind('_');
+  if (s == std::string_view::npos || s == 0) return std::nullopt;
+  const std::size_t r = name.rfind('_', s - 1);
+  if (r == std::string_view::npos || r == 0) return std::nullopt;
+  const std::size_t t = name.rfind('_', r - 1);
+  if (t == std::string_view::npos || t == 0) return std::nullopt;
+  const std::string_view seq = name.substr(s + 1), run = name.substr(r + 1, s - r - 1),
+                         stamp = name.substr(t + 1, r - t - 1);
+  if (seq.empty() || seq.size() > 19 || run.empty() || stamp.size() != 12 || stamp[8] != 'T' ||
+      stamp[11] != 'Z')
+    return std::nullopt;
+  ArchiveName out;
+  for (char c : seq) {
+    if (c < '0' || c > '9') return std::nullopt;
+    out.sequence = out.sequence * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  out.venue_stream = std::string(name.substr(0, t));
+  out.run_id = std::string(run);
+  return out;
+}
+
 std::filesystem::path manifest_path(const std::filesystem::path& manifest_dir,
                                     std::string_view venue, std::string_view stream) {
   return manifest_dir / (std::string(venue) + "_" + std::string(stream) + ".manifest.jsonl");

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,13 @@ std::filesystem::path archive_hour_dir(const std::filesystem::path& root, std::s
 std::string archive_file_name(std::string_view venue, std::string_view stream,
                               UnixNanos hour_start, std::string_view run_id,
                               std::uint64_t sequence);
+// What a closed archive file name says (archive_file_name's parts); nullopt for other names.
+struct ArchiveName {
+  std::string venue_stream;  // "<venue>_<stream>"
+  std::string run_id;
+  std::uint64_t sequence = 0;
+};
+std::optional<ArchiveName> parse_archive_file_name(std::string_view closed_name);
 std::filesystem::path manifest_path(const std::filesystem::path& manifest_dir,
                                     std::string_view venue, std::string_view stream);
 

@@ -11,6 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <tuple>
+#include <unordered_set>
 
 #include "codecs/gzip_member.hpp"
 #include "codecs/gzip_stream.hpp"
@@ -37,10 +40,12 @@ const char* to_string(FileFormat f) noexcept {
 
 namespace {
 
-// A read-only mapping of a whole file.
+// A whole file, read-only: mapped, or (`copy`) read into memory. A file that may shrink while
+// it is read (an ".open" file: the writer cuts a refused block, recovery a torn tail) is copied,
+// since touching a mapped page past the new end is a SIGBUS.
 class MappedFile {
  public:
-  bool open(const fs::path& p, std::string& error) {
+  bool open(const fs::path& p, std::string& error, bool copy) {
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       error = std::string("cannot open: ") + std::strerror(errno);
@@ -53,6 +58,11 @@ class MappedFile {
       return false;
     }
     size_ = static_cast<std::size_t>(st.st_size);
+    if (copy) {
+      const bool ok = read_all(fd, error);
+      ::close(fd);
+      return ok;
+    }
     if (size_ > 0) {
       void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (m == MAP_FAILED) {
@@ -67,14 +77,34 @@ class MappedFile {
     return true;
   }
   ~MappedFile() {
-    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    if (data_ != nullptr && !copy_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
   }
   [[nodiscard]] const std::uint8_t* data() const noexcept { return data_; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
  private:
+  // Up to the size fstat gave (bytes appended meanwhile wait for the next replay).
+  bool read_all(int fd, std::string& error) {
+    copy_ = std::make_unique_for_overwrite<std::uint8_t[]>(size_ + 1);
+    std::size_t got = 0;
+    while (got < size_) {
+      const ssize_t n = ::pread(fd, copy_.get() + got, size_ - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("cannot read: ") + std::strerror(errno);
+        return false;
+      }
+      if (n == 0) break;  // it shrank
+      got += static_cast<std::size_t>(n);
+    }
+    size_ = got;
+    data_ = copy_.get();
+    return true;
+  }
+
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+  std::unique_ptr<std::uint8_t[]> copy_;
 };
 
 bool starts_with_file_record(std::string_view line) noexcept {
@@ -213,6 +243,7 @@ struct ArchiveReader::Impl {
 
   // Handles one complete line; `readable` bytes may be read from line.data().
   bool on_line(std::string_view line, std::size_t readable, ArchiveVisitor& v, FileReport& r);
+  bool is_frame_in_other_layout(std::string_view line, std::size_t readable);
   bool on_envelope_line(std::string_view line, std::size_t readable, ArchiveVisitor& v,
                         FileReport& r);
   // Completes a frame whose payload is in `payload` and hands it to the visitor.
@@ -241,6 +272,17 @@ ArchiveReader::ArchiveReader() : ArchiveReader(Options{}) {}
 ArchiveReader::ArchiveReader(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
 ArchiveReader::~ArchiveReader() = default;
 
+// Our writer puts "record" first, compact; a line rewritten by another tool (spaces, keys
+// reordered) is still a frame if its "record" says so. Only lines that fail the fast prefix
+// check come here, and those are records (a few per file) or foreign layouts.
+bool ArchiveReader::Impl::is_frame_in_other_layout(std::string_view line, std::size_t readable) {
+  if (line.starts_with("{\"record\":\"")) return false;  // ours: a record of another kind
+  ond::document doc;
+  std::string_view kind;
+  return parser.iterate(line.data(), line.size(), readable).get(doc) == simdjson::SUCCESS &&
+         doc["record"].get_string().get(kind) == simdjson::SUCCESS && kind == "frame";
+}
+
 bool ArchiveReader::Impl::on_line(std::string_view line, std::size_t readable, ArchiveVisitor& v,
                                   FileReport& r) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -263,7 +305,7 @@ bool ArchiveReader::Impl::on_line(std::string_view line, std::size_t readable, A
 
 bool ArchiveReader::Impl::on_envelope_line(std::string_view line, std::size_t readable,
                                            ArchiveVisitor& v, FileReport& r) {
-  if (!line.starts_with("{\"record\":\"frame\"")) {
+  if (!line.starts_with("{\"record\":\"frame\"") && !is_frame_in_other_layout(line, readable)) {
     if (line.starts_with("{\"record\":")) {
       ++r.records;
       if (starts_with_file_record(line)) {
@@ -509,8 +551,9 @@ bool ArchiveReader::read_file(const fs::path& path, ArchiveVisitor& visitor, Fil
   report.open_file = is_open_name(path.filename().string());
   im.run_id.clear();
   MappedFile m;
-  if (!m.open(path, report.error)) {
+  if (!m.open(path, report.error, report.open_file)) {
     report.corrupt = true;
+    report.unreadable = true;
     return true;
   }
   report.bytes = m.size();
@@ -521,7 +564,15 @@ bool ArchiveReader::read_file(const fs::path& path, ArchiveVisitor& visitor, Fil
         parse_member_header(m.data(), m.size(), h) != MemberStatus::kForeign;
   }
   if (report.gzip && report.booktape_members) return im.read_booktape_members(m, visitor, report);
-  if (report.open_file && m.size() == 0) return true;  // created, nothing written yet
+  if (report.open_file) {
+    // Only booktape writes ".open" files, always as our members: anything else is the start of
+    // one cut short (recovery treats it the same), not a plain frame file.
+    if (m.size() > 0) {
+      report.torn_tail_bytes = m.size();
+      report.error = "torn tail: the first gzip member is incomplete";
+    }
+    return true;
+  }
   return im.read_stream(m, visitor, report);
 }
 
@@ -530,8 +581,10 @@ std::vector<fs::path> ArchiveReader::expand(const std::vector<fs::path>& in,
   std::vector<fs::path> files;
   auto wanted = [](const fs::path& p) {
     const std::string name = p.filename().string();
-    if (name.ends_with(".manifest.jsonl")) return false;
-    return name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") || is_open_name(name);
+    if (is_open_name(name)) return true;
+    // Hidden files are temporaries or other tools' metadata (macOS "._x.jsonl.gz").
+    if (name.starts_with('.') || name.ends_with(".manifest.jsonl")) return false;
+    return name.ends_with(".jsonl") || name.ends_with(".jsonl.gz");
   };
   for (const fs::path& p : in) {
     std::error_code ec;
@@ -539,15 +592,15 @@ std::vector<fs::path> ArchiveReader::expand(const std::vector<fs::path>& in,
       std::vector<fs::path> found;
       for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
            it.increment(ec)) {
+        // A data root's discovery/ holds Gamma's answers, not websocket frames.
+        if (it->is_directory(ec) && it->path().filename() == "discovery") {
+          it.disable_recursion_pending();
+          continue;
+        }
         if (it->is_regular_file(ec) && wanted(it->path())) found.push_back(it->path());
       }
       if (ec) errors.push_back(p.string() + ": " + ec.message());
-      // Chronological: hour directories sort by name, files by their closed name.
-      std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
-        const auto ka = a.parent_path() / closed_name_of(a.filename().string());
-        const auto kb = b.parent_path() / closed_name_of(b.filename().string());
-        return ka < kb;
-      });
+      std::sort(found.begin(), found.end());  // plain frame files: by path
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::is_regular_file(p, ec)) {
       files.push_back(p);
@@ -555,7 +608,36 @@ std::vector<fs::path> ArchiveReader::expand(const std::vector<fs::path>& in,
       errors.push_back(p.string() + ": no such file or directory");
     }
   }
-  return files;
+  // The same file given twice (a directory and a folder inside it) is read once.
+  std::vector<fs::path> unique;
+  std::unordered_set<std::string> seen;
+  for (const fs::path& f : files) {
+    std::error_code ec;
+    fs::path canon = fs::weakly_canonical(f, ec);
+    if (!seen.insert(ec ? f.string() : canon.string()).second) continue;
+    unique.push_back(f);
+  }
+  // Receive order: booktape archive files by run (run ids start with their start time), then
+  // by file sequence, which a wall clock step cannot reorder the way it reorders hour folders;
+  // they come first. Plain frame files keep the order given.
+  struct Keyed {
+    std::optional<ArchiveName> name;
+    std::size_t index;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(unique.size());
+  for (std::size_t i = 0; i < unique.size(); ++i)
+    keyed.push_back({parse_archive_file_name(closed_name_of(unique[i].filename().string())), i});
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.name.has_value() != b.name.has_value()) return a.name.has_value();
+    if (!a.name) return false;
+    return std::tie(a.name->run_id, a.name->venue_stream, a.name->sequence) <
+           std::tie(b.name->run_id, b.name->venue_stream, b.name->sequence);
+  });
+  std::vector<fs::path> out;
+  out.reserve(keyed.size());
+  for (const Keyed& k : keyed) out.push_back(std::move(unique[k.index]));
+  return out;
 }
 
 }  // namespace booktape

@@ -55,6 +55,7 @@ struct FileReport {
   std::uint64_t torn_tail_bytes = 0;   // bytes after the last complete gzip member
   std::uint64_t torn_tail_rows = 0;    // rows the torn member's header says it held (0: unknown)
   bool corrupt = false;                // stopped early: damaged data (not just a torn tail)
+  bool unreadable = false;             // could not be opened or read at all
   std::string error;                   // what went wrong, if anything
   std::string run_id;
 };
@@ -85,9 +86,11 @@ class ArchiveReader {
   // Reads one file; returns false if the visitor asked to stop.
   bool read_file(const std::filesystem::path& path, ArchiveVisitor& visitor, FileReport& report);
 
-  // Expands files and directories (recursively) into the archive files to read, in
-  // chronological order for booktape names (".open" files sort as their closed name).
-  // Manifests and unrelated files are skipped. Missing paths are reported in `errors`.
+  // Expands files and directories (recursively) into the files to read, each once: booktape
+  // archive files first, by run id (chronological) then file sequence, whatever order they were
+  // given in (".open" files sort as their closed name); then plain frame files in the order
+  // given (a directory's by path). Manifests, hidden files and a data root's discovery/ folder
+  // are skipped. Missing paths are reported in `errors`.
   static std::vector<std::filesystem::path> expand(const std::vector<std::filesystem::path>& in,
                                                    std::vector<std::string>& errors);
 

@@ -3,11 +3,28 @@
 #include <simdjson.h>
 
 #include "codecs/envelope.hpp"
+#include "core/clock.hpp"
 #include "core/fixed_point.hpp"
 
 namespace booktape {
 
 namespace pm = polymarket;
+
+namespace {
+// Whether a record happened after `stop` (--at): session records carry at_ns, file records the
+// time their file was opened.
+bool happened_after(const simdjson::dom::element& rec, UnixNanos stop) {
+  std::int64_t at = 0;
+  std::string_view utc;
+  if (rec["at_ns"].get(at) != simdjson::SUCCESS) {
+    if (rec["opened_at_utc"].get(utc) != simdjson::SUCCESS) return false;
+    const std::optional<UnixNanos> t = parse_utc(utc);
+    if (!t) return false;
+    at = *t;
+  }
+  return at > stop;
+}
+}  // namespace
 
 Replayer::Replayer(ReplayOptions options)
     : opt_(std::move(options)),
@@ -40,11 +57,11 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
   if (f.has_envelope) {
     if (summary_.first_received == 0) summary_.first_received = f.received_ns;
     summary_.last_received = f.received_ns;
-    // The run id view points at the reader's copy, constant within a file (the cache is reset
-    // between files, where the same buffer may hold another run's id): pointers suffice.
-    if (f.run_id.data() != cached_run_view_.data() || cached_global_ == nullptr) {
-      cached_run_view_ = f.run_id;
-      cached_global_ = &last_global_[std::string(f.run_id)];
+    // Compared by content: one file may hold several runs (archives joined with cat), and the
+    // reader's buffer keeps its address when it takes a run id of the same length.
+    if (cached_global_ == nullptr || f.run_id != cached_run_) {
+      cached_run_.assign(f.run_id);
+      cached_global_ = &last_global_[cached_run_];
     }
     track(summary_.global, *cached_global_, f.global_sequence);
     if (f.session_id != cached_session_ || cached_message_ == nullptr) {
@@ -82,6 +99,7 @@ void Replayer::on_record(std::string_view line) {
       rec["record"].get(kind) != simdjson::SUCCESS) {
     return;
   }
+  if (opt_.stop_after && happened_after(rec, *opt_.stop_after)) return;  // not yet, at --at
   if (kind == "file") {
     if (rec["run_id"].get(run) != simdjson::SUCCESS) return;
     if (!run_.empty() && run != run_) {
@@ -132,6 +150,7 @@ const ReplaySummary& Replayer::run(const std::vector<std::filesystem::path>& inp
     cached_global_ = nullptr;
     FileReport report;
     const bool go_on = reader_.read_file(path, *this, report);
+    if (report.unreadable) summary_.errors.push_back(path.string() + ": " + report.error);
     summary_.files.push_back(std::move(report));
     if (!go_on) break;
   }

@@ -76,7 +76,7 @@ class Replayer final : private ArchiveVisitor {
   ReplaySummary summary_;
   std::unordered_map<std::string, std::uint64_t> last_global_;   // per run id
   std::unordered_map<std::string, std::uint64_t> last_message_;  // per session id
-  std::string_view cached_run_view_;
+  std::string cached_run_;
   std::string cached_session_;
   std::uint64_t* cached_global_ = nullptr;
   std::uint64_t* cached_message_ = nullptr;

@@ -105,6 +105,13 @@ TEST(ReplayCli, DumpBooksWritesEveryBookBestFirstAsExactDecimals) {
   }
 }
 
+TEST(ReplayCli, ADumpTheDiskRefusesFailsTheRun) {
+  Archive a;
+  // A small dump fits the stream's buffer: the failure shows only when it is written out.
+  const CliResult r = booktape("replay --dump-books /dev/full " + a.dir.path().string());
+  EXPECT_EQ(r.status, 1) << r.out;
+}
+
 TEST(ReplayCli, AssetAtTimeShowsTheBookAsOfThatReceiveTime) {
   Archive a;
   const std::string& token = a.gen.ids()[0];
