@@ -61,6 +61,7 @@ void BookKeeper::remember_state(TokenBook& tb, std::int64_t event_ms) noexcept {
   tb.history[tb.history_pos] = StateMark{tb.state_hash, event_ms, received_ns_};
   tb.history_pos = (tb.history_pos + 1) % kStateHistory;
   if (tb.history_len < kStateHistory) ++tb.history_len;
+  ++tb.states_seen;
 }
 
 TopOfBook BookKeeper::top_of(const L2Book& b) noexcept {

@@ -84,6 +84,7 @@ struct TokenBook {
   std::array<StateMark, kStateHistory> history{};  // ring, newest at history_pos - 1
   std::uint32_t history_pos = 0;
   std::uint32_t history_len = 0;
+  std::uint64_t states_seen = 0;  // states ever remembered: which history entries are new
 };
 
 struct Divergence {

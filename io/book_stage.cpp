@@ -34,6 +34,7 @@ struct Pending {
   std::uint64_t hash;
   std::int64_t rest_ms;
   MonoNanos deadline;
+  std::uint64_t states_from;  // the book's states_seen when the REST book came
 };
 }  // namespace
 
@@ -213,24 +214,48 @@ void BookStage::Impl::compare(const CheckpointBatch& batch) {
     }
     if (seen || tb.state_hash == h) {
       stats.checkpoint_agree.fetch_add(1, std::memory_order_relaxed);
-    } else if (tb.history_len == kStateHistory && rb.timestamp_ms < oldest_ms) {
-      // The book moved through more states since the REST snapshot than we keep: no verdict.
+    } else if (tb.history_len > 0 && rb.timestamp_ms < oldest_ms) {
+      // The REST book is older than every state we keep (the book moved through more states
+      // since, or our first snapshot came after it): no verdict.
       stats.checkpoint_inconclusive.fetch_add(1, std::memory_order_relaxed);
     } else {
       // Not seen yet: the stream may not have delivered the updates the REST book already has.
       // Wait a moment for the live book to reach that state; one that never does diverges.
-      pending.push_back(Pending{t, h, rb.timestamp_ms, now + secs_to_ns(opt.checkpoint_wait_seconds)});
+      pending.push_back(Pending{t, h, rb.timestamp_ms,
+                                now + secs_to_ns(opt.checkpoint_wait_seconds), tb.states_seen});
     }
   }
 }
+
+namespace {
+enum class Reached : std::uint8_t { kNo, kYes, kUnknown };
+
+// Whether the book passed through state `hash` since it had seen `from` states: the states
+// since then, not only the current one, since one poll can apply many frames (and a frame
+// several events) and move the book through the REST state and on. kUnknown: more states went
+// by than the history keeps.
+Reached reached_since(const TokenBook& tb, std::uint64_t hash, std::uint64_t from) {
+  if (tb.state == BookState::kLive && tb.state_hash == hash) return Reached::kYes;
+  const std::uint64_t fresh = tb.states_seen - from;
+  const std::uint64_t n = std::min<std::uint64_t>(fresh, tb.history_len);
+  for (std::uint64_t k = 1; k <= n; ++k) {
+    const std::size_t at = (tb.history_pos + kStateHistory - k) % kStateHistory;
+    if (tb.history[at].hash == hash) return Reached::kYes;
+  }
+  return fresh > kStateHistory ? Reached::kUnknown : Reached::kNo;
+}
+}  // namespace
 
 void BookStage::Impl::check_pending(MonoNanos now) {
   for (std::size_t i = 0; i < pending.size();) {
     const Pending& p = pending[i];
     const TokenBook& tb = books.book(p.token);
-    if (tb.state == BookState::kLive && tb.state_hash == p.hash) {
+    const Reached r = reached_since(tb, p.hash, p.states_from);
+    if (r == Reached::kYes) {
       stats.checkpoint_agree.fetch_add(1, std::memory_order_relaxed);
       stats.checkpoint_agree_waited.fetch_add(1, std::memory_order_relaxed);
+    } else if (r == Reached::kUnknown) {
+      stats.checkpoint_inconclusive.fetch_add(1, std::memory_order_relaxed);
     } else if (now >= p.deadline) {
       stats.checkpoint_diverge.fetch_add(1, std::memory_order_relaxed);
       if (examples.size() < 16) {

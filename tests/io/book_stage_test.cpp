@@ -28,13 +28,14 @@ void push_frame(PipelineRing& ring, const std::string& text, std::uint64_t seq,
   ring.commit(h);
 }
 
-// Bid 0.48 x 10 and ask 0.52 x 5; `ask_size` alters the ask.
-std::unique_ptr<CheckpointBatch> rest_batch(Size ask_size = 5'000'000) {
+// Bid 0.48 x 10 and ask 0.52 x 5 at `ms`; `ask_size` and `bid_size` alter them.
+std::unique_ptr<CheckpointBatch> rest_batch(Size ask_size = 5'000'000, Size bid_size = 10'000'000,
+                                            std::int64_t ms = 1'700'000'000'000) {
   auto b = std::make_unique<CheckpointBatch>();
   CheckpointBook book;
   book.asset_id = kToken;
-  book.timestamp_ms = 1'700'000'000'000;
-  book.bids = {Level{10'000'000, 4800}};
+  book.timestamp_ms = ms;
+  book.bids = {Level{bid_size, 4800}};
   book.asks = {Level{ask_size, 5200}};
   b->books.push_back(std::move(book));
   return b;
@@ -67,6 +68,84 @@ TEST(BookStage, ComparesQueuedCheckpointsAndCountsARoundThatFindsTheQueueFull) {
   EXPECT_EQ(s.checkpoint_skipped.load(), 1u);
   ASSERT_EQ(stage.checkpoint_examples().size(), 1u);
   EXPECT_NE(stage.checkpoint_examples()[0].find(kToken), std::string::npos);
+}
+
+std::string book_frame() {
+  return std::string(R"({"event_type":"book","asset_id":")") + kToken +
+         R"(","market":"0xabc","bids":[{"price":"0.48","size":"10"}],)"
+         R"("asks":[{"price":".52","size":"5"}],"timestamp":"1700000000000","hash":"x"})";
+}
+
+// Bid 0.48 x `size` as a price_change event at `ms`.
+std::string bid_change(const char* size, const char* ms) {
+  return std::string(R"({"event_type":"price_change","market":"0xabc","price_changes":[)"
+                     R"({"asset_id":")") +
+         kToken + R"(","price":"0.48","size":")" + size +
+         R"(","side":"BUY","hash":"h","best_bid":"0.48","best_ask":"0.52"}],"timestamp":")" +
+         ms + R"("})";
+}
+
+// The stage on its thread; stop() drains it and joins.
+struct RunningStage {
+  explicit RunningStage(BookStageOptions o) : stage(o, ring, bells), t([this] { stage.run(done); }) {}
+  ~RunningStage() { stop(); }
+  RunningStage(const RunningStage&) = delete;
+  RunningStage& operator=(const RunningStage&) = delete;
+  void push(const std::string& text, std::uint64_t seq) {
+    push_frame(ring, text, seq);
+    bells.data.ring();
+  }
+  template <class Pred>
+  bool until(Pred p) {
+    for (int i = 0; i < 500 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return p();
+  }
+  void stop() {
+    if (!t.joinable()) return;
+    done = true;
+    bells.data.ring();
+    t.join();
+  }
+  PipelineRing ring{std::size_t{1} << 16};
+  PipelineBells bells;
+  BookStage stage;
+  std::atomic<bool> done{false};
+  std::thread t;
+};
+
+// The REST book is a state the stream reaches later, and leaves again within the same frame (a
+// frame may carry several events, and one poll applies many frames): it was reached.
+TEST(BookStage, ARestStateTheStreamPassesThroughWithinOneFrameAgrees) {
+  BookStageOptions o;
+  o.checkpoint_wait_seconds = 0.2;
+  RunningStage rs(o);
+  rs.push(book_frame(), 1);
+  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().frames.load() == 1; }));
+  rs.stage.submit_checkpoint(rest_batch(5'000'000, 20'000'000, 1'700'000'001'000));  // bid x 20
+  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().checkpoint_books.load() == 1; }));
+  rs.push("[" + bid_change("20", "1700000001000") + "," + bid_change("30", "1700000002000") + "]", 2);
+  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().frames.load() == 2; }));
+  rs.stop();
+  const BookStageStats& s = rs.stage.stats();
+  EXPECT_EQ(s.checkpoint_agree.load(), 1u);
+  EXPECT_EQ(s.checkpoint_agree_waited.load(), 1u);
+  EXPECT_EQ(s.checkpoint_diverge.load(), 0u);
+}
+
+// A REST book older than every state kept (here: older than the only snapshot) cannot be
+// judged, whatever the history holds: inconclusive, not diverge.
+TEST(BookStage, ARestBookOlderThanTheFirstSnapshotIsInconclusive) {
+  BookStageOptions o;
+  o.checkpoint_wait_seconds = 0.2;
+  RunningStage rs(o);
+  rs.push(book_frame(), 1);
+  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().frames.load() == 1; }));
+  rs.stage.submit_checkpoint(rest_batch(7'000'000, 10'000'000, 1'699'999'940'000));  // 60 s older
+  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().checkpoint_books.load() == 1; }));
+  rs.stop();
+  const BookStageStats& s = rs.stage.stats();
+  EXPECT_EQ(s.checkpoint_inconclusive.load(), 1u);
+  EXPECT_EQ(s.checkpoint_diverge.load(), 0u);
 }
 
 // A wall clock step does not make a token look silent: silence is judged on the monotonic
