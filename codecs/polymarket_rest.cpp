@@ -90,10 +90,15 @@ void fail(ParsedBook& b, std::string why) {
   }
 }
 
+// A field the comparison does not use: noted, the book stays usable.
+void warn(ParsedBook& b, std::string why) {
+  if (b.warning.empty()) b.warning = std::move(why);
+}
+
 void parse_side(const dom::object& o, std::string_view key, std::vector<Level>& levels,
                 ParsedBook& b) {
   dom::element side;
-  if (o.at_key(key).get(side) != simdjson::SUCCESS) return;  // absent: an empty side
+  if (o.at_key(key).get(side) != simdjson::SUCCESS || side.is_null()) return;  // an empty side
   dom::array arr;
   if (side.get(arr) != simdjson::SUCCESS) return fail(b, std::string(key) + " is not an array");
   std::size_t i = 0;
@@ -148,7 +153,7 @@ ParsedBook parse_one(const dom::element& e) {
         parse_decimal(text, kPriceDecimals, v) == DecimalError::kOk && v > 0 && v <= kPriceOne) {
       b.tick_size = static_cast<Price>(v);
     } else {
-      fail(b, "tick_size is not a decimal string in (0, 1]");
+      warn(b, "tick_size is not a decimal string in (0, 1]");
     }
   }
   b.min_order_size = string_field(o, "min_order_size");
@@ -156,13 +161,14 @@ ParsedBook parse_one(const dom::element& e) {
   if (dom::element last; o.at_key("last_trade_price").get(last) == simdjson::SUCCESS) {
     std::string_view text;
     std::int64_t v = 0;
-    if (last.get(text) != simdjson::SUCCESS) {
-      fail(b, "last_trade_price is not a string");
+    if (last.is_null()) {
+    } else if (last.get(text) != simdjson::SUCCESS) {
+      warn(b, "last_trade_price is not a string");
     } else if (!text.empty()) {  // "" when the token never traded
       if (parse_decimal(text, kPriceDecimals, v) == DecimalError::kOk && v <= kPriceOne) {
         b.last_trade_price = static_cast<Price>(v);
       } else {
-        fail(b, "last_trade_price is not a decimal string in [0, 1]");
+        warn(b, "last_trade_price is not a decimal string in [0, 1]");
       }
     }
   }

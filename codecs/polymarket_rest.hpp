@@ -50,13 +50,17 @@ struct ParsedBook {
   Price last_trade_price = kNoPrice;  // kNoPrice if "" or absent
   bool ok = true;                     // false: a field could not be decoded exactly (see `error`)
   std::string error;
+  // A tick_size or last_trade_price that could not be decoded (left at its default): the levels
+  // are what a checkpoint compares, so the book stays ok.
+  std::string warning;
 };
 
 // Parses a GET /book object or a POST /books array into `out` (cleared first). Returns false
 // with `error` when the body is not JSON or is neither an object nor an array. Problems inside
 // one book only set that book's ok=false: a level that is not {"price":"..","size":".."} with
 // exact decimals (price <= 1, 4 decimals; size <= kMaxLevelSize, 6 decimals), a missing
-// asset_id, or the venue's {"error": "..."} reply. Never throws on malformed input.
+// asset_id, or the venue's {"error": "..."} reply; a side that is null or absent is empty. A bad
+// tick_size or last_trade_price only sets `warning`. Never throws on malformed input.
 bool parse_books_response(std::string_view body, std::vector<ParsedBook>& out, std::string& error);
 
 }  // namespace booktape::polymarket

@@ -34,7 +34,7 @@ struct Pending {
   std::uint64_t hash;
   std::int64_t rest_ms;
   MonoNanos deadline;
-  std::uint64_t states_from;  // the book's states_seen when the REST book came
+  std::uint64_t states_from;  // the book's states_seen at the last look (first: on arrival)
 };
 }  // namespace
 
@@ -230,10 +230,10 @@ void BookStage::Impl::compare(const CheckpointBatch& batch) {
 namespace {
 enum class Reached : std::uint8_t { kNo, kYes, kUnknown };
 
-// Whether the book passed through state `hash` since it had seen `from` states: the states
-// since then, not only the current one, since one poll can apply many frames (and a frame
-// several events) and move the book through the REST state and on. kUnknown: more states went
-// by than the history keeps.
+// Whether the book passed through state `hash` since it had seen `from` states (the last
+// look): every state since then, not only the current one, since one poll can apply many frames
+// (and a frame several events) and move the book through the REST state and on. kUnknown: more
+// states went by between two looks than the history keeps.
 Reached reached_since(const TokenBook& tb, std::uint64_t hash, std::uint64_t from) {
   if (tb.state == BookState::kLive && tb.state_hash == hash) return Reached::kYes;
   const std::uint64_t fresh = tb.states_seen - from;
@@ -248,9 +248,10 @@ Reached reached_since(const TokenBook& tb, std::uint64_t hash, std::uint64_t fro
 
 void BookStage::Impl::check_pending(MonoNanos now) {
   for (std::size_t i = 0; i < pending.size();) {
-    const Pending& p = pending[i];
+    Pending& p = pending[i];
     const TokenBook& tb = books.book(p.token);
     const Reached r = reached_since(tb, p.hash, p.states_from);
+    p.states_from = tb.states_seen;  // the next look scans only what comes after this one
     if (r == Reached::kYes) {
       stats.checkpoint_agree.fetch_add(1, std::memory_order_relaxed);
       stats.checkpoint_agree_waited.fetch_add(1, std::memory_order_relaxed);

@@ -622,7 +622,8 @@ int Recorder::Impl::finish() {
     f.rest_rounds = r.rounds.load();
     f.rest_rounds_ok = r.rounds_ok.load();
     f.rest_requests = r.requests.load();
-    f.rest_failures = r.http_errors.load() + r.transport_errors.load() + r.bad_bodies.load();
+    f.rest_failures = r.http_errors.load() + r.transport_errors.load() + r.bad_bodies.load() +
+                      r.empty_answers.load();
     f.checkpoint_agree = b.checkpoint_agree.load();
     f.checkpoint_diverge = b.checkpoint_diverge.load();
   }
@@ -779,7 +780,8 @@ std::string Recorder::status_json() const {
          ",\"requests\":" + u(r.requests.load()) + ",\"responses_ok\":" + u(r.responses_ok.load()) +
          ",\"http_errors\":" + u(r.http_errors.load()) + ",\"throttled\":" + u(r.throttled.load()) +
          ",\"transport_errors\":" + u(r.transport_errors.load()) + ",\"bad_bodies\":" +
-         u(r.bad_bodies.load()) + ",\"books\":" + u(r.books.load()) + "}";
+         u(r.bad_bodies.load()) + ",\"empty_answers\":" + u(r.empty_answers.load()) +
+         ",\"books_missing\":" + u(r.books_missing.load()) + ",\"books\":" + u(r.books.load()) + "}";
   }
   return s + "}";
 }

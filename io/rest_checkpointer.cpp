@@ -7,6 +7,7 @@
 #include <cctype>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include "codecs/envelope.hpp"
 #include "codecs/polymarket_rest.hpp"
@@ -121,10 +122,14 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
       std::vector<polymarket::ParsedBook> parsed;
       std::string error;
       if (polymarket::parse_books_response(r.body, parsed, error)) {
-        ok = true;
         stats.responses_ok.fetch_add(1, std::memory_order_relaxed);
+        // Only books of the tokens asked for, each once, count; the rest of the asked tokens
+        // are missing (no book, a venue error, levels that do not decode exactly).
+        std::unordered_set<std::string_view> asked(ids.begin(), ids.end());
+        std::size_t usable = 0;
         for (polymarket::ParsedBook& p : parsed) {
-          if (!p.ok) continue;
+          if (!p.ok || asked.erase(p.asset_id) == 0) continue;
+          ++usable;
           CheckpointBook b;
           b.asset_id = std::move(p.asset_id);
           b.timestamp_ms = p.timestamp_ms;
@@ -132,6 +137,9 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
           b.asks = std::move(p.asks);
           batch.books.push_back(std::move(b));
         }
+        stats.books_missing.fetch_add(ids.size() - usable, std::memory_order_relaxed);
+        ok = usable > 0;  // an answer without one usable book asked for checks nothing
+        if (!ok) stats.empty_answers.fetch_add(1, std::memory_order_relaxed);
       } else {
         stats.bad_bodies.fetch_add(1, std::memory_order_relaxed);
       }

@@ -32,6 +32,9 @@ struct RestCheckpointStats {
   std::atomic<std::uint64_t> rounds{0}, rounds_ok{0}, requests{0}, responses_ok{0};
   std::atomic<std::uint64_t> http_errors{0}, throttled{0}, transport_errors{0}, books{0};
   std::atomic<std::uint64_t> bad_bodies{0};
+  // Asked-for tokens without a usable book in the answer; answers with none at all (such a
+  // request does not count as a successful checkpoint).
+  std::atomic<std::uint64_t> books_missing{0}, empty_answers{0};
   std::atomic<std::int64_t> last_latency_ns{0};
 };
 

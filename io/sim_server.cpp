@@ -194,7 +194,7 @@ struct SimServer::Impl {
 
   std::uint64_t rest_429_left = 0, rest_500_left = 0, rest_slow_left = 0, tls_fail_left = 0;
   std::uint64_t refuse_ops_left = 0;  // subscription operations to answer INVALID OPERATION
-  std::uint64_t rest_alter_left = 0;
+  std::uint64_t rest_alter_left = 0, rest_empty_left = 0;
   std::int64_t rest_slow_ms = 0;
   std::vector<MonoNanos> rest_window;  // request times in the last 10 s (rate limit)
   std::vector<std::string> omit_books;
@@ -977,6 +977,11 @@ http::response<http::string_body> SimServer::Impl::handle_http(
       const std::uint32_t tok = market->find_token(id);
       if (tok != ~0u) out.push_back(market->summary(tok));
     }
+    if (rest_empty_left > 0) {  // a 200 that carries none of the books asked for
+      --rest_empty_left;
+      truth.faults.push_back({realtime_now(), "rest_empty", "rest", std::to_string(out.size()) + " books"});
+      return json_response(http::status::ok, "[]", v, ka, true);
+    }
     if (rest_alter_left > 0) {
       // Books that never existed on the stream: one more unit of size at every best level,
       // with a hash that matches the altered book (a cross-check must compare content).
@@ -1054,6 +1059,7 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
   }
   if (k == "rest_500") { rest_500_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_alter") { rest_alter_left += f.count; record("rest", std::to_string(f.count)); return true; }
+  if (k == "rest_empty") { rest_empty_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_slow") {
     rest_slow_left += f.count;
     rest_slow_ms = f.ms > 0 ? f.ms : 2'000;

@@ -314,10 +314,6 @@ TEST(PolymarketRest, FlagsUndecodableBooks) {
       R"({"asset_id":"1","asks":[["0.5","1"]]})",                         // not an object
       R"({"asset_id":"1","asks":{"price":"0.5","size":"1"}})",            // side not an array
       R"({"asset_id":"1","asks":[{"price":"0.5","size":"100000000.000001"}]})",  // > bound
-      R"({"asset_id":"1","tick_size":"0.00001"})",
-      R"({"asset_id":"1","tick_size":"0"})",
-      R"({"asset_id":"1","last_trade_price":"2"})",
-      R"({"asset_id":"1","last_trade_price":0.5})",
       R"({"bids":[],"asks":[]})",  // no asset_id
       R"({"error":"No orderbook exists for the requested token id"})",
   };
@@ -330,6 +326,27 @@ TEST(PolymarketRest, FlagsUndecodableBooks) {
   EXPECT_TRUE(parse_single(R"({"asset_id":"1","asks":[{"price":"0.5","size":"100000000"}]})").ok);
   const ParsedBook venue = parse_single(R"({"error":"No orderbook exists"})");
   EXPECT_NE(venue.error.find("No orderbook exists"), std::string::npos);
+}
+
+// Fields the checkpoint does not compare never make a book unusable: noted, left at defaults.
+TEST(PolymarketRest, ABadTickSizeOrLastTradeIsAWarningNotAnUnusableBook) {
+  for (const char* body : {R"({"asset_id":"1","tick_size":"0.00001"})",
+                           R"({"asset_id":"1","tick_size":"0"})", R"({"asset_id":"1","tick_size":0.01})",
+                           R"({"asset_id":"1","last_trade_price":"2"})",
+                           R"({"asset_id":"1","last_trade_price":0.5})"}) {
+    SCOPED_TRACE(body);
+    const ParsedBook b = parse_single(body);
+    EXPECT_TRUE(b.ok) << b.error;
+    EXPECT_FALSE(b.warning.empty());
+    EXPECT_EQ(b.tick_size, 0);
+    EXPECT_EQ(b.last_trade_price, kNoPrice);
+  }
+  const ParsedBook nulls = parse_single(
+      R"({"asset_id":"1","bids":null,"asks":[{"price":"0.5","size":"1"}],"last_trade_price":null})");
+  EXPECT_TRUE(nulls.ok) << nulls.error;
+  EXPECT_TRUE(nulls.warning.empty());
+  EXPECT_TRUE(nulls.bids.empty());
+  EXPECT_EQ(nulls.asks.size(), 1u);
 }
 
 TEST(PolymarketRest, ArrayElementsFailOneByOne) {

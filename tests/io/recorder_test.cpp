@@ -391,6 +391,22 @@ TEST(Recorder, RestFailuresAreCountedAndRetriedAndNeverTouchTheWebsocket) {
   EXPECT_EQ(std::uint64_t(m["websocket"]["connects"]), 1u);
 }
 
+TEST(Recorder, AnAnswerWithoutTheBooksAskedForIsNotASuccessfulCheckpoint) {
+  // 200 [] for every POST /books: no round checks anything, so none counts as successful (the
+  // gate needs two), and the missing books are counted.
+  testing::TempDir dir;
+  Sim sim(sim_options(2'000, 400, {"rest_empty@0:1000"}));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.rest_checkpoint_interval_seconds = 0.2;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("rest", "empty_answers") >= 2; }))
+      << run.get().status_json();
+  EXPECT_EQ(run.counter("rest", "rounds_ok"), 0u);
+  EXPECT_GE(run.counter("rest", "books_missing"), 2 * run.counter("books", "tokens"));
+  EXPECT_EQ(run.counter("books", "checkpoint_books"), 0u);
+  run.stop();
+}
+
 TEST(Recorder, AFrameOverTheSizeLimitIsAnExplicitCountedErrorAndTheFeedGoesOn) {
   // max_frame_bytes bounds what one frame may make the recorder buffer. A 2 MiB frame against a
   // 1 MiB limit: counted (oversized_frames), the connection ends with that reason in its
