@@ -46,11 +46,12 @@ struct HttpClient::Impl {
     }
   }
 
-  // Runs the loop until `finished`, the deadline or a cancel: then everything is cancelled.
+  // Runs the loop until `finished`, the request's deadline or a cancel: then everything is
+  // cancelled.
   void run_until(const bool& finished) {
     ioc.restart();
-    const auto deadline = std::chrono::steady_clock::now() + opt.timeout;
     const auto give_up = [&](const std::string& why) {
+      last_error = asio::error::timed_out;  // (or cancelled): never worth a retry
       disconnect();
       ioc.restart();
       ioc.run();  // let the cancelled operations complete
@@ -80,6 +81,7 @@ struct HttpClient::Impl {
     });
     run_until(finished);
     if (result) {
+      last_error = result;
       disconnect();
       throw HttpError(what + ": " + result.message());
     }
@@ -107,7 +109,6 @@ struct HttpClient::Impl {
   // The host's addresses, giving up at the request's timeout or a cancel like every other step.
   NameLookup::Results resolve() {
     NameLookup lookup(url.host, std::to_string(url.port));
-    const auto deadline = std::chrono::steady_clock::now() + opt.timeout;
     while (!lookup.wait_until(std::min(deadline, std::chrono::steady_clock::now() +
                                                     std::chrono::milliseconds(100)))) {
       if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_acquire))
@@ -162,19 +163,31 @@ struct HttpClient::Impl {
       req.body() = std::string(body);
       req.prepare_payload();
     }
-    // A kept-alive connection the server closed shows up as a failed exchange: retry once fresh.
+    // One deadline for the whole request, connect included (a retry does not get a new one).
+    deadline = std::chrono::steady_clock::now() + opt.timeout;
+    // A kept-alive connection the server had closed shows up as a send that fails or an answer
+    // that ends before its first byte: retry once, fresh. Never after a timeout or a partial
+    // answer: the server may have acted on the request.
     for (int attempt = 0;; ++attempt) {
       const bool reused = plain || secure;
       if (!reused) connect();
       try {
+        last_error = {};
         return tls ? exchange(*secure, req) : exchange(*plain, req);
       } catch (const HttpError&) {
-        if (!reused || attempt > 0) throw;
+        if (!reused || attempt > 0 || !closed_before_answer(last_error)) throw;
       }
     }
   }
 
+  static bool closed_before_answer(const beast::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+  }
+
   HttpClientOptions opt;
+  std::chrono::steady_clock::time_point deadline;  // of the request under way
+  beast::error_code last_error;                    // why the last step failed
   Url url;
   std::string prefix;
   asio::io_context ioc;

@@ -21,6 +21,7 @@
 #include "io/polymarket_discovery.hpp"
 #include "io/sim_server.hpp"
 #include "tests/io/sim_test_support.hpp"
+#include "tests/support/loopback.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
@@ -32,6 +33,8 @@ namespace pm = polymarket;
 // Nothing subscribes to the simulators here, so they generate nothing and their Gamma listing
 // stays put (rolls happen only while generating).
 using testing::Sim;
+using testing::dead_port;
+using testing::listen_loopback;
 
 SimServerOptions sim_options(int lanes) {
   SimServerOptions o;
@@ -55,34 +58,6 @@ std::map<std::string, pm::DiscoveredMarket> listed(const std::string& url) {
   std::map<std::string, pm::DiscoveredMarket> by_condition;
   for (auto& m : ms) by_condition[m.condition_id] = m;
   return by_condition;
-}
-
-// A loopback port with nothing behind it: bound once by the kernel's choice, then released.
-std::uint16_t dead_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A listening socket on 127.0.0.1 at a port the kernel picks (returned in `port`).
-int listen_loopback(std::uint16_t& port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::listen(fd, 16), 0);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  port = ntohs(a.sin_port);
-  return fd;
 }
 
 // A loopback listener that never accepts: connections complete in the kernel's backlog, requests
