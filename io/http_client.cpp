@@ -46,6 +46,11 @@ struct HttpClient::Impl {
     }
   }
 
+  [[nodiscard]] bool cancelled() const {
+    return (opt.cancel != nullptr && opt.cancel->load(std::memory_order_acquire)) ||
+           std::chrono::steady_clock::now() >= opt.stop_at;
+  }
+
   // Runs the loop until `finished`, the request's deadline or a cancel: then everything is
   // cancelled.
   void run_until(const bool& finished) {
@@ -58,7 +63,7 @@ struct HttpClient::Impl {
       throw HttpError(why);
     };
     while (!finished) {
-      if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_acquire)) {
+      if (cancelled()) {
         give_up("cancelled: the request to " + url.host_port() + " was abandoned (stopping)");
       }
       // Wake at least every 100 ms to look at the cancel flag.
@@ -111,7 +116,7 @@ struct HttpClient::Impl {
     NameLookup lookup(url.host, std::to_string(url.port));
     while (!lookup.wait_until(std::min(deadline, std::chrono::steady_clock::now() +
                                                     std::chrono::milliseconds(100)))) {
-      if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_acquire))
+      if (cancelled())
         throw HttpError("cancelled: the lookup of '" + url.host + "' was abandoned (stopping)");
       if (std::chrono::steady_clock::now() >= deadline)
         throw HttpError("cannot resolve host '" + url.host + "': no answer from DNS within " +

@@ -24,6 +24,8 @@ struct HttpClientOptions {
   // Set: a request under way gives up (HttpError "cancelled") within ~100 ms of it turning
   // true, so a stopping recorder does not wait out the timeout (name resolution included).
   const std::atomic<bool>* cancel = nullptr;
+  // A request under way at this time is abandoned like a cancel (a bounded run's end).
+  std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::time_point::max();
 };
 
 struct HttpResponse {

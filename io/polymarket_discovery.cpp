@@ -145,6 +145,7 @@ class GammaFetcher {
     o.ca_file = options_.ca_file;
     o.timeout = options_.timeout;
     o.cancel = options_.cancel;
+    o.stop_at = options_.stop_at;
     try {
       client_ = std::make_unique<HttpClient>(std::move(o));
       return true;

@@ -25,6 +25,7 @@ struct DiscoveryOptions {
   int max_pages = 40;             // all_active stops after this many pages (reported)
   std::chrono::milliseconds timeout{15'000};
   const std::atomic<bool>* cancel = nullptr;  // set: a request under way is abandoned
+  std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::time_point::max();
 };
 
 // One answer from Gamma, kept verbatim with what asked for it (the seed's "preserve raw metadata

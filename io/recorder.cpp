@@ -117,6 +117,7 @@ struct Recorder::Impl {
   UnixNanos started = 0;
   bool discovery_mode = false;
   std::atomic<bool> stop{false};
+  MonoNanos run_deadline = INT64_MAX;  // a bounded run's end
   std::atomic<bool> running{false};  // the stages exist (status_json may read them)
 
   // The pipeline (created by run(), kept until the recorder is destroyed).
@@ -204,7 +205,11 @@ void Recorder::Impl::refresh_discovery(bool first) {
   o.ca_file = cfg.ca_file;
   o.series = cfg.series;
   o.all_active = cfg.all_active;
-  o.cancel = &stop;  // a stop does not wait for Gamma to answer
+  o.cancel = &stop;  // a stop does not wait for Gamma to answer, nor does a bounded run's end
+  if (run_deadline != INT64_MAX) {  // monotonic_now() is CLOCK_MONOTONIC_RAW: convert by offset
+    o.stop_at = std::chrono::steady_clock::now() +
+                std::chrono::nanoseconds(std::max<MonoNanos>(0, run_deadline - monotonic_now()));
+  }
   const DiscoveryResult r = discover(o);
   const UnixNanos now = realtime_now();
   next_discovery = monotonic_now() + secs_to_ns(cfg.discovery_interval_seconds);
@@ -417,6 +422,7 @@ void Recorder::Impl::control_loop() {
   const MonoNanos t0 = monotonic_now();
   const MonoNanos deadline =
       cfg.duration_seconds > 0 ? t0 + secs_to_ns(cfg.duration_seconds) : INT64_MAX;
+  run_deadline = deadline;
   last_status = t0;
   next_status = t0 + kNanosPerSecond;
   while (!stop.load(std::memory_order_acquire)) {

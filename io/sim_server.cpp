@@ -74,7 +74,7 @@ bool parse_scheduled_fault(std::string_view text, ScheduledFault& out, std::stri
       return false;
     } else if (k == "oversized") {
       out.spec.bytes = n;
-    } else if (k == "rest_slow") {
+    } else if (k == "rest_slow" || k == "gamma_slow") {
       out.spec.ms = static_cast<std::int64_t>(n);
     } else {
       out.spec.count = n;
@@ -196,6 +196,8 @@ struct SimServer::Impl {
   std::uint64_t refuse_ops_left = 0;  // subscription operations to answer INVALID OPERATION
   std::uint64_t rest_alter_left = 0, rest_empty_left = 0;
   std::int64_t rest_slow_ms = 0;
+  std::uint64_t gamma_slow_left = 0;
+  std::int64_t gamma_slow_ms = 0;
   std::vector<MonoNanos> rest_window;  // request times in the last 10 s (rate limit)
   std::vector<std::string> omit_books;
   bool omit_next = false;
@@ -999,6 +1001,12 @@ http::response<http::string_body> SimServer::Impl::handle_http(
   }
   if (path == "/markets" || path == "/events") {
     ++truth.gamma_requests;
+    if (gamma_slow_left > 0) {
+      --gamma_slow_left;
+      delay_ms = gamma_slow_ms;
+      truth.faults.push_back({realtime_now(), "gamma_slow", "gamma",
+                              std::string(path) + " +" + std::to_string(gamma_slow_ms) + " ms"});
+    }
     if (!market) return json_response(http::status::ok, "[]", v, ka, false);
     if (path == "/markets") {
       const std::vector<pm::GammaMarket> all = market->gamma_markets();
@@ -1060,6 +1068,12 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
   if (k == "rest_500") { rest_500_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_alter") { rest_alter_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_empty") { rest_empty_left += f.count; record("rest", std::to_string(f.count)); return true; }
+  if (k == "gamma_slow") {
+    gamma_slow_left += f.count;
+    gamma_slow_ms = f.ms > 0 ? f.ms : 2'000;
+    record("gamma", std::to_string(f.count) + " x " + std::to_string(gamma_slow_ms) + " ms");
+    return true;
+  }
   if (k == "rest_slow") {
     rest_slow_left += f.count;
     rest_slow_ms = f.ms > 0 ? f.ms : 2'000;

@@ -391,6 +391,22 @@ TEST(Recorder, RestFailuresAreCountedAndRetriedAndNeverTouchTheWebsocket) {
   EXPECT_EQ(std::uint64_t(m["websocket"]["connects"]), 1u);
 }
 
+TEST(Recorder, ABoundedRunEndsOnTimeWhileGammaTakesItsTime) {
+  // Gamma answers the first discovery, then takes 20 s over the next: a 2 s run does not wait
+  // for it (was: the control thread sat in the request until its 15 s timeout).
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 200, {"gamma_slow@0.5:20000"}));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.discovery_interval_seconds = 0.3;
+  c.duration_seconds = 2;
+  const auto t0 = std::chrono::steady_clock::now();
+  RecorderRun run(c);
+  run.wait();
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(TruthView(sim->truth_json()).has_fault("gamma_slow"));
+  EXPECT_LT(took, 8.0);
+}
+
 TEST(Recorder, AnAnswerWithoutTheBooksAskedForIsNotASuccessfulCheckpoint) {
   // 200 [] for every POST /books: no round checks anything, so none counts as successful (the
   // gate needs two), and the missing books are counted.
