@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "codecs/envelope.hpp"
 #include "codecs/polymarket_rest.hpp"
@@ -89,17 +91,22 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
     stats.last_latency_ns.store(r.latency_ns, std::memory_order_relaxed);
     line += ",\"response\":{\"status\":" + std::to_string(r.status) +
             ",\"latency_ns\":" + std::to_string(r.latency_ns) + ",\"headers\":{";
-    bool first = true;
+    // Names in lower case (HTTP names are case-insensitive; one spelling for readers); a
+    // header sent more than once is one key, its values joined with ", " (as HTTP defines).
+    std::vector<std::pair<std::string, std::string>> kept;
     for (const auto& [k, v] : r.headers) {
       if (!safe_response_header(k)) continue;
-      if (!first) line += ',';
-      first = false;
-      // Names in lower case (HTTP names are case-insensitive; one spelling for readers).
       std::string name(k);
       for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      append_json_string(line, name);
+      auto it = std::find_if(kept.begin(), kept.end(), [&](const auto& h) { return h.first == name; });
+      if (it == kept.end()) kept.emplace_back(std::move(name), v);
+      else it->second.append(", ").append(v);
+    }
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (i) line += ',';
+      append_json_string(line, kept[i].first);
       line += ':';
-      append_json_string(line, v);
+      append_json_string(line, kept[i].second);
     }
     line += '}';
     // The body verbatim when it is valid JSON (minified only if it spans lines), else as text

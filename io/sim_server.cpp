@@ -894,6 +894,9 @@ http::response<http::string_body> SimServer::Impl::json_response(http::status s,
             "__cf_bm=sim" + std::to_string(rng()) + "; path=/; HttpOnly; Secure; SameSite=None");
     res.set("CF-RAY", std::to_string(rng() % 1'000'000'000) + "-SIM");
     res.set("X-Sim-Secret", "this-header-must-not-be-archived");
+    // A header the edge repeats rather than joining (HTTP allows both).
+    res.insert(http::field::vary, "Accept-Encoding");
+    res.insert(http::field::vary, "Origin");
   }
   res.keep_alive(keep_alive);
   res.body() = std::move(body);

@@ -608,6 +608,9 @@ TEST(Recorder, RestCheckpointsAreArchivedWithoutSecretsAndAgreeUntilTheDataIsAlt
       EXPECT_EQ(std::int64_t(e["response"]["status"]), 200);
       EXPECT_TRUE(e["response"]["raw_response_json"].is_array());
       EXPECT_TRUE(e["response"]["headers"]["content-type"].is_string());
+      // The sim repeats Vary: one key, both values.
+      EXPECT_EQ(line.find("\"vary\":"), line.rfind("\"vary\":")) << line.substr(0, 400);
+      EXPECT_EQ(std::string_view(e["response"]["headers"]["vary"]), "Accept-Encoding, Origin");
     }
   }
   EXPECT_GE(lines, 3u);
