@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <simdjson.h>
 
+#include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "apps/commands.hpp"
 #include "codecs/book_json.hpp"
 #include "io/archive_paths.hpp"
+#include "io/archive_reader.hpp"
 #include "io/recorder.hpp"
 #include "io/replayer.hpp"
 #include "io/sim_server.hpp"
@@ -38,7 +41,25 @@ std::uint64_t status_counter(const Recorder& r, const char* section, const char*
   return v;
 }
 
+// This run's websocket archive files: an --out used before holds earlier runs too.
+std::vector<std::filesystem::path> files_of_run(const std::filesystem::path& root,
+                                                const std::string& run_id) {
+  std::vector<std::string> errors;
+  std::vector<std::filesystem::path> mine;
+  for (const auto& f : ArchiveReader::expand({archive_stream_dir(root, "polymarket", "ws_raw")}, errors)) {
+    const auto name = parse_archive_file_name(closed_name_of(f.filename().string()));
+    if (name && name->run_id == run_id) mine.push_back(f);
+  }
+  return mine;
+}
+
 int run_demo(const DemoArgs& a) {
+  if (a.frames == 0 || a.markets < 1 || a.markets > 100 || !std::isfinite(a.rate) || a.rate < 0) {
+    std::fprintf(stderr,
+                 "booktape demo: --frames must be at least 1, --markets 1 to 100, --rate 0 (as "
+                 "fast as possible) or more\n");
+    return 2;
+  }
   const std::filesystem::path root = a.out;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // in step with the recorder's log on stderr
   std::printf("booktape demo: a local Polymarket stand-in, recorded raw-first and replayed\n\n");
@@ -83,12 +104,16 @@ int run_demo(const DemoArgs& a) {
               static_cast<unsigned long long>(a.frames), a.rate, root.c_str());
   Recorder recorder(rc);
   int record_code = -1;
+  std::atomic<bool> record_done{false};
   const MonoNanos t0 = monotonic_now();
-  std::thread record_thread([&] { record_code = recorder.run(); });
+  std::thread record_thread([&] {
+    record_code = recorder.run();
+    record_done = true;
+  });
   // Done when the simulator has sent everything, the recorder has had it for a moment, and two
   // REST checkpoints are in (the gate asks for two).
   std::uint64_t last = ~0ull;
-  for (int quiet = 0; quiet < 3;) {
+  for (int quiet = 0; quiet < 3 && !record_done;) {  // a recorder that gave up is done
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const std::uint64_t frames = status_counter(recorder, "network", "frames");
     const bool rest_ok = status_counter(recorder, "rest", "rounds_ok") >= 2;
@@ -105,7 +130,7 @@ int run_demo(const DemoArgs& a) {
               recorder.report_path().c_str());
 
   Replayer replay;
-  const ReplaySummary& s = replay.run({archive_stream_dir(root, "polymarket", "ws_raw")});
+  const ReplaySummary& s = replay.run(files_of_run(root, recorder.run_id()));
   const auto& d = replay.decoder_stats();
   const KeeperTotals& k = replay.books().totals();
   std::printf("replay of the archive\n  frames      %llu (%.0f frames/s)\n  events     ",

@@ -21,10 +21,23 @@ int main(int argc, char** argv) {
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
   const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
 
+  const auto is_command = [&app](const char* word) {
+    const auto named = [word](CLI::App* c) { return c->check_name(word); };
+    return !app.get_subcommands(named).empty();
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::fprintf(stderr,
+                 "booktape: unknown command '%s' (commands: demo, discover, record, replay, "
+                 "sim; see booktape --help)\n",
+                 argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other parse error is a bad argument: 2, as documented
+    // (CLI11's own codes are 100 and up).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     if (app.got_subcommand("demo")) return demo();

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -33,13 +34,35 @@ struct SimArgs {
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
+  out.close();  // a small file fails only here (a full disk)
   return static_cast<bool>(out);
+}
+
+// The numbers that would otherwise loop forever, never stop, or be cut silently.
+const char* bad_numbers(const SimArgs& a) {
+  const SimServerOptions& o = a.server;
+  if (o.market.lanes < 1 || o.market.lanes > 1'000) return "--markets must be 1 to 1000";
+  if (!std::isfinite(a.window_seconds) || a.window_seconds < 1 ||
+      a.window_seconds != std::floor(a.window_seconds) || a.window_seconds > 86'400.0 * 366)
+    return "--window-seconds must be a whole number of seconds, at least 1";
+  if (!std::isfinite(a.duration_seconds) || a.duration_seconds < 0 || a.duration_seconds > 1e9)
+    return "--duration-seconds must be 0 (no limit) or more";
+  if (!std::isfinite(o.rate) || o.rate < 0) return "--rate must be 0 (as fast as possible) or more";
+  if (!std::isfinite(a.linger_seconds) || a.linger_seconds < 0 || a.linger_seconds > 3'600)
+    return "--linger-seconds must be 0 to 3600";
+  return nullptr;
 }
 
 int run_sim(SimArgs& a) {
   SimServerOptions& o = a.server;
+  if (const char* why = bad_numbers(a)) {
+    std::fprintf(stderr, "booktape sim: %s\n", why);
+    return 2;
+  }
   unsigned lo = 0, hi = 0;
-  if (std::sscanf(a.levels.c_str(), "%u:%u", &lo, &hi) != 2 || lo == 0 || hi < lo || hi > 500) {
+  char rest = 0;
+  if (std::sscanf(a.levels.c_str(), "%u:%u%c", &lo, &hi, &rest) != 2 || lo == 0 || hi < lo ||
+      hi > 500) {
     std::fprintf(stderr, "booktape sim: --levels wants MIN:MAX, e.g. 10:60\n");
     return 2;
   }
@@ -55,9 +78,13 @@ int run_sim(SimArgs& a) {
   } else if (a.speed == "recorded") {
     o.replay_speed = 1;
   } else {
+    std::size_t used = 0;
     try {
-      o.replay_speed = std::stod(a.speed);
+      o.replay_speed = std::stod(a.speed, &used);
     } catch (...) {
+      used = 0;
+    }
+    if (used != a.speed.size() || !std::isfinite(o.replay_speed) || o.replay_speed <= 0) {
       std::fprintf(stderr, "booktape sim: --speed is asap, recorded, or a multiple like 10\n");
       return 2;
     }

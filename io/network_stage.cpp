@@ -247,7 +247,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     s.session_id = session_id_;
     s.run_id = net_.opt.run_id;
     s.connection_sequence = seq_;
-    s.url = net_.opt.url;
+    s.url = redact_url(net_.opt.url);  // archived in every session record
     s.assets_ids = subscribed_;
     s.tokens = shard_.plan.tokens;
     s.custom_feature_enabled = net_.opt.custom_feature_enabled;

@@ -24,6 +24,7 @@
 #include "io/record_report.hpp"
 #include "io/rest_checkpointer.hpp"
 #include "io/subscription_plan.hpp"
+#include "io/url.hpp"
 
 namespace booktape {
 
@@ -215,7 +216,8 @@ void Recorder::Impl::refresh_discovery(bool first) {
   next_discovery = monotonic_now() + secs_to_ns(cfg.discovery_interval_seconds);
 
   if (r.markets.empty() && !r.errors.empty()) {
-    const std::string why = "cannot discover markets at " + cfg.gamma_url + ": " + r.errors.front();
+    const std::string why =
+        "cannot discover markets at " + redact_url(cfg.gamma_url) + ": " + r.errors.front();
     if (first) {
       throw StartError(why + "\nCheck the network and --gamma-url (and --ca-file for a private CA). " +
                        kFirstTry);
@@ -257,7 +259,7 @@ void Recorder::Impl::refresh_discovery(bool first) {
     rm.end_utc = m.end != 0 ? format_utc(m.end) : "";
   }
   if (first && carried.empty()) {
-    throw StartError("no market to record: Gamma at " + cfg.gamma_url + " listed " +
+    throw StartError("no market to record: Gamma at " + redact_url(cfg.gamma_url) + " listed " +
                      std::to_string(r.markets.size()) +
                      " market(s), none of them open now or within subscribe_lead_seconds " +
                      (cfg.all_active ? std::string("(--all-active)")
@@ -524,7 +526,7 @@ int Recorder::Impl::run() {
   }
   running.store(true, std::memory_order_release);
 
-  log("run %s: %s -> %s (%s envelope)", run_id.c_str(), cfg.ws_url.c_str(), cfg.out.c_str(),
+  log("run %s: %s -> %s (%s envelope)", run_id.c_str(), redact_url(cfg.ws_url).c_str(), cfg.out.c_str(),
       cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
   if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 2) {
     // The book thread holds a core; the network and archive threads need another.
@@ -603,7 +605,11 @@ int Recorder::Impl::finish() {
   RunFacts f;
   f.run_id = run_id;
   f.writer_version = "booktape " BOOKTAPE_VERSION;
-  f.config_yaml = to_yaml(cfg);
+  RecorderConfig shown = cfg;  // the manifest keeps no key a URL may carry
+  shown.ws_url = redact_url(cfg.ws_url);
+  shown.rest_url = redact_url(cfg.rest_url);
+  shown.gamma_url = redact_url(cfg.gamma_url);
+  f.config_yaml = to_yaml(shown);
   f.started = started;
   f.ended = ended;
   f.bounded = cfg.duration_seconds > 0;

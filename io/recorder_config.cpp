@@ -1,5 +1,7 @@
 #include "io/recorder_config.hpp"
 
+#include <sched.h>
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -507,6 +509,10 @@ std::vector<std::string> validate(const RecorderConfig& c) {
   for (const Field& f : fields()) {
     if (f.valid(c)) continue;
     std::string value = f.show(c);
+    if (f.key.ends_with("_url")) {  // a message must not carry a key or a password
+      const std::string& raw = f.key == "ws_url" ? c.ws_url : f.key == "rest_url" ? c.rest_url : c.gamma_url;
+      value = show_value(redact_url(raw));
+    }
     if (value.size() > 60) value = value.substr(0, 57) + "...";
     problems.push_back(f.key + " must be " + f.expect + " (it is " + value + ").");
   }
@@ -534,7 +540,8 @@ std::vector<std::string> validate(const RecorderConfig& c) {
   if (!c.assets_file.empty()) {
     std::error_code ec;
     if (!fs::is_regular_file(c.assets_file, ec)) {
-      problems.push_back("assets_file " + c.assets_file.string() + " does not exist.");
+      problems.push_back("assets_file " + c.assets_file.string() +
+                         (fs::exists(c.assets_file, ec) ? " is not a file." : " does not exist."));
     } else {
       try {
         if (read_assets_file(c.assets_file).empty())
@@ -547,7 +554,30 @@ std::vector<std::string> validate(const RecorderConfig& c) {
   if (!c.ca_file.empty()) {
     std::error_code ec;
     if (!fs::is_regular_file(c.ca_file, ec))
-      problems.push_back("ca_file " + c.ca_file.string() + " does not exist.");
+      problems.push_back("ca_file " + c.ca_file.string() +
+                         (fs::exists(c.ca_file, ec) ? " is not a file." : " does not exist."));
+  }
+  const bool cpus_in_range = c.cpus.size() == 3 && std::all_of(c.cpus.begin(), c.cpus.end(), [](int x) {
+    return x >= 0 && x <= 1023;
+  });
+  if (cpus_in_range) {
+    // Pinning to a CPU this process may not run on fails only once the threads start.
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+      for (const int cpu : c.cpus) {
+        if (cpu >= 0 && cpu < CPU_SETSIZE && !CPU_ISSET(static_cast<std::size_t>(cpu), &allowed)) {
+          problems.push_back("cpus: CPU " + std::to_string(cpu) + " is not available to this "
+                             "process (it may use " + std::to_string(CPU_COUNT(&allowed)) +
+                             " CPUs; see `nproc` and `taskset -p $$`).");
+        }
+      }
+    }
+  }
+  if (!c.out.empty()) {
+    std::error_code ec;
+    if (fs::exists(c.out, ec) && !fs::is_directory(c.out, ec))
+      problems.push_back("out " + c.out.string() + " exists and is not a directory.");
   }
   if (!c.manifest_dir.empty() && !c.out.empty() && !is_within(c.manifest_dir, c.out)) {
     problems.push_back("manifest_dir " + c.manifest_dir.string() + " is outside out (" +
@@ -572,7 +602,10 @@ std::vector<std::string> validate(const RecorderConfig& c) {
   } floors[] = {{"ping_interval_seconds", c.ping_interval_seconds, 0.1},
                 {"stale_connection_seconds", c.stale_connection_seconds, 0.5},
                 {"token_silent_seconds", c.token_silent_seconds, 0.5},
-                {"initial_book_timeout_seconds", c.initial_book_timeout_seconds, 0.5}};
+                {"initial_book_timeout_seconds", c.initial_book_timeout_seconds, 0.5},
+                {"rest_checkpoint_interval_seconds", c.rest_checkpoint_interval_seconds, 0.1},
+                {"discovery_interval_seconds", c.discovery_interval_seconds, 0.1},
+                {"status_interval_seconds", c.status_interval_seconds, 0.1}};
   for (const auto& f : floors) {
     if (f.value > 0 && f.value < f.floor) {
       problems.push_back(std::string(f.key) + " (" + show_value(f.value) + ") must be at least " +

@@ -13,6 +13,7 @@
 
 #include "codecs/envelope.hpp"
 #include "codecs/polymarket_rest.hpp"
+#include "io/url.hpp"
 #include "core/clock.hpp"
 #include "io/book_stage.hpp"
 #include "io/http_client.hpp"
@@ -82,7 +83,7 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
                      "\",\"requested_at_ns\":" + std::to_string(at) +
                      ",\"checkpoint\":" + std::to_string(round) + ",\"chunk\":" +
                      std::to_string(chunk) + ",\"request\":{\"method\":\"POST\",\"url\":";
-  append_json_string(line, opt.rest_url + "/books");
+  append_json_string(line, redact_url(opt.rest_url + "/books"));
   line += ",\"body\":" + body + "}";
   stats.requests.fetch_add(1, std::memory_order_relaxed);
   bool ok = false;

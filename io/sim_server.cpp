@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <span>
 #include <atomic>
 #include <charconv>
 #include <future>
@@ -41,6 +42,20 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 namespace pm = polymarket;
 
+namespace {
+// Every fault inject() knows (docs/SIM.md); the connection faults are the first ones.
+constexpr std::string_view kFaultKinds[] = {
+    "drop",      "close",         "stall",    "stall_silent", "unstall",  "malformed",
+    "binary",    "oversized",     "unknown_event", "duplicate", "reorder", "omit_book",
+    "refuse_operation", "rest_429", "rest_500", "rest_slow", "rest_alter", "rest_empty",
+    "gamma_slow", "tls_fail"};
+constexpr std::size_t kConnFaultKinds = 11;
+
+bool known(std::span<const std::string_view> kinds, std::string_view k) {
+  return std::find(kinds.begin(), kinds.end(), k) != kinds.end();
+}
+}  // namespace
+
 bool parse_scheduled_fault(std::string_view text, ScheduledFault& out, std::string& error) {
   const std::size_t at = text.find('@');
   if (at == std::string_view::npos || at == 0) {
@@ -49,6 +64,10 @@ bool parse_scheduled_fault(std::string_view text, ScheduledFault& out, std::stri
   }
   out.spec = FaultSpec{};
   out.spec.kind = std::string(text.substr(0, at));
+  if (!known(kFaultKinds, out.spec.kind)) {
+    error = "unknown fault '" + out.spec.kind + "' (docs/SIM.md lists them)";
+    return false;
+  }
   std::string_view rest = text.substr(at + 1);
   std::string_view arg;
   if (const std::size_t colon = rest.find(':'); colon != std::string_view::npos) {
@@ -57,7 +76,7 @@ bool parse_scheduled_fault(std::string_view text, ScheduledFault& out, std::stri
   }
   double seconds = 0;
   const auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), seconds);
-  if (ec != std::errc() || p != rest.data() + rest.size() || seconds < 0) {
+  if (ec != std::errc() || p != rest.data() + rest.size() || !(seconds >= 0) || seconds > 1e9) {
     error = "bad fault time '" + std::string(rest) + "' (seconds after the first subscription)";
     return false;
   }
@@ -748,7 +767,11 @@ void SimServer::Impl::pump() {
   } else {
     batch.clear();
     market->advance_to(realtime_now(), batch);
-    while (batch.size() < budget) market->next(batch);
+    while (batch.size() < budget) {
+      const std::size_t before = batch.size();
+      market->next(batch);
+      if (batch.size() == before) break;  // nothing to generate (no market)
+    }
     for (const pm::SimFrame& f : batch) {
       route(f);
       ++truth.events_generated[static_cast<std::size_t>(f.type)];
@@ -1101,10 +1124,7 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
     record(f.token.empty() ? "next" : f.token, "book left out of the next initial dump");
     return true;
   }
-  static const char* const kConnFaults[] = {"drop", "close", "stall", "stall_silent", "unstall",
-                                            "malformed", "binary", "oversized", "unknown_event",
-                                            "duplicate", "reorder"};
-  if (std::find(std::begin(kConnFaults), std::end(kConnFaults), k) == std::end(kConnFaults)) {
+  if (!known(std::span(kFaultKinds).first(kConnFaultKinds), k)) {
     error = "unknown fault '" + k + "'";
     return false;
   }

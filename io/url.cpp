@@ -1,5 +1,6 @@
 #include "io/url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace booktape {
@@ -49,6 +50,40 @@ std::optional<Url> parse_url(std::string_view text) {
     u.port = static_cast<std::uint16_t>(p);
   }
   return u;
+}
+
+std::string redact_url(std::string_view url) {
+  std::string out;
+  const std::size_t sep = url.find("://");
+  const std::size_t host_at = sep == std::string_view::npos ? 0 : sep + 3;
+  const std::size_t auth_end = std::min(url.find_first_of("/?#", host_at), url.size());
+  const std::size_t at = url.substr(0, auth_end).rfind('@');
+  if (at != std::string_view::npos && at >= host_at) {
+    out.append(url.substr(0, host_at)).append("***");
+    url.remove_prefix(at);  // from the '@'
+  } else {
+    out.append(url.substr(0, auth_end));
+    url.remove_prefix(auth_end);
+  }
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return out.append(url);
+  out.append(url.substr(0, q + 1));
+  std::string_view query = url.substr(q + 1);
+  const std::size_t hash = query.find('#');
+  if (hash != std::string_view::npos) query = query.substr(0, hash);
+  bool first = true;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (!first) out += '&';
+    first = false;
+    out.append(pair.substr(0, eq));
+    if (eq != std::string_view::npos) out += "=***";
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 }  // namespace booktape

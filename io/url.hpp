@@ -19,4 +19,8 @@ struct Url {
 // nullopt when the scheme is not one of the four, the host is empty, or the port is bad.
 std::optional<Url> parse_url(std::string_view text);
 
+// The URL as it may be logged or archived: query values and any user:password@ replaced by
+// "***" (a venue key passed as ?apikey=... must not reach a log line or a manifest).
+std::string redact_url(std::string_view url);
+
 }  // namespace booktape

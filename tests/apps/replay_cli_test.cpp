@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "io/archive_writer.hpp"
+#include "tests/apps/cli_run.hpp"
 #include "tests/io/archive_test_support.hpp"
 #include "tests/support/fixture_files.hpp"
 #include "tests/support/stream_gen.hpp"
@@ -16,24 +17,8 @@
 namespace booktape {
 namespace {
 
-struct CliResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs the booktape binary with `args` (shell words), capturing stdout; stderr is kept in the
-// test log.
-CliResult booktape(const std::string& args) {
-  const std::string cmd = std::string(BOOKTAPE_BINARY) + " " + args;
-  CliResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using testing::booktape;
+using testing::CliResult;
 
 constexpr UnixNanos kT0 = 1'763'703'252'000'000'000;  // 2025-11-21T05:34:12Z
 

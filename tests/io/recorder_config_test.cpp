@@ -506,8 +506,11 @@ TEST(RecorderConfigValidate, CpusAreNoneOrThreeInRange) {
   EXPECT_EQ(problems_with(c, "cpus").size(), 1u);
   c.cpus = {-1, 1, 2};
   EXPECT_EQ(problems_with(c, "cpus").size(), 1u);
+  // In range but not a CPU this process may use: refused before any thread starts.
   c.cpus = {1023, 0, 0};
-  EXPECT_EQ(joined(validate(c)), "");
+  const std::vector<std::string> p = problems_with(c, "cpus");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("CPU 1023 is not available"), std::string::npos) << p[0];
 }
 
 TEST(RecorderConfigValidate, WhatToRecord) {
