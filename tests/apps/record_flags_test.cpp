@@ -67,7 +67,7 @@ TEST(RecordFlags, EveryFlagSetsItsSetting) {
   // clang-format off
   const RecorderConfig c = config_from(
       {"--market-limit", "3", "--duration-seconds", "150", "--rest-checkpoint-interval-seconds",
-       "30.5", "--out", "/tmp/x", "--ws-url", "ws://127.0.0.1:1/ws/market", "--rest-url",
+       "30.5", "--out", "/nonexistent/booktape-out", "--ws-url", "ws://127.0.0.1:1/ws/market", "--rest-url",
        "http://127.0.0.1:2", "--gamma-url", "https://127.0.0.1:3", "--ca-file", ca.string(),
        "--series", "eth-up-or-down-5m", "--cpus", "1,0,0", "--wait", "busy-spin", "--envelope",
        "full", "--fsync", "block", "--gzip-level", "9", "--assets-per-connection", "50",
@@ -76,7 +76,7 @@ TEST(RecordFlags, EveryFlagSetsItsSetting) {
   EXPECT_EQ(c.market_limit, 3);
   EXPECT_EQ(c.duration_seconds, 150);
   EXPECT_EQ(c.rest_checkpoint_interval_seconds, 30.5);
-  EXPECT_EQ(c.out, "/tmp/x");
+  EXPECT_EQ(c.out, "/nonexistent/booktape-out");
   EXPECT_EQ(c.ws_url, "ws://127.0.0.1:1/ws/market");
   EXPECT_EQ(c.rest_url, "http://127.0.0.1:2");
   EXPECT_EQ(c.gamma_url, "https://127.0.0.1:3");
