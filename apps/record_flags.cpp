@@ -92,7 +92,7 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
        "YAML settings (config/record.example.yaml lists every key); default: none")
       ->type_name("FILE");
   integer("--market-limit", &RecordFlags::market_limit,
-          "Record at most N markets at once (default 0: no limit)")
+          "Select at most N markets at each discovery, earliest end first (default 0: no limit)")
       ->type_name("N");
   seconds("--duration-seconds", &RecordFlags::duration_seconds,
           "Stop after S seconds (default 0: until SIGINT/SIGTERM)")
@@ -130,7 +130,8 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
        "Pin the network, book and archive stages to these cpus, or none (default: not pinned)")
       ->type_name("NET,BOOK,ARCHIVE");
   text("--wait", &RecordFlags::wait,
-       std::string("Idle stages: busy-spin or spin-then-park (default ") + to_string(d.wait) + ")")
+       std::string("How the book stage waits for frames: busy-spin or spin-then-park (default ") +
+           to_string(d.wait) + ")")
       ->type_name("MODE");
   text("--envelope", &RecordFlags::envelope,
        std::string("Archive lines: compact (session records) or full (seed envelope) (default ") +

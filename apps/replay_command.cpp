@@ -22,6 +22,7 @@ struct ReplayArgs {
   std::string dump_books;
   std::string asset;
   std::string at;
+  bool asset_given = false, at_given = false;
 };
 
 void print_human(const Replayer& r) {
@@ -77,6 +78,14 @@ void print_human(const Replayer& r) {
 int run_replay(const ReplayArgs& a) {
   ReplayOptions opt;
   opt.verify_sha256 = a.verify;
+  if (a.asset_given && a.asset.empty()) {
+    std::fprintf(stderr, "booktape replay: --asset needs a token id\n");
+    return 2;
+  }
+  if (a.at_given && a.at.empty()) {
+    std::fprintf(stderr, "booktape replay: --at needs a time, e.g. 2026-11-21T05:34:12.5Z\n");
+    return 2;
+  }
   if (!a.at.empty()) {
     opt.stop_after = parse_utc(a.at);
     if (!opt.stop_after) {
@@ -149,11 +158,16 @@ Command add_replay_command(CLI::App& app) {
                   "Write the final books as JSON to FILE (best level first)");
   auto* asset = cmd->add_option("--asset", args->asset,
                                 "Print this token's book (with --at: as of that time)");
-  cmd->add_option("--at", args->at,
-                  "Stop at this receive time (ISO-8601 UTC or ns since the epoch)")
-      ->needs(asset);
+  auto* at = cmd->add_option("--at", args->at,
+                             "Stop at this receive time (ISO-8601 UTC or ns since the epoch)")
+                 ->needs(asset);
+
   cmd->add_flag("--verify", args->verify, "Recompute every payload's sha256 against the archive");
-  return [args] { return run_replay(*args); };
+  return [args, asset, at] {
+    args->asset_given = asset->count() > 0;  // given, even if empty
+    args->at_given = at->count() > 0;
+    return run_replay(*args);
+  };
 }
 
 }  // namespace booktape::apps

@@ -363,7 +363,8 @@ std::string suggestion(std::string_view key) {
   std::string underscored(key);
   std::replace(underscored.begin(), underscored.end(), '-', '_');
   const Field* best = nullptr;
-  std::size_t best_d = 4;
+  // Close enough to be a typo: a third of the key (for "x" nothing is close).
+  std::size_t best_d = std::min<std::size_t>(4, underscored.size() / 3 + 1);
   for (const Field& f : fields()) {
     const std::size_t d = edit_distance(underscored, f.key);
     if (d < best_d) {

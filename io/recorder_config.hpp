@@ -27,7 +27,7 @@ struct RecorderConfig {
   bool all_active = false;                 // every active market on the venue
   std::vector<std::string> series = {"btc-up-or-down-5m", "btc-up-or-down-15m",
                                      "btc-up-or-down-hourly", "btc-up-or-down-daily"};
-  int market_limit = 0;                    // at most this many markets at once (0: no limit)
+  int market_limit = 0;                    // markets each discovery selects (0: no limit)
   double discovery_interval_seconds = 60;  // Gamma is asked again this often
   double subscribe_lead_seconds = 120;     // subscribe a market this long before its window
   double drop_after_end_seconds = 180;     // unsubscribe this long after its end (trading goes on)

@@ -46,6 +46,8 @@ TEST(BadArguments, ExitWithTwoAndSayWhat) {
       {{"record", "--bogus"}, "--bogus"},
       {{"record", "--gzip-level", "abc"}, "--gzip-level"},
       {{"replay"}, "paths is required"},
+      {{"replay", dir.path().string(), "--asset", ""}, "--asset needs a token id"},
+      {{"replay", dir.path().string(), "--asset", "1", "--at", ""}, "--at needs a time"},
       {{"sim", "--markets", "0"}, "--markets"},  // looped forever, deaf to SIGTERM
       {{"sim", "--fault", "dorp@0.5"}, "unknown fault 'dorp'"},
       {{"sim", "--fault", "drop@nan"}, "bad fault time"},

@@ -264,6 +264,9 @@ TEST(RecorderConfig, UnknownKeyNamesFileLineAndKeyAndSuggests) {
             "record.yaml:3: rest_bach: unknown setting (did you mean rest_batch?)");
   EXPECT_EQ(load_error("market-limit: 1\n"),
             "record.yaml:1: market-limit: unknown setting (did you mean market_limit?)");
+  // A short key is close to nothing: no made-up suggestion.
+  EXPECT_EQ(load_error("x: 1\n"), "record.yaml:1: x: unknown setting");
+  EXPECT_EQ(load_error("foo: 1\n"), "record.yaml:1: foo: unknown setting");
   EXPECT_EQ(load_error("colour: blue\n"), "record.yaml:1: colour: unknown setting");
 }
 
