@@ -57,9 +57,13 @@ struct HttpClient::Impl {
     ioc.restart();
     const auto give_up = [&](const std::string& why) {
       last_error = asio::error::timed_out;  // (or cancelled): never worth a retry
-      disconnect();
+      // Close the sockets but keep the streams until the cancelled operations have completed:
+      // their handlers still use them (destroying the stream first crashed a stopping
+      // recorder whose REST request was under way).
+      close_sockets();
       ioc.restart();
-      ioc.run();  // let the cancelled operations complete
+      ioc.run();
+      disconnect();
       throw HttpError(why);
     };
     while (!finished) {
@@ -127,10 +131,15 @@ struct HttpClient::Impl {
     return lookup.results();
   }
 
-  void disconnect() {
+  void close_sockets() {
     beast::error_code ec;
     if (plain) plain->socket().close(ec);
     if (secure) beast::get_lowest_layer(*secure).socket().close(ec);
+  }
+
+  // Only with no operation pending on the streams (they are destroyed).
+  void disconnect() {
+    close_sockets();
     plain.reset();
     secure.reset();
   }
