@@ -287,12 +287,14 @@ bool ArchiveReader::Impl::on_line(std::string_view line, std::size_t readable, A
                                   FileReport& r) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (r.format == FileFormat::kUnknown) {
+    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a BOM some editors write
     if (line.empty()) return true;
     r.format = starts_with_file_record(line) ? FileFormat::kBooktape : FileFormat::kPlainFrames;
   }
   ++r.lines;
   if (r.format == FileFormat::kPlainFrames) {
-    if (line.empty()) return true;  // blank lines separate nothing; they are not frames
+    // Blank lines (spaces and tabs too) separate nothing; they are not frames.
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return true;
     ArchiveFrame f;
     f.data = line.data();
     f.size = line.size();

@@ -196,6 +196,21 @@ TEST(ReplayInputs, AFrameLineInAnotherToolsLayoutIsStillAFrame) {
   EXPECT_EQ(s.files[0].bad_lines, 0u);
 }
 
+TEST(ReplayInputs, APlainFrameFileWithABomAndBlankLinesLosesNoFrame) {
+  testing::TempDir dir;
+  const fs::path f = dir.path() / "other-recorder.jsonl";
+  std::ofstream(f, std::ios::binary) << "\xEF\xBB\xBF" << R"({"event_type":"book","asset_id":"1"})"
+                                     << "\r\n  \t\n\nPONG\n";
+  Replayer replay;
+  const ReplaySummary& s = replay.run({f});
+  ASSERT_EQ(s.files.size(), 1u);
+  EXPECT_EQ(s.files[0].format, FileFormat::kPlainFrames);
+  EXPECT_EQ(s.frames, 2u);  // the book (its BOM was not part of it) and the PONG
+  EXPECT_EQ(replay.decoder_stats().events_by_type[static_cast<std::size_t>(
+                polymarket::EventType::kBook)],
+            1u);
+}
+
 TEST(ReplayInputs, AtATimeAConnectionCloseRecordedAfterItHasNotHappenedYet) {
   testing::TempDir dir;
   testing::StreamGen gen(55, 2);
