@@ -50,6 +50,8 @@ const char* bad_numbers(const SimArgs& a) {
   if (!std::isfinite(o.rate) || o.rate < 0) return "--rate must be 0 (as fast as possible) or more";
   if (!std::isfinite(a.linger_seconds) || a.linger_seconds < 0 || a.linger_seconds > 3'600)
     return "--linger-seconds must be 0 to 3600";
+  if (o.tls_cert.empty() != o.tls_key.empty()) return "--cert and --key go together";
+  if (!o.tls_cert.empty() && !o.tls) return "--cert and --key need --tls";
   return nullptr;
 }
 

@@ -467,8 +467,11 @@ void SimServer::Impl::start() {
     }
     tls = std::make_unique<ssl::context>(ssl::context::tls_server);
     SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-    tls->use_certificate_chain_file(cert.string());
-    tls->use_private_key_file(key.string(), ssl::context::pem);
+    beast::error_code tls_ec;
+    tls->use_certificate_chain_file(cert.string(), tls_ec);
+    if (tls_ec) throw std::runtime_error("cannot use certificate " + cert.string() + ": " + tls_ec.message());
+    tls->use_private_key_file(key.string(), ssl::context::pem, tls_ec);
+    if (tls_ec) throw std::runtime_error("cannot use private key " + key.string() + ": " + tls_ec.message());
   }
   beast::error_code ec;
   const auto address = asio::ip::make_address(opt.bind_address, ec);

@@ -53,6 +53,8 @@ TEST(BadArguments, ExitWithTwoAndSayWhat) {
       {{"sim", "--fault", "drop@nan"}, "bad fault time"},
       {{"sim", "--speed", "10x"}, "--speed"},
       {{"sim", "--window-seconds", "0.5"}, "--window-seconds"},
+      {{"sim", "--tls", "--cert", file.string()}, "--cert and --key go together"},
+      {{"sim", "--cert", file.string(), "--key", file.string()}, "need --tls"},
       {{"demo", "--markets", "0"}, "--markets"},
       {{"demo", "--frames", "0"}, "--frames"},
       {{"record", "--asset", "1", "--out", file.string()}, "is not a directory"},
