@@ -85,6 +85,12 @@ std::string bid_change(const char* size, const char* ms) {
          ms + R"("})";
 }
 
+BookStageOptions checkpoint_wait(double seconds) {
+  BookStageOptions o;
+  o.checkpoint_wait_seconds = seconds;
+  return o;
+}
+
 // The stage on its thread; stop() drains it and joins.
 struct RunningStage {
   explicit RunningStage(BookStageOptions o) : stage(o, ring, bells), t([this] { stage.run(done); }) {}
@@ -99,6 +105,13 @@ struct RunningStage {
   bool until(Pred p) {
     for (int i = 0; i < 500 && !p(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return p();
+  }
+  // The book frame, then (once it is applied) one REST round; true once both were taken.
+  bool book_then(std::unique_ptr<CheckpointBatch> rest) {
+    push(book_frame(), 1);
+    if (!until([&] { return stage.stats().frames.load() == 1; })) return false;
+    stage.submit_checkpoint(std::move(rest));
+    return until([&] { return stage.stats().checkpoint_books.load() == 1; });
   }
   void stop() {
     if (!t.joinable()) return;
@@ -116,13 +129,8 @@ struct RunningStage {
 // The REST book is a state the stream reaches later, and leaves again within the same frame (a
 // frame may carry several events, and one poll applies many frames): it was reached.
 TEST(BookStage, ARestStateTheStreamPassesThroughWithinOneFrameAgrees) {
-  BookStageOptions o;
-  o.checkpoint_wait_seconds = 0.2;
-  RunningStage rs(o);
-  rs.push(book_frame(), 1);
-  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().frames.load() == 1; }));
-  rs.stage.submit_checkpoint(rest_batch(5'000'000, 20'000'000, 1'700'000'001'000));  // bid x 20
-  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().checkpoint_books.load() == 1; }));
+  RunningStage rs(checkpoint_wait(0.2));
+  ASSERT_TRUE(rs.book_then(rest_batch(5'000'000, 20'000'000, 1'700'000'001'000)));  // bid x 20
   rs.push("[" + bid_change("20", "1700000001000") + "," + bid_change("30", "1700000002000") + "]", 2);
   ASSERT_TRUE(rs.until([&] { return rs.stage.stats().frames.load() == 2; }));
   rs.stop();
@@ -135,13 +143,8 @@ TEST(BookStage, ARestStateTheStreamPassesThroughWithinOneFrameAgrees) {
 // A REST book older than every state kept (here: older than the only snapshot) cannot be
 // judged, whatever the history holds: inconclusive, not diverge.
 TEST(BookStage, ARestBookOlderThanTheFirstSnapshotIsInconclusive) {
-  BookStageOptions o;
-  o.checkpoint_wait_seconds = 0.2;
-  RunningStage rs(o);
-  rs.push(book_frame(), 1);
-  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().frames.load() == 1; }));
-  rs.stage.submit_checkpoint(rest_batch(7'000'000, 10'000'000, 1'699'999'940'000));  // 60 s older
-  ASSERT_TRUE(rs.until([&] { return rs.stage.stats().checkpoint_books.load() == 1; }));
+  RunningStage rs(checkpoint_wait(0.2));
+  ASSERT_TRUE(rs.book_then(rest_batch(7'000'000, 10'000'000, 1'699'999'940'000)));  // 60 s older
   rs.stop();
   const BookStageStats& s = rs.stage.stats();
   EXPECT_EQ(s.checkpoint_inconclusive.load(), 1u);
