@@ -287,7 +287,10 @@ bool ArchiveReader::Impl::on_line(std::string_view line, std::size_t readable, A
                                   FileReport& r) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (r.format == FileFormat::kUnknown) {
-    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // a BOM some editors write
+    if (line.starts_with("\xEF\xBB\xBF")) {  // a BOM some editors write
+      line.remove_prefix(3);
+      readable -= 3;  // counted from the line's start
+    }
     if (line.empty()) return true;
     r.format = starts_with_file_record(line) ? FileFormat::kBooktape : FileFormat::kPlainFrames;
   }
