@@ -337,6 +337,20 @@ TEST(FaultMatrix, APausedRecorderKeepsItsConnectionAndLosesNothingOfTheBacklog) 
   ::kill(rec.pid(), SIGCONT);
   // Awake for longer than both limits, with PINGs going out every 0.2 s.
   std::this_thread::sleep_for(2500ms);
+  // Then until it has caught up: read the backlog, and then what was sent while it read. A
+  // slow build (the sanitizers, a loaded machine) needs longer than 2.5 s for that, and a stop
+  // before it would leave the rest unread in the socket (the stop's grace is 2 s), which is a
+  // stop's loss, not the pause's. The status log's frame count says how far it has read.
+  const auto read_at_least = [&](std::uint64_t n) {
+    return eventually(
+        [&] {
+          const auto lines = status_lines(rec.log());
+          return !lines.empty() && lines.back().frames >= n;
+        },
+        60s);
+  };
+  ASSERT_TRUE(read_at_least(sent_while_paused)) << rec.log();
+  ASSERT_TRUE(read_at_least(ctl.connections().back().frames)) << rec.log();
   ASSERT_EQ(rec.stop(), 0) << rec.log();
   const std::string log = rec.log();
   const std::string truth = ctl.truth();
@@ -347,7 +361,8 @@ TEST(FaultMatrix, APausedRecorderKeepsItsConnectionAndLosesNothingOfTheBacklog) 
   EXPECT_EQ(log.find("no PONG"), std::string::npos) << log;
   EXPECT_EQ(log.find("stale:"), std::string::npos) << log;
   EXPECT_GT(cmp.frames_sent, sent_while_paused);
-  EXPECT_TRUE(cmp.exact()) << cmp.frames_sent << " sent, " << cmp.frames_archived << " archived";
+  EXPECT_TRUE(cmp.exact()) << cmp.frames_sent << " sent, " << cmp.frames_archived << " archived\n"
+                           << log;
   EXPECT_TRUE(a.clean());
 }
 
