@@ -227,7 +227,13 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     auto self = this->shared_from_this();
     grace_.expires_after(std::chrono::seconds(kCloseGraceSeconds));
     grace_.async_wait([self](beast::error_code ec) {
-      if (!ec && !self->ended_) self->fail(self->close_reason_);
+      if (ec || self->ended_) return;
+      // Said, because whatever the venue still had on its way is not recorded.
+      self->net_.notices.enqueue("connection " + std::to_string(self->seq_) +
+                                 ": the venue had not closed " +
+                                 std::to_string(kCloseGraceSeconds) +
+                                 " s after we did; cut off, frames still on their way not read");
+      self->fail(self->close_reason_);
     });
   }
 

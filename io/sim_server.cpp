@@ -46,10 +46,10 @@ namespace {
 // Every fault inject() knows (docs/SIM.md); the connection faults are the first ones.
 constexpr std::string_view kFaultKinds[] = {
     "drop",      "close",         "stall",    "stall_silent", "unstall",  "malformed",
-    "binary",    "oversized",     "unknown_event", "duplicate", "reorder", "omit_book",
-    "refuse_operation", "rest_429", "rest_500", "rest_slow", "rest_alter", "rest_empty",
-    "gamma_slow", "tls_fail"};
-constexpr std::size_t kConnFaultKinds = 11;
+    "binary",    "oversized",     "unknown_event", "duplicate", "reorder", "ignore_fin",
+    "omit_book", "refuse_operation", "rest_429", "rest_500", "rest_slow", "rest_alter",
+    "rest_empty", "gamma_slow", "tls_fail"};
+constexpr std::size_t kConnFaultKinds = 12;
 
 bool known(std::span<const std::string_view> kinds, std::string_view k) {
   return std::find(kinds.begin(), kinds.end(), k) != kinds.end();
@@ -128,6 +128,7 @@ struct Conn {
   bool custom = false;
   bool stalled = false;
   bool silent = false;       // stall_silent: not even PONG
+  bool ignore_fin = false;   // keeps sending after the client ended its side
   bool ending = false;
   std::vector<std::uint8_t> subscribed;  // by simulator token index: 0, 1, or kBookWithheld
   std::vector<std::string> assets;       // as the client listed them
@@ -280,6 +281,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     if (end_mode_ != EndMode::kNone) return;
     end_mode_ = mode;
     end_reason_ = std::move(reason);
+    // A client that ended its side (ignore_fin) reads no close reply and may read nothing more.
+    if (hold_) return shutdown_now();
     if (conn_) {
       conn_->ending = true;
       // 1001 "going away", after every frame already queued.
@@ -355,6 +358,10 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     stream_.async_read_some(asio::buffer(rbuf_), [self](beast::error_code ec, std::size_t n) {
       // The client ended its side: what is already queued still goes out, then we close.
       if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        if (self->conn_ && self->conn_->ignore_fin) {
+          self->hold_ = self;  // no read pending to keep it: sends on until a write fails
+          return;
+        }
         return self->end(EndMode::kDrop, "client closed the connection");
       }
       if (ec) return self->fail("read: " + ec.message());
@@ -413,6 +420,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
 
   void shutdown_now() {
     report_closed();
+    auto keep = std::move(hold_);  // (ignore_fin) let go once this call returns
     beast::error_code ec;
     auto& sock = beast::get_lowest_layer(stream_).socket();
     // FIN after everything written: the client gets every frame, then the connection ends
@@ -435,6 +443,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   std::unique_ptr<asio::steady_timer> timer_;
   std::unique_ptr<asio::steady_timer> close_timer_;
   std::shared_ptr<Conn> conn_;
+  std::shared_ptr<Session> hold_;  // itself, while it ignores the client's FIN
   WsReader reader_;
   std::array<char, 16384> rbuf_{};
   ByteBuffer out_;
@@ -1182,6 +1191,9 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
     } else if (k == "reorder") {
       c->reorder += f.count;
       record(id, std::to_string(f.count) + " pair(s) of frames swapped");
+    } else if (k == "ignore_fin") {
+      c->ignore_fin = true;
+      record(id, "keeps sending after the client ends its side");
     }
     c->io->kick();
   }

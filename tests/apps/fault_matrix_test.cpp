@@ -366,6 +366,45 @@ TEST(FaultMatrix, APausedRecorderKeepsItsConnectionAndLosesNothingOfTheBacklog) 
   EXPECT_TRUE(a.clean());
 }
 
+// ------------------------------------------------------------------ a venue that does not close
+
+TEST(FaultMatrix, AVenueThatIgnoresOurEndIsCutOffAfterTheGraceAndSaysSo) {
+  // At a stop the recorder ends its side (FIN) and reads on until the venue closes. A venue that
+  // ignores the FIN and sends on is cut off after 2 s: the stop still ends, the archive is whole,
+  // and the log says that frames still on their way were not read.
+  SimChild sim({"--rate", "2000", "--seed", "29", "--markets", "1"});
+  ASSERT_FALSE(sim.url().empty());
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  RecorderChild rec(write_config(dir.path(), sim, out, ""), dir.path() / "record.log");
+  SimControl ctl(sim.url());
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto c = ctl.connections();
+        return !c.empty() && c.back().frames > 500;
+      },
+      15s))
+      << rec.log();
+  ASSERT_TRUE(ctl.fault("ignore_fin", "all"));
+  const std::uint64_t before_stop = ctl.connections().back().frames;
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  const std::string log = rec.log();
+  EXPECT_NE(log.find("connection 1: the venue had not closed 2 s after we did; cut off"),
+            std::string::npos)
+      << log;
+
+  ArchivedStream a(ws_dir(out));
+  EXPECT_TRUE(a.clean());
+  const auto closes = a.sessions("close");
+  ASSERT_EQ(closes.size(), 1u);
+  EXPECT_NE(closes[0].find("\"reason\":\"shutdown\""), std::string::npos) << closes[0];
+  const testing::TruthComparison cmp = testing::compare_with_truth(ctl.truth(), a);
+  EXPECT_EQ(cmp.connections_sent, 1u);
+  EXPECT_TRUE(cmp.every_connection_contiguous);
+  EXPECT_GE(cmp.frames_archived, before_stop);  // it read on after its FIN: the grace
+  EXPECT_LE(cmp.frames_archived, cmp.frames_sent);
+}
+
 // ------------------------------------------------------------------ file size limit ---------
 
 // Holds the recorder's RLIMIT_FSIZE at `bytes` (soft) until destroyed, then lifts it.
