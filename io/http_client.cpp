@@ -51,6 +51,11 @@ struct HttpClient::Impl {
            std::chrono::steady_clock::now() >= opt.stop_at;
   }
 
+  // When to look at the cancel flag next: within 100 ms, and never past the deadline.
+  [[nodiscard]] std::chrono::steady_clock::time_point next_look() const {
+    return std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+  }
+
   // Runs the loop until `finished`, the request's deadline or a cancel: then everything is
   // cancelled.
   void run_until(const bool& finished) {
@@ -70,10 +75,7 @@ struct HttpClient::Impl {
       if (cancelled()) {
         give_up("cancelled: the request to " + url.host_port() + " was abandoned (stopping)");
       }
-      // Wake at least every 100 ms to look at the cancel flag.
-      const auto until = std::min(deadline, std::chrono::steady_clock::now() +
-                                                std::chrono::milliseconds(100));
-      if (ioc.run_one_until(until) == 0 && std::chrono::steady_clock::now() >= deadline) {
+      if (ioc.run_one_until(next_look()) == 0 && std::chrono::steady_clock::now() >= deadline) {
         give_up("no answer from " + url.host_port() + " within " +
                 std::to_string(opt.timeout.count()) + " ms");
       }
@@ -118,8 +120,7 @@ struct HttpClient::Impl {
   // The host's addresses, giving up at the request's timeout or a cancel like every other step.
   NameLookup::Results resolve() {
     NameLookup lookup(url.host, std::to_string(url.port));
-    while (!lookup.wait_until(std::min(deadline, std::chrono::steady_clock::now() +
-                                                    std::chrono::milliseconds(100)))) {
+    while (!lookup.wait_until(next_look())) {
       if (cancelled())
         throw HttpError("cancelled: the lookup of '" + url.host + "' was abandoned (stopping)");
       if (std::chrono::steady_clock::now() >= deadline)
