@@ -193,7 +193,8 @@ Command add_sim_command(CLI::App& app) {
   cmd->add_option("--rate", o.rate, "Frames per second (0: as fast as possible)")
       ->capture_default_str();
   cmd->add_option("--burst", o.burst, "Frames sent back to back per tick")->capture_default_str();
-  cmd->add_option("--frames", o.max_frames, "Stop after this many frames (or a few more: a market step is not cut), then exit");
+  cmd->add_option("--frames", o.max_frames,
+                  "Stop after this many frames (or a few more: a market step is not cut), then exit");
   cmd->add_option("--duration-seconds", a->duration_seconds, "Stop after this long, then exit");
   cmd->add_option("--pregenerate", o.pregenerate,
                   "Build this many frames first and send them with no per-frame work");
