@@ -73,24 +73,14 @@ class EntryCounter final : public ArchiveVisitor {
   simdjson::dom::parser parser_;
 };
 
-// "<venue>_<stream>_YYYYMMDDTHHZ_<run_id>_<seq>.jsonl.gz": the run id and sequence, for a file
-// whose first member (with its file record) was torn.
+// The run id and sequence from the file's name, for a file whose first member (with its file
+// record) was torn.
 void ids_from_name(std::string_view name, std::string_view venue, std::string_view stream,
                    ManifestEntry& e) {
-  const std::string prefix = std::string(venue) + "_" + std::string(stream) + "_";
-  if (!name.starts_with(prefix) || !name.ends_with(".jsonl.gz")) return;
-  name.remove_prefix(prefix.size());
-  name.remove_suffix(9);
-  const std::size_t stamp_end = name.find('_');
-  const std::size_t seq_start = name.rfind('_');
-  if (stamp_end == std::string_view::npos || seq_start <= stamp_end) return;
-  e.run_id.assign(name.substr(stamp_end + 1, seq_start - stamp_end - 1));
-  std::uint64_t seq = 0;
-  for (char c : name.substr(seq_start + 1)) {
-    if (c < '0' || c > '9') return;
-    seq = seq * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  e.file_sequence = seq;
+  const std::optional<ArchiveName> n = parse_archive_file_name(name);
+  if (!n || n->venue_stream != std::string(venue) + "_" + std::string(stream)) return;
+  e.run_id = n->run_id;
+  e.file_sequence = n->sequence;
 }
 
 // SHA-256 of the first `n` bytes of the file; false if they cannot all be read.
