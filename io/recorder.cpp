@@ -605,11 +605,7 @@ int Recorder::Impl::finish() {
   RunFacts f;
   f.run_id = run_id;
   f.writer_version = "booktape " BOOKTAPE_VERSION;
-  RecorderConfig shown = cfg;  // the manifest keeps no key a URL may carry
-  shown.ws_url = redact_url(cfg.ws_url);
-  shown.rest_url = redact_url(cfg.rest_url);
-  shown.gamma_url = redact_url(cfg.gamma_url);
-  f.config_yaml = to_yaml(shown);
+  f.config_yaml = to_yaml(with_urls_redacted(cfg));  // the manifest keeps no key a URL carries
   f.started = started;
   f.ended = ended;
   f.bounded = cfg.duration_seconds > 0;

@@ -507,13 +507,10 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 
 std::vector<std::string> validate(const RecorderConfig& c) {
   std::vector<std::string> problems;
+  const RecorderConfig shown = with_urls_redacted(c);  // a message must not carry a key
   for (const Field& f : fields()) {
     if (f.valid(c)) continue;
-    std::string value = f.show(c);
-    if (f.key.ends_with("_url")) {  // a message must not carry a key or a password
-      const std::string& raw = f.key == "ws_url" ? c.ws_url : f.key == "rest_url" ? c.rest_url : c.gamma_url;
-      value = show_value(redact_url(raw));
-    }
+    std::string value = f.show(shown);
     if (value.size() > 60) value = value.substr(0, 57) + "...";
     problems.push_back(f.key + " must be " + f.expect + " (it is " + value + ").");
   }
@@ -619,6 +616,13 @@ std::vector<std::string> validate(const RecorderConfig& c) {
                        ") must be at most 3600 s.");
   }
   return problems;
+}
+
+RecorderConfig with_urls_redacted(RecorderConfig c) {
+  c.ws_url = redact_url(c.ws_url);
+  c.rest_url = redact_url(c.rest_url);
+  c.gamma_url = redact_url(c.gamma_url);
+  return c;
 }
 
 std::string to_yaml(const RecorderConfig& c) {

@@ -89,6 +89,9 @@ void load_recorder_config(const std::filesystem::path& file, RecorderConfig& out
 // ws_url must be ws:// or wss://; assets and all_active exclude each other).
 std::vector<std::string> validate(const RecorderConfig& c);
 
+// The config with redact_url() applied to its URLs: what logs, messages and manifests show.
+RecorderConfig with_urls_redacted(RecorderConfig c);
+
 // The effective config as YAML, for logs and the run report (nothing secret is in it).
 std::string to_yaml(const RecorderConfig& c);
 
