@@ -13,11 +13,11 @@
 
 #include "apps/commands.hpp"
 #include "codecs/book_json.hpp"
-#include "io/archive_paths.hpp"
-#include "io/archive_reader.hpp"
-#include "io/recorder.hpp"
-#include "io/replayer.hpp"
-#include "io/sim_server.hpp"
+#include "io/archive/paths.hpp"
+#include "io/archive/reader.hpp"
+#include "io/record/recorder.hpp"
+#include "io/replay/replayer.hpp"
+#include "io/sim/server.hpp"
 
 namespace booktape::apps {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "apps/commands.hpp"
-#include "io/polymarket_discovery.hpp"
+#include "io/record/polymarket_discovery.hpp"
 
 namespace booktape::apps {
 

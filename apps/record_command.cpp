@@ -8,7 +8,7 @@
 
 #include "apps/commands.hpp"
 #include "apps/record_flags.hpp"
-#include "io/recorder.hpp"
+#include "io/record/recorder.hpp"
 
 namespace booktape::apps {
 
@@ -19,7 +19,7 @@ Recorder* g_recorder = nullptr;
 extern "C" void on_stop_signal(int sig) {
   if (g_recorder != nullptr) g_recorder->request_stop();
   // A second Ctrl-C ends the process at once: open files stay ".open", and the next start seals
-  // every complete block of them (io/archive_recovery.hpp).
+  // every complete block of them (io/archive/recovery.hpp).
   std::signal(sig, SIG_DFL);
 }
 

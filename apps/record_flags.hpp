@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "io/recorder_config.hpp"
+#include "io/record/recorder_config.hpp"
 
 namespace CLI {
 class App;

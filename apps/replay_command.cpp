@@ -9,7 +9,7 @@
 #include "apps/commands.hpp"
 #include "codecs/book_json.hpp"
 #include "codecs/polymarket_events.hpp"
-#include "io/replayer.hpp"
+#include "io/replay/replayer.hpp"
 
 namespace booktape::apps {
 

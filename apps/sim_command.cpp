@@ -10,7 +10,7 @@
 
 #include "apps/commands.hpp"
 #include "codecs/envelope.hpp"
-#include "io/sim_server.hpp"
+#include "io/sim/server.hpp"
 
 namespace booktape::apps {
 

@@ -43,8 +43,8 @@
 #include "core/frame_ring.hpp"
 #include "core/l2_book.hpp"
 #ifndef BOOKTAPE_ICOUNT_CORE_ONLY
-#include "io/archive_stage.hpp"
-#include "io/pipeline.hpp"
+#include "io/record/archive_stage.hpp"
+#include "io/record/pipeline.hpp"
 #endif
 
 namespace booktape::icount {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "io/http_client.hpp"
+#include "io/net/http_client.hpp"
 #include "perf/perf_process.hpp"
 
 namespace fs = std::filesystem;

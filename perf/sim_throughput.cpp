@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "core/clock.hpp"
-#include "io/sim_server.hpp"
-#include "io/url.hpp"
+#include "io/net/url.hpp"
+#include "io/sim/server.hpp"
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;

@@ -20,8 +20,8 @@
 
 #include "codecs/book_json.hpp"
 #include "core/clock.hpp"
-#include "io/archive_paths.hpp"
-#include "io/replayer.hpp"
+#include "io/archive/paths.hpp"
+#include "io/replay/replayer.hpp"
 #include "perf/perf_process.hpp"
 #include "perf/record_scenario.hpp"
 

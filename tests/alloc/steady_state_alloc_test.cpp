@@ -12,7 +12,7 @@
 #include "codecs/polymarket_classifier.hpp"
 #include "codecs/polymarket_decoder.hpp"
 #include "core/book_keeper.hpp"
-#include "io/archive_writer.hpp"
+#include "io/archive/writer.hpp"
 #include "tests/alloc/counting_malloc.hpp"
 #include "tests/support/fixture_files.hpp"
 #include "tests/support/stream_gen.hpp"

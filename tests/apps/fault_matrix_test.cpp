@@ -23,8 +23,8 @@
 #include <sstream>
 #include <thread>
 
-#include "io/archive_paths.hpp"
-#include "io/http_client.hpp"
+#include "io/archive/paths.hpp"
+#include "io/net/http_client.hpp"
 #include "tests/support/archive_truth.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sim_child.hpp"

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "codecs/sha256.hpp"
-#include "io/archive_paths.hpp"
+#include "io/archive/paths.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sim_child.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -23,10 +23,10 @@
 #include <set>
 
 #include "codecs/sha256.hpp"
-#include "io/archive_paths.hpp"
-#include "io/archive_reader.hpp"
-#include "io/http_client.hpp"
-#include "io/sim_truth.hpp"
+#include "io/archive/paths.hpp"
+#include "io/archive/reader.hpp"
+#include "io/net/http_client.hpp"
+#include "io/sim/truth.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sim_child.hpp"
 #include "tests/support/temp_dir.hpp"

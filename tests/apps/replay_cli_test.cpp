@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <fstream>
 
-#include "io/archive_writer.hpp"
+#include "io/archive/writer.hpp"
 #include "tests/apps/cli_run.hpp"
-#include "tests/io/archive_test_support.hpp"
+#include "tests/support/archive_files.hpp"
 #include "tests/support/fixture_files.hpp"
 #include "tests/support/stream_gen.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "io/sim_truth.hpp"
-#include "io/ws_client.hpp"
+#include "io/net/ws_client.hpp"
+#include "io/sim/truth.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "io/archive_reader.hpp"
-#include "io/sim_truth.hpp"
+#include "io/archive/reader.hpp"
+#include "io/sim/truth.hpp"
 
 namespace booktape::testing {
 

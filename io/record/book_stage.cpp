@@ -1,0 +1,355 @@
+#include "io/record/book_stage.hpp"
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/clock.hpp"
+#include "core/spsc_queue.hpp"
+
+namespace booktape {
+
+namespace pm = polymarket;
+
+namespace {
+constexpr std::size_t kCheckpointQueue = 16;  // REST rounds waiting to be compared
+
+std::int64_t secs_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
+
+// What the stage knows of a subscribed token beyond its book.
+struct Watch {
+  std::string token;
+  std::uint32_t shard = 0;
+  // Monotonic: a wall clock step must not make every token look silent (or none).
+  MonoNanos subscribed_at = 0;
+  MonoNanos reported_at = 0;  // last health report (one per timeout period)
+};
+
+struct Pending {
+  TokenIndex token;
+  std::uint64_t hash;
+  std::int64_t rest_ms;
+  MonoNanos deadline;
+  std::uint64_t states_from;  // the book's states_seen at the last look (first: on arrival)
+};
+}  // namespace
+
+struct BookStage::Impl {
+  Impl(BookStageOptions o, PipelineRing& r, PipelineBells& b)
+      : opt(o), ring(r), bells(b), applier(books) {
+    books.track_state(opt.compare_checkpoints);
+  }
+  ~Impl() {
+    CheckpointBatch* left = nullptr;
+    while (checkpoints.try_pop(left)) delete left;
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  std::size_t poll();
+  void on_frame(const RecordHeader* h);
+  void on_event(PipelineEvent* e);
+  void health_scan(MonoNanos now);
+  void compare(const CheckpointBatch& b);
+  void check_pending(MonoNanos now);
+  void publish();
+  bool carried_elsewhere(const std::string& id, const std::string& session_id) const;
+
+  BookStageOptions opt;
+  PipelineRing& ring;
+  PipelineBells& bells;
+  BookStageStats stats;
+  BookKeeper books;
+  pm::Decoder decoder;
+  pm::BookApplier applier;
+  // REST thread -> this stage; owns the batches in it. The book stage polls it every pass, and
+  // an empty check here is a compare of two cached positions.
+  SpscQueue<CheckpointBatch*> checkpoints{kCheckpointQueue};
+  moodycamel::ConcurrentQueue<HealthEvent> health;
+  // session id -> its subscription (to mark the right books stale when it closes)
+  std::unordered_map<std::string, std::vector<std::string>> sessions;
+  std::unordered_map<std::string, Watch> watched;
+  std::unordered_set<std::string> dropped;  // unsubscribed from every connection
+  std::vector<Pending> pending;
+  std::vector<std::string> examples;
+  MonoNanos next_scan = 0;
+};
+
+BookStage::BookStage(BookStageOptions options, PipelineRing& ring, PipelineBells& bells)
+    : impl_(std::make_unique<Impl>(options, ring, bells)) {}
+BookStage::~BookStage() = default;
+
+const BookStageStats& BookStage::stats() const noexcept { return impl_->stats; }
+const BookKeeper& BookStage::books() const noexcept { return impl_->books; }
+const pm::DecoderStats& BookStage::decoder_stats() const noexcept { return impl_->decoder.stats(); }
+const std::vector<std::string>& BookStage::checkpoint_examples() const noexcept {
+  return impl_->examples;
+}
+
+void BookStage::submit_checkpoint(std::unique_ptr<CheckpointBatch> batch) {
+  if (!impl_->checkpoints.try_push(batch.get())) {
+    // The stage has not taken the last kCheckpointQueue rounds: this one is not compared.
+    impl_->stats.checkpoint_books.fetch_add(batch->books.size(), std::memory_order_relaxed);
+    impl_->stats.checkpoint_skipped.fetch_add(batch->books.size(), std::memory_order_relaxed);
+    return;
+  }
+  (void)batch.release();  // the queue owns it now
+  impl_->bells.data.ring();
+}
+
+bool BookStage::pop_health(HealthEvent& out) { return impl_->health.try_dequeue(out); }
+
+void BookStage::Impl::on_frame(const RecordHeader* h) {
+  books.begin_frame(h->global_sequence, h->received_ns, h->monotonic_ns);
+  const char* data = reinterpret_cast<const char*>(h + 1);
+  if (h->opcode == 2) {
+    decoder.count_binary();
+  } else {
+    // The ring leaves zeroed padding after every payload: the decoder parses in place.
+    decoder.decode(data, h->length, h->length + PipelineRing::kPayloadPadding, applier);
+  }
+  stats.read_to_book.record(monotonic_now() - h->monotonic_ns);
+}
+
+void BookStage::Impl::on_event(PipelineEvent* e) {
+  const SessionInfo& s = e->session;
+  switch (e->kind) {
+    case PipelineEvent::Kind::kSessionOpen:
+    case PipelineEvent::Kind::kSessionSubscription: {
+      std::vector<std::string>& had = sessions[s.session_id];
+      // Tokens this connection no longer carries are no longer watched (a market was dropped);
+      // carried by no connection, their books leave the counts (they stay for --dump-books).
+      for (const std::string& id : had) {
+        if (std::find(s.assets_ids.begin(), s.assets_ids.end(), id) != s.assets_ids.end()) continue;
+        watched.erase(id);
+        if (!carried_elsewhere(id, s.session_id)) dropped.insert(id);
+      }
+      had = s.assets_ids;
+      for (const std::string& id : s.assets_ids) dropped.erase(id);
+      for (const std::string& id : s.assets_ids) {
+        auto [it, fresh] = watched.try_emplace(id);
+        Watch& w = it->second;
+        w.shard = e->shard;
+        if (fresh || e->kind == PipelineEvent::Kind::kSessionOpen) {
+          w.token = id;
+          w.subscribed_at = monotonic_now();  // a new connection: its initial book is due again
+        }
+      }
+      break;
+    }
+    case PipelineEvent::Kind::kSessionClose: {
+      const auto it = sessions.find(s.session_id);
+      if (it == sessions.end()) break;  // a connection attempt that never came up
+      // Continuity is lost: every book of this connection is stale until its fresh snapshot.
+      // Its tokens are watched again when a connection carrying them opens.
+      for (const std::string& id : it->second) {
+        const TokenIndex t = books.find(id);
+        if (t != kNoToken) books.mark_stale(t, StaleReason::kExternal);
+        watched.erase(id);
+      }
+      const std::vector<std::string> ids = std::move(it->second);
+      sessions.erase(it);
+      // Closed because its markets all rolled off: those tokens are gone, not waiting.
+      if (e->tokens_dropped) {
+        for (const std::string& id : ids)
+          if (!carried_elsewhere(id, s.session_id)) dropped.insert(id);
+      }
+      break;
+    }
+  }
+}
+
+bool BookStage::Impl::carried_elsewhere(const std::string& id,
+                                        const std::string& session_id) const {
+  for (const auto& [sid, ids] : sessions) {
+    if (sid != session_id && std::find(ids.begin(), ids.end(), id) != ids.end()) return true;
+  }
+  return false;
+}
+
+void BookStage::Impl::health_scan(MonoNanos now) {
+  const std::int64_t no_book = secs_to_ns(opt.initial_book_timeout_seconds);
+  const std::int64_t silent = secs_to_ns(opt.token_silent_seconds);
+  for (auto& [id, w] : watched) {
+    const TokenIndex t = books.find(id);
+    const bool synced = t != kNoToken && books.book(t).state == BookState::kLive;
+    const std::int64_t since = now - std::max(w.subscribed_at, w.reported_at);
+    if (!synced && since > no_book) {
+      // No book (first, or after a reconnect or tick size change) within the timeout.
+      w.reported_at = now;
+      stats.health_no_book.fetch_add(1, std::memory_order_relaxed);
+      health.enqueue(HealthEvent{HealthEvent::Kind::kNoInitialBook, id});
+    } else if (synced && now - books.book(t).last_update_mono > silent &&
+               now - w.reported_at > silent) {
+      w.reported_at = now;
+      stats.health_silent.fetch_add(1, std::memory_order_relaxed);
+      health.enqueue(HealthEvent{HealthEvent::Kind::kSilent, id});
+    }
+  }
+}
+
+void BookStage::Impl::compare(const CheckpointBatch& batch) {
+  const MonoNanos now = monotonic_now();
+  for (const CheckpointBook& rb : batch.books) {
+    stats.checkpoint_books.fetch_add(1, std::memory_order_relaxed);
+    const TokenIndex t = books.find(rb.asset_id);
+    if (t == kNoToken || books.book(t).state != BookState::kLive) {
+      stats.checkpoint_skipped.fetch_add(1, std::memory_order_relaxed);
+      continue;  // not synced here: nothing to compare with
+    }
+    const TokenBook& tb = books.book(t);
+    const std::uint64_t h = BookKeeper::state_hash_of(rb.bids, rb.asks);
+    // The REST answer and the stream race: the REST book is right if the live book was in that
+    // exact state at some recent point (it may already have moved on).
+    bool seen = false;
+    std::int64_t oldest_ms = std::numeric_limits<std::int64_t>::max();
+    for (std::uint32_t i = 0; i < tb.history_len; ++i) {
+      const StateMark& m = tb.history[i];
+      seen |= m.hash == h;
+      oldest_ms = std::min(oldest_ms, m.event_ms);
+    }
+    if (seen || tb.state_hash == h) {
+      stats.checkpoint_agree.fetch_add(1, std::memory_order_relaxed);
+    } else if (tb.history_len > 0 && rb.timestamp_ms < oldest_ms) {
+      // The REST book is older than every state we keep (the book moved through more states
+      // since, or our first snapshot came after it): no verdict.
+      stats.checkpoint_inconclusive.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // Not seen yet: the stream may not have delivered the updates the REST book already has.
+      // Wait a moment for the live book to reach that state; one that never does diverges.
+      pending.push_back(Pending{t, h, rb.timestamp_ms,
+                                now + secs_to_ns(opt.checkpoint_wait_seconds), tb.states_seen});
+    }
+  }
+}
+
+namespace {
+enum class Reached : std::uint8_t { kNo, kYes, kUnknown };
+
+// Whether the book passed through state `hash` since it had seen `from` states (the last
+// look): every state since then, not only the current one, since one poll can apply many frames
+// (and a frame several events) and move the book through the REST state and on. kUnknown: more
+// states went by between two looks than the history keeps.
+Reached reached_since(const TokenBook& tb, std::uint64_t hash, std::uint64_t from) {
+  if (tb.state == BookState::kLive && tb.state_hash == hash) return Reached::kYes;
+  const std::uint64_t fresh = tb.states_seen - from;
+  const std::uint64_t n = std::min<std::uint64_t>(fresh, tb.history_len);
+  for (std::uint64_t k = 1; k <= n; ++k) {
+    const std::size_t at = (tb.history_pos + kStateHistory - k) % kStateHistory;
+    if (tb.history[at].hash == hash) return Reached::kYes;
+  }
+  return fresh > kStateHistory ? Reached::kUnknown : Reached::kNo;
+}
+}  // namespace
+
+void BookStage::Impl::check_pending(MonoNanos now) {
+  for (std::size_t i = 0; i < pending.size();) {
+    Pending& p = pending[i];
+    const TokenBook& tb = books.book(p.token);
+    const Reached r = reached_since(tb, p.hash, p.states_from);
+    p.states_from = tb.states_seen;  // the next look scans only what comes after this one
+    if (r == Reached::kYes) {
+      stats.checkpoint_agree.fetch_add(1, std::memory_order_relaxed);
+      stats.checkpoint_agree_waited.fetch_add(1, std::memory_order_relaxed);
+    } else if (r == Reached::kUnknown) {
+      stats.checkpoint_inconclusive.fetch_add(1, std::memory_order_relaxed);
+    } else if (now >= p.deadline) {
+      stats.checkpoint_diverge.fetch_add(1, std::memory_order_relaxed);
+      if (examples.size() < 16) {
+        examples.push_back("asset " + books.token_id(p.token) + ": REST book at " +
+                           std::to_string(p.rest_ms) + " ms never matched the live book (last "
+                           "venue event " + std::to_string(tb.last_event_ms) + " ms)");
+      }
+    } else {
+      ++i;
+      continue;
+    }
+    pending[i] = pending.back();
+    pending.pop_back();
+  }
+}
+
+void BookStage::Impl::publish() {
+  const KeeperTotals& k = books.totals();
+  stats.snapshots.store(k.snapshots, std::memory_order_relaxed);
+  stats.changes.store(k.changes_applied, std::memory_order_relaxed);
+  stats.divergences.store(k.divergences, std::memory_order_relaxed);
+  stats.checks.store(k.checks, std::memory_order_relaxed);
+  stats.suppressed.store(k.changes_suppressed, std::memory_order_relaxed);
+  const pm::DecoderStats& d = decoder.stats();
+  stats.parse_errors.store(d.frames_by_kind[static_cast<std::size_t>(pm::FrameKind::kMalformed)],
+                           std::memory_order_relaxed);
+  std::uint64_t events = 0;
+  for (std::uint64_t e : d.events_by_type) events += e;
+  stats.events.store(events, std::memory_order_relaxed);
+  stats.unknown.store(d.events_by_type[static_cast<std::size_t>(pm::EventType::kUnknown)],
+                      std::memory_order_relaxed);
+  // Indexed by BookState: awaiting, live, stale.
+  std::array<std::uint32_t, 3> by_state{};
+  for (std::size_t i = 0; i < books.size(); ++i)
+    ++by_state[static_cast<std::size_t>(books.book(static_cast<TokenIndex>(i)).state)];
+  std::uint32_t gone = 0;
+  for (const std::string& id : dropped) {  // a rolled-off market's book is not "live" any more
+    const TokenIndex t = books.find(id);
+    if (t == kNoToken) continue;
+    --by_state[static_cast<std::size_t>(books.book(t).state)];
+    ++gone;
+  }
+  const std::uint32_t live = by_state[static_cast<std::size_t>(BookState::kLive)];
+  const std::uint32_t stale = by_state[static_cast<std::size_t>(BookState::kStale)];
+  const std::uint32_t awaiting = by_state[static_cast<std::size_t>(BookState::kAwaitingSnapshot)];
+  stats.tokens.store(static_cast<std::uint32_t>(books.size()) - gone, std::memory_order_relaxed);
+  stats.dropped.store(gone, std::memory_order_relaxed);
+  stats.live.store(live, std::memory_order_relaxed);
+  stats.stale.store(stale, std::memory_order_relaxed);
+  stats.awaiting.store(awaiting, std::memory_order_relaxed);
+}
+
+std::size_t BookStage::Impl::poll() {
+  std::size_t work = consume_records(
+      ring, bells, kBookConsumer, 256,
+      [this](const RecordHeader* h) {
+        on_frame(h);
+        stats.frames.fetch_add(1, std::memory_order_relaxed);
+      },
+      [this](PipelineEvent* e) { on_event(e); });
+  CheckpointBatch* taken = nullptr;
+  while (checkpoints.try_pop(taken)) {
+    const std::unique_ptr<CheckpointBatch> batch(taken);
+    compare(*batch);
+    ++work;
+  }
+  const MonoNanos now = monotonic_now();
+  if (!pending.empty()) check_pending(now);
+  if (now >= next_scan) {
+    next_scan = now + 250'000'000;  // counters 4x a second; health checks ride along
+    health_scan(now);
+    publish();
+  }
+  return work;
+}
+
+void BookStage::run(const std::atomic<bool>& producer_done) {
+  Impl& im = *impl_;
+  IdleStrategy idle(im.opt.wait, im.bells.data, im.opt.max_spin_ns);
+  for (;;) {
+    const std::size_t work = im.poll();
+    if (work == 0 && producer_done.load(std::memory_order_acquire) &&
+        im.ring.peek(kBookConsumer) == nullptr) {
+      break;
+    }
+    idle.idle(work, [&] {
+      return im.ring.peek(kBookConsumer) == nullptr && !producer_done.load(std::memory_order_acquire);
+    });
+  }
+  // Checkpoints still waiting for the stream will not get it now.
+  im.check_pending(std::numeric_limits<MonoNanos>::max());
+  im.publish();
+  im.stats.parks.store(idle.parks(), std::memory_order_relaxed);
+}
+
+}  // namespace booktape

@@ -1,0 +1,92 @@
+#pragma once
+// The recorder's book stage (pipeline consumer 0): the offline core's decoder and books, live.
+// It owns the books; other threads see counters and the reports it publishes, never the books
+// themselves (no locks). It also judges per-token health (a token that never got its first
+// book, or went silent while its connection flows) and compares REST checkpoints with the live
+// books (docs/RECORD.md, "REST checkpoints").
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/polymarket_book_applier.hpp"
+#include "codecs/polymarket_decoder.hpp"
+#include "core/book_keeper.hpp"
+#include "core/latency_histogram.hpp"
+#include "core/wait_strategy.hpp"
+#include "io/record/pipeline.hpp"
+
+namespace booktape {
+
+struct BookStageOptions {
+  WaitMode wait = WaitMode::kSpinThenPark;
+  std::int64_t max_spin_ns = IdleStrategy::kMaxSpinNs;  // spin-then-park's longest spin
+  bool compare_checkpoints = true;          // keep state hashes for REST comparisons
+  double initial_book_timeout_seconds = 30;
+  double token_silent_seconds = 300;
+  double checkpoint_wait_seconds = 5;       // how long a REST book may wait for the stream
+};
+
+// A token needs help from the network stage.
+struct HealthEvent {
+  enum class Kind : std::uint8_t { kNoInitialBook, kSilent };
+  Kind kind = Kind::kNoInitialBook;
+  std::string token;
+};
+
+// One REST book to compare with the live one.
+struct CheckpointBook {
+  std::string asset_id;
+  std::int64_t timestamp_ms = 0;  // the venue's time of the REST snapshot
+  std::vector<Level> bids, asks;
+};
+struct CheckpointBatch {
+  UnixNanos fetched_at = 0;
+  std::vector<CheckpointBook> books;
+};
+
+struct BookStageStats {
+  std::atomic<std::uint64_t> frames{0}, events{0}, snapshots{0}, changes{0}, divergences{0};
+  std::atomic<std::uint64_t> checks{0}, parse_errors{0}, unknown{0}, suppressed{0};
+  // Books of subscribed tokens (live + stale + awaiting); `dropped`: books of tokens no
+  // connection carries any more (a market rolled off), in none of the others.
+  std::atomic<std::uint32_t> tokens{0}, live{0}, stale{0}, awaiting{0}, dropped{0};
+  // REST checkpoint comparisons, one per book.
+  std::atomic<std::uint64_t> checkpoint_books{0}, checkpoint_agree{0}, checkpoint_agree_waited{0};
+  std::atomic<std::uint64_t> checkpoint_diverge{0}, checkpoint_skipped{0};
+  std::atomic<std::uint64_t> checkpoint_inconclusive{0};  // older than the states we keep
+  std::atomic<std::uint64_t> health_no_book{0}, health_silent{0};
+  std::atomic<std::uint64_t> parks{0};
+  LatencyHistogram read_to_book;  // read completed -> book updated
+};
+
+class BookStage {
+ public:
+  BookStage(BookStageOptions options, PipelineRing& ring, PipelineBells& bells);
+  ~BookStage();
+  BookStage(const BookStage&) = delete;
+  BookStage& operator=(const BookStage&) = delete;
+
+  // The stage's loop: returns once `producer_done` is set and every record was consumed.
+  void run(const std::atomic<bool>& producer_done);
+
+  // From one thread (the REST thread; a lock-free SPSC queue): REST books to compare at the
+  // stream's current point. If the stage has 16 rounds waiting, the batch is counted skipped.
+  void submit_checkpoint(std::unique_ptr<CheckpointBatch> batch);
+  // Thread-safe: the next health report, if any.
+  bool pop_health(HealthEvent& out);
+
+  [[nodiscard]] const BookStageStats& stats() const noexcept;
+  // Only once run() has returned: the books, the decoder and applier counters.
+  [[nodiscard]] const BookKeeper& books() const noexcept;
+  [[nodiscard]] const polymarket::DecoderStats& decoder_stats() const noexcept;
+  // Divergent REST comparisons, first few (only once run() has returned).
+  [[nodiscard]] const std::vector<std::string>& checkpoint_examples() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace booktape

@@ -1,0 +1,90 @@
+#pragma once
+// The recorder's network thread: every websocket connection to the market channel (Beast over
+// Asio and OpenSSL), one per shard of at most `assets_per_connection` tokens.
+//
+// Per frame it only stamps (CLOCK_REALTIME and CLOCK_MONOTONIC_RAW the moment the read
+// completes), copies the bytes once into the pipeline ring, and compares tiny control texts
+// (PONG, INVALID OPERATION) by length and bytes: it never parses, logs, allocates per frame or
+// touches disk. Liveness comes from data, not heartbeats: a connection that is subscribed but
+// has carried no market frame for `stale_connection_seconds`, or whose PINGs went unanswered
+// for `pong_timeout_seconds`, is replaced. Reconnects back off exponentially with jitter and
+// resubscribe everything; every open, subscription change and close (with its reason) is a
+// pipeline event, so the archive records it and the book stage marks books stale.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/envelope.hpp"
+#include "core/wait_strategy.hpp"
+#include "io/record/pipeline.hpp"
+
+namespace booktape {
+
+struct NetworkOptions {
+  std::string url;                       // ws:// or wss://
+  std::filesystem::path ca_file;         // empty: the system store
+  std::string run_id;
+  std::size_t max_frame_bytes = std::size_t{16} << 20;
+  double ping_interval_seconds = 10;
+  double pong_timeout_seconds = 30;
+  double stale_connection_seconds = 30;
+  double connect_timeout_seconds = 15;
+  double connect_stagger_seconds = 0.25;
+  double backoff_initial_seconds = 1;
+  double backoff_max_seconds = 60;
+  double backoff_reset_after_seconds = 60;
+  bool custom_feature_enabled = true;
+};
+
+// The tokens one connection should carry.
+struct ShardPlan {
+  std::vector<std::string> assets;
+  std::vector<TokenInfo> tokens;   // discovery metadata, same order (may be empty)
+};
+
+// Counters any thread may read (relaxed).
+struct NetworkStats {
+  std::atomic<std::uint64_t> frames{0}, bytes{0}, pongs{0}, pings{0};
+  std::atomic<std::uint64_t> connects{0}, disconnects{0}, connect_failures{0};
+  std::atomic<std::uint64_t> stale_reconnects{0}, pong_timeouts{0}, invalid_operations{0};
+  std::atomic<std::uint64_t> oversized_frames{0}, resubscribes{0};
+  std::atomic<std::uint64_t> ring_full_waits{0}, ring_full_ns{0}, ring_high_water{0};
+  std::atomic<std::uint32_t> live_connections{0}, shards{0};
+  std::atomic<std::int64_t> last_frame_mono{0};
+};
+
+class NetworkStage {
+ public:
+  NetworkStage(NetworkOptions options, PipelineRing& ring, PipelineBells& bells);
+  ~NetworkStage();
+  NetworkStage(const NetworkStage&) = delete;
+  NetworkStage& operator=(const NetworkStage&) = delete;
+
+  // Thread-safe. Sets what shard `shard` should carry (shards are created on demand). An open
+  // connection changes its subscription with operations; a refusal falls back to a new
+  // connection. An empty plan closes the shard's connection.
+  void set_shard(std::size_t shard, ShardPlan plan);
+  // Thread-safe. Unsubscribes and resubscribes one token on its shard (a silent token, or one
+  // whose first book never came).
+  void resubscribe(const std::string& token);
+
+  // The network thread's loop; returns after stop() once every connection is closed.
+  void run();
+  // Thread-safe. Closes every connection ("shutdown"), then run() returns.
+  void stop();
+
+  [[nodiscard]] const NetworkStats& stats() const noexcept;
+  // Thread-safe: the next connection notice for the operator's log ("connection 3 closed:
+  // stale ..., reconnecting in 1.2 s"), if any. Connection events only, never per frame.
+  bool pop_notice(std::string& out);
+
+  struct Impl;  // opaque; named so the .cpp's connection classes can refer to it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace booktape

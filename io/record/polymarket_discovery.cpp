@@ -1,0 +1,470 @@
+// Market discovery through Gamma: series listings or the paginated active catalogue, parsed by
+// parse_gamma, deduplicated, selected by window, and written as the seed's discovery files. Cold
+// path (a handful of requests a minute at most): clarity over allocation counts.
+#include "io/record/polymarket_discovery.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+#include <unordered_set>
+#include <utility>
+
+#include "codecs/envelope.hpp"
+#include "codecs/gzip_member.hpp"
+#include "codecs/sha256.hpp"
+#include "core/byte_buffer.hpp"
+#include "core/fixed_point.hpp"
+#include "io/archive/paths.hpp"
+#include "io/net/http_client.hpp"
+
+namespace booktape {
+
+namespace fs = std::filesystem;
+namespace pm = polymarket;
+
+namespace {
+
+constexpr const char* kLatestName = "polymarket_btc_markets_latest.json";
+constexpr const char* kManifestName = "polymarket_btc_markets_manifest.json";
+// After this many transport failures in a row the host is taken as unreachable: with a
+// blackholed address every further request would only add another full timeout.
+constexpr int kMaxTransportFailuresInARow = 2;
+constexpr std::size_t kSnippetChars = 80;
+
+// RFC 3986 unreserved characters pass; everything else becomes %XX, so a series slug with '&',
+// '=' or a space cannot change the query's meaning.
+std::string percent_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0x0F];
+    }
+  }
+  return out;
+}
+
+// The start of a body for an error line (a Cloudflare page or a Gamma error says why), on one
+// line and printable.
+std::string snippet(std::string_view body) {
+  std::string out;
+  bool space = false;
+  for (const char c : body) {
+    if (out.size() >= kSnippetChars) {
+      out += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string with_snippet(std::string line, std::string_view body) {
+  const std::string s = snippet(body);
+  if (!s.empty()) line += " (" + s + ")";
+  return line;
+}
+
+// Issues requests on one kept-alive client and records each answer in the result.
+class GammaFetcher {
+ public:
+  GammaFetcher(const DiscoveryOptions& options, DiscoveryResult& result)
+      : options_(options), result_(result) {}
+
+  // Fetches `target` and parses it. False (with an error line naming `label`) when the request
+  // failed, the status was not 200 or the body was not Gamma JSON. `entries` counts the listing's
+  // elements, used or skipped (what pagination compares with the page size).
+  bool fetch(const std::string& target, const std::string& label,
+             std::vector<pm::DiscoveredMarket>& out, std::size_t& entries) {
+    out.clear();
+    entries = 0;
+    if (gave_up_) return false;
+    if (!client_ && !connect(label)) return false;
+    ++result_.requests;
+    HttpResponse response;
+    try {
+      response = client_->get(target);
+    } catch (const std::exception& e) {
+      // HttpError for transport failures; anything else is reported the same way rather than
+      // thrown, as the header promises.
+      result_.errors.push_back(label + ": " + e.what());
+      if (++failures_in_a_row_ >= kMaxTransportFailuresInARow) give_up();
+      return false;
+    }
+    failures_in_a_row_ = 0;
+    GammaResponse raw;
+    raw.target = target;
+    raw.status = response.status;
+    raw.fetched_at = realtime_now();
+    raw.body = std::move(response.body);
+    result_.raw_responses.push_back(std::move(raw));
+    const std::string& body = result_.raw_responses.back().body;
+    if (response.status != 200) {
+      result_.errors.push_back(
+          with_snippet(label + ": HTTP " + std::to_string(response.status), body));
+      return false;
+    }
+    std::size_t skipped = 0;
+    std::string error;
+    if (!pm::parse_gamma(body, out, skipped, error)) {
+      result_.errors.push_back(with_snippet(label + ": " + error, body));
+      return false;
+    }
+    result_.skipped += skipped;
+    entries = out.size() + skipped;
+    return true;
+  }
+
+ private:
+  bool connect(const std::string& label) {
+    HttpClientOptions o;
+    o.base_url = options_.gamma_url;
+    o.ca_file = options_.ca_file;
+    o.timeout = options_.timeout;
+    o.cancel = options_.cancel;
+    o.stop_at = options_.stop_at;
+    try {
+      client_ = std::make_unique<HttpClient>(std::move(o));
+      return true;
+    } catch (const std::exception& e) {
+      // A bad URL or CA file: every request would fail the same way.
+      result_.errors.push_back(label + ": " + e.what());
+      gave_up_ = true;
+      return false;
+    }
+  }
+
+  void give_up() {
+    gave_up_ = true;
+    result_.errors.push_back("giving up on " + options_.gamma_url + " after " +
+                             std::to_string(failures_in_a_row_) +
+                             " transport failures in a row; later requests were not sent");
+  }
+
+  const DiscoveryOptions& options_;
+  DiscoveryResult& result_;
+  std::unique_ptr<HttpClient> client_;
+  int failures_in_a_row_ = 0;
+  bool gave_up_ = false;
+};
+
+// Adds the markets not seen yet. The key is the condition id (what the CLOB knows a market by);
+// a market without one falls back to its Gamma id so it is neither lost nor merged with another.
+void add_unique(std::vector<pm::DiscoveredMarket>& found, std::unordered_set<std::string>& seen,
+                std::vector<pm::DiscoveredMarket>& page) {
+  for (pm::DiscoveredMarket& m : page) {
+    std::string key = m.condition_id.empty() ? "id:" + m.market_id : m.condition_id;
+    if (seen.insert(std::move(key)).second) found.push_back(std::move(m));
+  }
+}
+
+// End time with "unknown" (0) after every known one, then slug: a stable, readable order.
+bool earlier(const pm::DiscoveredMarket& a, const pm::DiscoveredMarket& b) {
+  const auto key = [](const pm::DiscoveredMarket& m) {
+    return std::make_tuple(m.end == 0, m.end, std::string_view(m.slug),
+                           std::string_view(m.condition_id));
+  };
+  return key(a) < key(b);
+}
+
+void append_key(std::string& out, const char* key) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void append_string_or_null(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, s);
+  }
+}
+
+void append_time_or_null(std::string& out, UnixNanos t) {
+  if (t == 0) {
+    out += "null";
+  } else {
+    append_json_string(out, format_utc(t));
+  }
+}
+
+void append_bool(std::string& out, bool b) {
+  out += b ? "true" : "false";
+}
+
+void append_market(std::string& out, const pm::DiscoveredMarket& m) {
+  out += '{';
+  append_key(out, "slug");
+  append_json_string(out, m.slug);
+  out += ',';
+  append_key(out, "question");
+  append_json_string(out, m.question);
+  out += ',';
+  append_key(out, "condition_id");
+  append_json_string(out, m.condition_id);
+  out += ',';
+  append_key(out, "market_id");
+  append_json_string(out, m.market_id);
+  out += ',';
+  append_key(out, "series_slug");
+  append_string_or_null(out, m.series_slug);
+  out += ',';
+  append_key(out, "outcomes");
+  out += '[';
+  for (std::size_t i = 0; i < m.outcomes.size(); ++i) {
+    if (i != 0) out += ',';
+    append_json_string(out, m.outcomes[i]);
+  }
+  out += "],";
+  append_key(out, "tokens");
+  out += '[';
+  // parse_gamma guarantees equal lengths; min() keeps a hand-built record from reading past.
+  const std::size_t n = std::min(m.token_ids.size(), m.outcomes.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i != 0) out += ',';
+    out += '{';
+    append_key(out, "token_id");
+    append_json_string(out, m.token_ids[i]);
+    out += ',';
+    append_key(out, "outcome");
+    append_json_string(out, m.outcomes[i]);
+    out += '}';
+  }
+  out += "],";
+  append_key(out, "up_token_id");
+  append_string_or_null(out, m.up_token_id);
+  out += ',';
+  append_key(out, "down_token_id");
+  append_string_or_null(out, m.down_token_id);
+  out += ',';
+  append_key(out, "start_time_utc");
+  append_time_or_null(out, m.start);
+  out += ',';
+  append_key(out, "end_time_utc");
+  append_time_or_null(out, m.end);
+  out += ',';
+  append_key(out, "active");
+  append_bool(out, m.active);
+  out += ',';
+  append_key(out, "closed");
+  append_bool(out, m.closed);
+  out += ',';
+  append_key(out, "accepting_orders");
+  append_bool(out, m.accepting_orders);
+  out += ',';
+  append_key(out, "tick_size");
+  if (m.tick == 0) {
+    out += "null";
+  } else {
+    append_json_string(out, format_price(m.tick));
+  }
+  out += '}';
+}
+
+std::string compact_utc(UnixNanos t) {
+  const CivilTime c = to_civil(t);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour,
+                c.minute, c.second);
+  return buf;
+}
+
+// gamma_<time>.jsonl.gz, or gamma_<time>-2.jsonl.gz ... when two discoveries share a second: an
+// earlier run's raw responses are never replaced.
+std::string free_raw_name(const fs::path& raw_dir, UnixNanos t) {
+  const std::string stem = "gamma_" + compact_utc(t);
+  std::string name = stem + ".jsonl.gz";
+  for (int i = 2; fs::exists(raw_dir / name); ++i) {
+    name = stem + "-" + std::to_string(i) + ".jsonl.gz";
+  }
+  return name;
+}
+
+// One JSONL line per response, compressed as gzip members of at most kMaxBlockRawBytes each
+// (one member in practice: bodies are capped at the HTTP client's max_body).
+std::string raw_responses_gz(const DiscoveryResult& r, const std::string& source_url) {
+  GzipMemberWriter gz(6);
+  ByteBuffer out;
+  std::string block;
+  std::uint32_t rows = 0;
+  const auto flush = [&] {
+    if (rows == 0) return;
+    gz.compress(block, rows, out);
+    block.clear();
+    rows = 0;
+  };
+  for (std::size_t i = 0; i < r.raw_responses.size(); ++i) {
+    const GammaResponse& g = r.raw_responses[i];
+    std::string line = "{\"fetched_at_utc\":";
+    append_json_string(line, format_utc(g.fetched_at));
+    line += ",\"request_index\":" + std::to_string(i) + ",\"method\":\"GET\",\"url\":";
+    append_json_string(line, source_url + g.target);
+    line += ",\"status\":" + std::to_string(g.status) + ",\"body\":";
+    append_json_string(line, g.body);
+    line += "}\n";
+    if (block.size() + line.size() > kMaxBlockRawBytes) flush();
+    block += line;
+    ++rows;
+  }
+  flush();
+  return std::string(out.view());
+}
+
+}  // namespace
+
+DiscoveryResult discover(const DiscoveryOptions& options) {
+  DiscoveryResult r;
+  r.fetched_at = realtime_now();
+  GammaFetcher fetcher(options, r);
+  const int page_size = std::max(options.page_size, 1);
+  std::unordered_set<std::string> seen;
+  std::vector<pm::DiscoveredMarket> page;
+  std::size_t entries = 0;
+
+  if (!options.all_active) {
+    // One page per series: ordered by end date, the first page holds the windows that matter
+    // (Gamma pre-lists about a day; 288 five-minute windows fit in 500).
+    for (const std::string& slug : options.series) {
+      const std::string target =
+          "/events?series_slug=" + percent_encode(slug) +
+          "&closed=false&order=endDate&ascending=true&limit=" + std::to_string(page_size);
+      if (fetcher.fetch(target, "GET /events?series_slug=" + slug, page, entries)) {
+        add_unique(r.markets, seen, page);
+      }
+    }
+    return r;
+  }
+
+  bool complete = false;
+  bool failed = false;
+  int pages = 0;
+  for (; pages < options.max_pages; ++pages) {
+    const std::string offset =
+        std::to_string(static_cast<std::int64_t>(pages) * static_cast<std::int64_t>(page_size));
+    const std::string target =
+        "/markets?active=true&closed=false&limit=" + std::to_string(page_size) +
+        "&offset=" + offset;
+    if (!fetcher.fetch(target, "GET /markets?offset=" + offset, page, entries)) {
+      failed = true;  // the error line says so; later pages would have shifted anyway
+      break;
+    }
+    add_unique(r.markets, seen, page);
+    if (entries < static_cast<std::size_t>(page_size)) {
+      complete = true;
+      break;
+    }
+  }
+  if (!complete && !failed) {
+    r.errors.push_back("GET /markets: stopped after " + std::to_string(pages) + " pages of " +
+                       std::to_string(page_size) + " (max_pages); more active markets may exist");
+  }
+  return r;
+}
+
+std::vector<pm::DiscoveredMarket> select_markets(const std::vector<pm::DiscoveredMarket>& markets,
+                                                 UnixNanos now, std::int64_t lead_ns, int limit,
+                                                 bool require_up_down) {
+  std::vector<pm::DiscoveredMarket> out;
+  for (const pm::DiscoveredMarket& m : markets) {
+    if (m.closed || m.token_ids.empty()) continue;
+    if (m.end != 0 && m.end <= now) continue;               // the window is over
+    if (m.start != 0 && m.start > now + lead_ns) continue;  // not yet worth a subscription
+    if (require_up_down && (m.up_token_id.empty() || m.down_token_id.empty())) continue;
+    out.push_back(m);
+  }
+  std::sort(out.begin(), out.end(), earlier);
+  if (limit > 0 && out.size() > static_cast<std::size_t>(limit)) {
+    out.resize(static_cast<std::size_t>(limit));
+  }
+  return out;
+}
+
+std::string discovery_json(const DiscoveryResult& r, const std::string& source_url) {
+  std::vector<const pm::DiscoveredMarket*> sorted;
+  sorted.reserve(r.markets.size());
+  for (const pm::DiscoveredMarket& m : r.markets) sorted.push_back(&m);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto* a, const auto* b) { return earlier(*a, *b); });
+  std::string out = "{\"fetched_at_utc\":";
+  append_json_string(out, format_utc(r.fetched_at));
+  out += ",\"source\":";
+  append_json_string(out, source_url);
+  out += ",\"market_count\":" + std::to_string(r.markets.size()) + ",\"markets\":[";
+  // One market per line: still one JSON document, but readable and diffable.
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    out += i == 0 ? "\n" : ",\n";
+    append_market(out, *sorted[i]);
+  }
+  out += sorted.empty() ? "]}\n" : "\n]}\n";
+  return out;
+}
+
+fs::path write_discovery(const DiscoveryResult& r, const std::string& source_url,
+                         const fs::path& dir) {
+  const fs::path raw_dir = dir / "raw";
+  make_private_dirs(raw_dir);
+
+  // Raw first, then the latest file, then the manifest that names both: whoever sees a manifest
+  // finds what it points at.
+  const std::string raw_name = free_raw_name(raw_dir, r.fetched_at);
+  const std::string raw = raw_responses_gz(r, source_url);
+  write_file_atomically(raw_dir, raw_name, raw);
+  const std::string latest = discovery_json(r, source_url);
+  write_file_atomically(dir, kLatestName, latest);
+
+  std::string m = "{\"fetched_at_utc\":";
+  append_json_string(m, format_utc(r.fetched_at));
+  m += ",\"written_at_utc\":";
+  append_json_string(m, format_utc(realtime_now()));
+  m += ",\"source\":";
+  append_json_string(m, source_url);
+  m += ",\"requests\":" + std::to_string(r.requests);
+  m += ",\"markets\":" + std::to_string(r.markets.size());
+  m += ",\"skipped\":" + std::to_string(r.skipped);
+  m += ",\"errors\":[";
+  for (std::size_t i = 0; i < r.errors.size(); ++i) {
+    if (i != 0) m += ',';
+    append_json_string(m, r.errors[i]);
+  }
+  m += "],\"latest_file\":";
+  append_json_string(m, kLatestName);
+  m += ",\"latest_bytes\":" + std::to_string(latest.size()) + ",\"latest_sha256\":";
+  append_json_string(m, sha256_hex(latest));
+  m += ",\"raw_file\":";
+  append_json_string(m, "raw/" + raw_name);
+  m += ",\"raw_responses\":" + std::to_string(r.raw_responses.size());
+  m += ",\"raw_bytes\":" + std::to_string(raw.size()) + ",\"raw_sha256\":";
+  append_json_string(m, sha256_hex(raw));
+  m += "}\n";
+  write_file_atomically(dir, kManifestName, m);
+  // The renames are durable only once the directories' entries are.
+  fsync_dir(raw_dir);
+  fsync_dir(dir);
+  return dir / kLatestName;
+}
+
+}  // namespace booktape

@@ -1,0 +1,58 @@
+#pragma once
+// The bounded run's evidence (seed 000): a manifest and a markdown report with the gate
+// WS_RAW_SAMPLE_PASS or WS_RAW_SAMPLE_NEEDS_REVIEW, decided by the seed's rules:
+//   PASS requires at least one selected BTC market with both outcome tokens, at least one
+//   parseable websocket text message, at least two successful REST checkpoints, parseable gzip
+//   JSONL outputs, and checksum summaries. A websocket that connects but delivers no market
+//   message is NEEDS_REVIEW, never a pass.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "io/archive/manifest.hpp"
+#include "io/archive/recovery.hpp"
+
+namespace booktape {
+
+struct RunMarket {
+  std::string slug, condition_id, up_token, down_token, end_utc;
+};
+
+struct RunFacts {
+  std::string run_id, writer_version, config_yaml;
+  UnixNanos started = 0, ended = 0;
+  bool bounded = false;
+  std::vector<RunMarket> markets;         // selected (empty for explicit token ids)
+  std::size_t tokens = 0;
+  // websocket
+  std::uint64_t connects = 0, disconnects = 0, connect_failures = 0;
+  std::uint64_t frames = 0, json_frames = 0, market_events = 0, parse_errors = 0, unknown = 0;
+  std::uint64_t divergences = 0, checks = 0;
+  std::uint64_t ring_full_waits = 0;
+  std::uint64_t ring_bytes = 0, ring_high_water = 0;  // the ring's size and most bytes in use
+  // REST
+  bool rest_enabled = false;
+  std::uint64_t rest_rounds = 0, rest_rounds_ok = 0, rest_requests = 0, rest_failures = 0;
+  std::uint64_t checkpoint_agree = 0, checkpoint_diverge = 0;
+  // outputs
+  std::vector<ManifestEntry> files;       // every file closed (websocket and REST archives)
+  std::uint64_t unreadable_files = 0;     // failed to read back cleanly
+  std::uint64_t frames_dropped = 0;       // archive could not write
+  RecoveryResult recovery;                // ".open" files of earlier runs sealed at start
+  std::string read_to_book, read_to_archive;  // latency summaries (JSON)
+};
+
+struct Gate {
+  bool pass = false;
+  std::vector<std::string> reasons;  // why not (empty on PASS)
+  [[nodiscard]] const char* name() const noexcept {
+    return pass ? "WS_RAW_SAMPLE_PASS" : "WS_RAW_SAMPLE_NEEDS_REVIEW";
+  }
+};
+
+Gate evaluate_gate(const RunFacts& f);
+std::string run_manifest_json(const RunFacts& f, const Gate& g);
+std::string run_report_markdown(const RunFacts& f, const Gate& g);
+
+}  // namespace booktape

@@ -1,0 +1,352 @@
+// The fault matrix, disk full: a real ENOSPC from a small tmpfs that the test mounts (root with
+// CAP_SYS_ADMIN; otherwise the tests skip saying why; the RLIMIT_FSIZE variant in
+// tests/apps/fault_matrix_test.cpp runs everywhere).
+// - The recorder against the simulator while its archive's filesystem fills up: it alarms
+//   (write_errors, write_failing), its books keep running, nothing is dropped within the memory
+//   bound, writing resumes when space returns, and the archive equals the simulator's truth.
+// - The archive writer past its memory bound: every frame it cannot keep is counted as dropped;
+//   the rest is archived once space returns. Nothing disappears uncounted.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "io/archive/paths.hpp"
+#include "io/archive/writer.hpp"
+#include "tests/support/archive_files.hpp"
+#include "tests/support/archive_truth.hpp"
+#include "tests/support/recorder_run.hpp"
+#include "tests/support/sim_server.hpp"
+#include "tests/support/stream_gen.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace booktape {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ArchivedStream;
+using testing::eventually;
+using testing::RecorderRun;
+using testing::Sim;
+namespace fs = std::filesystem;
+
+// A tmpfs of `bytes` mounted on `dir` for the life of the object (lazily unmounted even when the
+// test fails, so the temporary directory can go).
+class TmpfsMount {
+ public:
+  TmpfsMount(const fs::path& dir, std::size_t bytes) : dir_(dir) {
+    fs::create_directories(dir_);
+    const std::string opts = "size=" + std::to_string(bytes) + ",mode=0700";
+    if (::mount("tmpfs", dir_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::string("mount -t tmpfs failed: ") + std::strerror(errno) +
+               " (needs root with CAP_SYS_ADMIN)";
+    }
+  }
+  ~TmpfsMount() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  [[nodiscard]] bool mounted() const { return mounted_; }
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  fs::path dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+// A file that takes every free byte of its filesystem: fill() writes until ENOSPC (call it again
+// to take space freed meanwhile), release() deletes it.
+class Filler {
+ public:
+  explicit Filler(fs::path file) : file_(std::move(file)) {
+    fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  }
+  ~Filler() { release(); }
+  Filler(const Filler&) = delete;
+  Filler& operator=(const Filler&) = delete;
+  // Returns the errno that ended the filling (ENOSPC expected).
+  int fill() {
+    static const std::string kChunk(4096, 'f');
+    for (;;) {
+      if (::write(fd_, kChunk.data(), kChunk.size()) < 0) return errno;
+    }
+  }
+  void release() {
+    if (fd_ < 0) return;
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(file_.c_str());
+  }
+
+ private:
+  fs::path file_;
+  int fd_ = -1;
+};
+
+fs::path ws_dir(const fs::path& out) {
+  return archive_stream_dir(out, "polymarket", "ws_raw");
+}
+
+TEST(FaultMatrixDiskFull, ARecorderWhoseDiskFillsUpAlarmsKeepsItsBooksAndLosesNothing) {
+  testing::TempDir dir;
+  TmpfsMount mnt(dir.path() / "mnt", std::size_t{16} << 20);
+  if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
+
+  SimServerOptions so;
+  so.market.seed = 31;
+  so.market.lanes = 2;
+  so.rate = 2'000;
+  Sim sim(so);
+  RecorderConfig c;
+  c.ws_url = sim->ws_url();
+  c.rest_url = c.gamma_url = sim->http_url();
+  c.out = dir.path() / "mnt" / "data";
+  c.status = "off";
+  c.rest_checkpoint_interval_seconds = 0;
+  c.ring_bytes = std::size_t{8} << 20;
+  c.max_frame_bytes = std::size_t{1} << 20;
+  c.block_bytes = 16 << 10;
+  c.block_max_age_seconds = 0.05;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("archive", "blocks") >= 5; }, 20s))
+      << run.get().status_json();
+
+  // The disk fills up.
+  Filler filler(dir.path() / "mnt" / "filler");
+  ASSERT_EQ(filler.fill(), ENOSPC);
+  ASSERT_TRUE(eventually([&] { return run.counter("archive", "write_errors") >= 1; }, 10s))
+      << run.get().status_json();
+  EXPECT_TRUE(run.flag("archive", "write_failing"));
+  const std::uint64_t blocks_at_failure = run.counter("archive", "blocks");
+  const std::uint64_t book_frames = run.counter("books", "frames");
+  const std::uint64_t net_frames = run.counter("network", "frames");
+  for (int i = 0; i < 5; ++i) {  // 2.5 s of outage, taking back any space the writer freed
+    std::this_thread::sleep_for(500ms);
+    filler.fill();
+  }
+  // Alarmed and still failing, retried, books running, nothing dropped (far below 512 MiB).
+  EXPECT_TRUE(run.flag("archive", "write_failing")) << run.get().status_json();
+  EXPECT_GE(run.counter("archive", "write_errors"), 2u) << "retried about once a second";
+  EXPECT_EQ(run.counter("archive", "blocks"), blocks_at_failure);
+  EXPECT_GT(run.counter("books", "frames"), book_frames + 1'000);
+  EXPECT_GT(run.counter("network", "frames"), net_frames + 1'000);
+  const std::uint64_t tokens = run.counter("books", "tokens");
+  EXPECT_GT(tokens, 0u);
+  EXPECT_EQ(run.counter("books", "live"), tokens);
+  EXPECT_EQ(run.counter("archive", "frames_dropped"), 0u);
+
+  // Space returns: the kept data is written and writing goes on.
+  filler.release();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return !run.flag("archive", "write_failing") &&
+               run.counter("archive", "blocks") > blocks_at_failure + 2;
+      },
+      10s))
+      << run.get().status_json();
+  EXPECT_EQ(run.stop(), 0);  // 1 would mean frames dropped or writes still failing
+
+  ArchivedStream a(ws_dir(c.out));
+  const testing::TruthComparison cmp = testing::compare_with_truth(sim->truth_json(), a);
+  EXPECT_TRUE(cmp.exact()) << "sent " << cmp.frames_sent << " archived " << cmp.frames_archived;
+  EXPECT_GT(cmp.frames_sent, 3'000u);  // most of them sent while the disk was full
+  EXPECT_TRUE(a.global_contiguous);
+  EXPECT_TRUE(a.clean());  // the failed writes left no partial member behind
+}
+
+// Puts a plain file where the hour's folder must go (what a full inode table, a permission
+// change or a stray file does to the rollover): creating that hour's archive file fails until
+// the returned path is removed.
+fs::path block_hour_folder(const ArchiveWriterOptions& o, UnixNanos hour) {
+  const fs::path hour_dir = archive_hour_dir(o.root, o.venue, o.stream, hour);
+  fs::create_directories(hour_dir.parent_path());
+  std::ofstream(hour_dir) << "in the way";
+  return hour_dir;
+}
+
+TEST(FaultMatrixDiskFull, AnHourFolderThatCannotBeCreatedIsARefusedWriteNotACrash) {
+  testing::TempDir dir;
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "data";
+  o.block_bytes = 16 << 10;
+  o.fsync = FsyncPolicy::kNone;
+  UnixNanos t = 1'773'307'200'000'000'000;  // fixed time: no hour rotation mid-test
+  const fs::path hour_dir = block_hour_folder(o, utc_hour_start(t));
+
+  ArchiveWriter w(o);
+  testing::FrameWriter fw(w, "s1", 1);
+  testing::StreamGen gen(43);
+  fw.open(t, gen.ids());
+  for (std::size_t i = 0; i < gen.ids().size(); ++i) fw.write(gen.snapshot(i), ++t);
+  for (int i = 0; i < 500; ++i) fw.write(gen.price_change(), ++t);
+  w.flush();
+  EXPECT_TRUE(w.stats().write_failing);
+  EXPECT_GE(w.stats().write_errors, 1u);
+  EXPECT_NE(w.stats().last_error.find("hour="), std::string::npos) << w.stats().last_error;
+  EXPECT_EQ(w.stats().frames_dropped, 0u);  // kept in memory, within max_pending_bytes
+
+  fs::remove(hour_dir);
+  const MonoNanos mono = t - 1'700'000'000'000'000'000;  // FrameWriter's monotonic clock
+  w.poll(mono + 2'000'000'000, t);
+  for (int i = 0; i < 100; ++i) fw.write(gen.price_change(), ++t);
+  w.close();
+  EXPECT_FALSE(w.stats().write_failing) << w.stats().last_error;
+  EXPECT_TRUE(w.closed());
+
+  ArchivedStream a(ws_dir(o.root));
+  EXPECT_EQ(a.frames, fw.sent().size());
+  EXPECT_EQ(a.global_gaps, 0u);
+  EXPECT_TRUE(a.clean());
+}
+
+TEST(FaultMatrixDiskFull, ARefusedWriteIsRetriedOnceASecondNotOnceAFrameAcrossTheHour) {
+  testing::TempDir dir;
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "data";
+  o.fsync = FsyncPolicy::kNone;
+  const UnixNanos hour = utc_hour_start(1'773'307'200'000'000'000);
+  UnixNanos t = hour + 3'599 * kNanosPerSecond;  // the hour's last second
+  const fs::path hour_dir = block_hour_folder(o, hour);
+
+  ArchiveWriter w(o);
+  testing::FrameWriter fw(w, "s1", 1);
+  testing::StreamGen gen(44);
+  fw.open(t, gen.ids());
+  for (std::size_t i = 0; i < gen.ids().size(); ++i) fw.write(gen.snapshot(i), ++t);
+  w.flush();
+  ASSERT_TRUE(w.stats().write_failing);
+  // A thousand frames of the next hour within a millisecond: each one wants the old file sealed
+  // first, which needs the refused block written. One attempt per second, not one per frame.
+  t = hour + 3'600 * kNanosPerSecond;
+  for (int i = 0; i < 1'000; ++i) fw.write(gen.price_change(), ++t);
+  EXPECT_LE(w.stats().write_errors, 3u);
+
+  fs::remove(hour_dir);
+  w.poll(t - 1'700'000'000'000'000'000 + 2 * kNanosPerSecond, t);
+  w.close();
+  EXPECT_TRUE(w.closed()) << w.stats().last_error;
+  ArchivedStream a(ws_dir(o.root));
+  EXPECT_EQ(a.frames, fw.sent().size());
+  EXPECT_TRUE(a.clean());
+  // The hours still rotated while the disk refused: the old hour's file holds only the old
+  // hour's frames (it waited in memory), the new hour's frames are in the new hour's file.
+  ASSERT_EQ(w.closed_files().size(), 2u);
+  const ManifestEntry& old_file = w.closed_files()[0];
+  const ManifestEntry& new_file = w.closed_files()[1];
+  EXPECT_EQ(old_file.frames, gen.ids().size());
+  EXPECT_EQ(utc_hour_start(old_file.last_received_ns), hour);
+  EXPECT_EQ(new_file.frames, 1'000u);
+  EXPECT_EQ(utc_hour_start(new_file.first_received_ns), hour + 3'600 * kNanosPerSecond);
+  EXPECT_NE(old_file.path.find(archive_hour_dir(fs::path(), o.venue, o.stream, hour).string()),
+            std::string::npos)
+      << old_file.path;
+  EXPECT_LT(old_file.last_global_sequence, new_file.first_global_sequence);
+}
+
+TEST(FaultMatrixDiskFull, PastTheMemoryBoundEveryFrameNotKeptIsCountedAsDropped) {
+  testing::TempDir dir;
+  TmpfsMount mnt(dir.path() / "mnt", std::size_t{4} << 20);
+  if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
+
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "mnt" / "data";
+  o.block_bytes = 16 << 10;
+  o.max_pending_bytes = 256 << 10;  // kept in memory while the disk refuses
+  o.fsync = FsyncPolicy::kNone;
+  ArchiveWriter w(o);
+  testing::FrameWriter fw(w, "s1", 1);
+  testing::StreamGen gen(41);
+  UnixNanos t = 1'773'307'200'000'000'000;  // fixed time: no hour rotation mid-test
+  fw.open(t, gen.ids());
+  for (std::size_t i = 0; i < gen.ids().size(); ++i) fw.write(gen.snapshot(i), ++t);
+  for (int i = 0; i < 2'000; ++i) fw.write(gen.price_change(), ++t);
+  w.flush();
+  ASSERT_EQ(w.stats().write_errors, 0u);
+
+  Filler filler(dir.path() / "mnt" / "filler");
+  ASSERT_EQ(filler.fill(), ENOSPC);
+  std::uint64_t appended_during = 0;
+  while (w.stats().frames_dropped < 500 && appended_during < 200'000) {
+    fw.write(gen.price_change(), ++t);
+    ++appended_during;
+    if (appended_during % 1'000 == 0) filler.fill();
+  }
+  EXPECT_TRUE(w.stats().write_failing);
+  EXPECT_GE(w.stats().write_errors, 1u);
+  EXPECT_GE(w.stats().frames_dropped, 500u) << "past 256 KiB pending, frames are dropped";
+
+  filler.release();
+  // The writer retries a second after a failure, by the frames' monotonic clock (FrameWriter's).
+  const MonoNanos mono = t - 1'700'000'000'000'000'000;
+  w.poll(mono + 2'000'000'000, t);
+  for (int i = 0; i < 1'000; ++i) fw.write(gen.price_change(), ++t);
+  w.close();
+  EXPECT_FALSE(w.stats().write_failing) << w.stats().last_error;
+
+  // Archived + dropped = appended, each frame once; the archive reads back clean.
+  ArchivedStream a(ws_dir(o.root));
+  const std::uint64_t appended = fw.sent().size();
+  EXPECT_EQ(a.frames + w.stats().frames_dropped, appended);
+  // The dropped frames are one run of sequences, exactly as many as counted.
+  EXPECT_EQ(a.global_gaps, 1u);
+  EXPECT_EQ(a.global_missing, w.stats().frames_dropped);
+  EXPECT_TRUE(a.clean());
+  // The frames written after space returned are all there (the last 1,000 appended).
+  EXPECT_EQ(a.last_global, fw.sent().back().global_sequence);
+}
+
+// A stop while the disk is still full: close() cannot seal, the archive stage retries for a
+// few seconds and then abandon()s: every frame of the refused block is counted as dropped (the
+// gate fails on it) and the ".open" file is left for the next start's recovery.
+TEST(FaultMatrixDiskFull, AStopWhileTheDiskIsStillFullCountsTheFramesItCouldNotWrite) {
+  testing::TempDir dir;
+  TmpfsMount mnt(dir.path() / "mnt", std::size_t{4} << 20);
+  if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
+  Filler filler(dir.path() / "mnt" / "filler");  // outlives the writer: full until its end
+
+  ArchiveWriterOptions o;
+  o.root = dir.path() / "mnt" / "data";
+  o.block_bytes = 16 << 10;
+  o.fsync = FsyncPolicy::kNone;
+  ArchiveWriterStats at_close;
+  std::uint64_t appended = 0;
+  {
+    ArchiveWriter w(o);
+    testing::FrameWriter fw(w, "s1", 1);
+    testing::StreamGen gen(43);
+    UnixNanos t = 1'773'307'200'000'000'000;
+    fw.open(t, gen.ids());
+    for (std::size_t i = 0; i < gen.ids().size(); ++i) fw.write(gen.snapshot(i), ++t);
+    for (int i = 0; i < 200; ++i) fw.write(gen.price_change(), ++t);
+    w.flush();
+    ASSERT_EQ(w.stats().write_errors, 0u);
+    ASSERT_EQ(filler.fill(), ENOSPC);
+    for (int i = 0; i < 500; ++i) fw.write(gen.price_change(), ++t);  // past one block: fails
+    ASSERT_TRUE(w.stats().write_failing);
+    w.close();  // the stop, with the disk still full: it cannot seal
+    EXPECT_FALSE(w.closed());
+    const std::uint64_t abandoned = w.abandon();  // the archive stage's last word
+    EXPECT_GT(abandoned, 0u);
+    EXPECT_TRUE(w.closed());
+    at_close = w.stats();
+    EXPECT_EQ(at_close.frames_dropped, abandoned);
+    appended = fw.sent().size();
+  }
+  EXPECT_TRUE(at_close.write_failing);
+  ArchivedStream a(ws_dir(o.root));  // the ".open" file the failed seal left
+  EXPECT_EQ(a.frames + at_close.frames_dropped, appended)
+      << a.frames << " archived, " << at_close.frames_dropped << " counted as dropped";
+}
+
+}  // namespace
+}  // namespace booktape
