@@ -620,7 +620,7 @@ namespace {
 TEST(Sim, EachConnectionGetsItsOwnSubscriptionsFrames) {
   SimServerOptions o = fast_options(3'000);
   o.market.lanes = 2;
-  o.rate = 5'000;  // paced, so the second client subscribes before the stream is over
+  o.rate = 2'000;  // paced, so the second client subscribes long before the stream is over
   Sim sim(o);
   const auto ids = listed_tokens(sim.get());  // lane 0's markets first, then lane 1's
   WsClient a(ws_options(sim->ws_url()));
@@ -644,8 +644,11 @@ TEST(Sim, EachConnectionGetsItsOwnSubscriptionsFrames) {
   // Each saw only its own market: no token of the other's in anything it received.
   for (const WsMessage& m : ra.frames) EXPECT_EQ(m.data.find(ids[4]), std::string::npos);
   for (const WsMessage& m : rb.frames) EXPECT_EQ(m.data.find(ids[0]), std::string::npos);
-  EXPECT_GT(ra.frames.size(), 50u);
-  EXPECT_GT(rb.frames.size(), 50u);
+  // Each got its market's stream, not only the initial dump: price changes checked against the
+  // venue's best bid/ask. (How many depends on when its subscription landed on a busy machine, so
+  // no fixed count; CI once saw 33 frames where 50 were expected.)
+  EXPECT_GT(ra.books.totals().checks, 0u);
+  EXPECT_GT(rb.books.totals().checks, 0u);
   EXPECT_EQ(ra.books.size(), 2u);
   EXPECT_EQ(rb.books.size(), 2u);
 }
