@@ -14,6 +14,7 @@ packages=(
   libmimalloc-dev                                       # allocator for the release binary
   libbenchmark-dev libgtest-dev libgmock-dev            # Google Benchmark, GoogleTest
   libyaml-cpp-dev libcli11-dev                          # config and command line
+  libsystemd-dev                                        # sd_notify: Type=notify, watchdog (deploy/systemd)
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
 )
