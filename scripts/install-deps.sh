@@ -17,7 +17,7 @@ packages=(
   libsystemd-dev                                        # sd_notify: Type=notify, watchdog (deploy/systemd)
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
-  systemd                                               # systemd-analyze, -sysusers, -tmpfiles (tests/deploy)
+  systemd strace                                        # systemd-analyze, -sysusers, -tmpfiles; the units' syscall filter (tests/deploy)
   nodejs                                                # deploy/check: Kubernetes and Dockerfile checks
 )
 # npm for deploy/check, unless a node install already brings one (NodeSource's nodejs ships
