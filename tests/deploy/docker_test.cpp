@@ -9,35 +9,30 @@
 #include <set>
 #include <sstream>
 
-#include "tests/deploy/run_command.hpp"
-#include "tests/support/fixture_files.hpp"
+#include "tests/deploy/deploy_support.hpp"
 
 namespace booktape {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::read_file;
-using testing::run_command;
-using testing::shell_quote;
-
-const fs::path kSource = BOOKTAPE_SOURCE_DIR;
 
 testing::CommandResult lint(const fs::path& dockerfile) {
-  const fs::path tool = kSource / "deploy/check/node_modules/.bin/dockerfile-utils";
+  const fs::path tool = testing::kSourceDir / "deploy/check/node_modules/.bin/dockerfile-utils";
   if (!fs::exists(tool)) {
     return {-1, "deploy/check/node_modules is missing: run scripts/install-deps.sh (npm ci)"};
   }
-  return run_command(shell_quote(tool.string()) + " lint " + shell_quote(dockerfile.string()));
+  return testing::run_command(testing::shell_quote(tool.string()) + " lint " +
+                              testing::shell_quote(dockerfile.string()));
 }
 
 TEST(Dockerfile, LintsCleanAndTheLinterCatchesMistakes) {
-  const testing::CommandResult r = lint(kSource / "Dockerfile");
+  const testing::CommandResult r = lint(testing::kSourceDir / "Dockerfile");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(r.output, "");
   // The linter can fail: a misspelt instruction and flag.
   const fs::path bad =
       fs::temp_directory_path() / ("booktape-Dockerfile-" + std::to_string(::getpid()));
-  std::ofstream(bad) << read_file((kSource / "Dockerfile").string())
+  std::ofstream(bad) << testing::read_file((testing::kSourceDir / "Dockerfile").string())
                      << "RUNN true\nCOPY --frm=build /a /b\n";
   const testing::CommandResult b = lint(bad);
   fs::remove(bad);
@@ -47,14 +42,15 @@ TEST(Dockerfile, LintsCleanAndTheLinterCatchesMistakes) {
 }
 
 TEST(Dockerfile, BuildsWithTheScriptsCiRunsOnDebian12AsANonRootUser) {
-  const std::string d = read_file((kSource / "Dockerfile").string());
+  const std::string d = testing::read_file((testing::kSourceDir / "Dockerfile").string());
   EXPECT_NE(d.find("FROM debian:12 AS build\n"), std::string::npos);
   EXPECT_NE(d.find("RUN scripts/install-deps.sh && scripts/build.sh release booktape\n"),
             std::string::npos);
   EXPECT_NE(d.find("\nFROM debian:12\n"), std::string::npos);  // the runtime stage
   EXPECT_NE(d.find("\nUSER 10001:10001\n"), std::string::npos);
   // deploy/k8s runs the pods as that uid and gid.
-  const std::string sts = read_file((kSource / "deploy/k8s/statefulset.yaml").string());
+  const std::string sts =
+      testing::read_file((testing::kSourceDir / "deploy/k8s/statefulset.yaml").string());
   for (const char* k : {"runAsUser: 10001", "runAsGroup: 10001", "fsGroup: 10001"})
     EXPECT_NE(sts.find(k), std::string::npos) << k;
 }
@@ -63,16 +59,16 @@ TEST(Dockerfile, BuildsWithTheScriptsCiRunsOnDebian12AsANonRootUser) {
 // found where ldd finds them; apt brings their own dependencies), as dpkg knows them. A path
 // dpkg does not know is printed as is, and fails the test below.
 std::set<std::string> linked_packages(const std::string& binary) {
-  const std::string b = shell_quote(binary);
+  const std::string b = testing::shell_quote(binary);
   const testing::CommandResult r =
-      run_command("for so in $(readelf -d " + b +
-                  " | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'); do"
-                  "  p=$(ldd " +
-                  b +
-                  " | awk -v so=\"$so\" '$1 == so { print $3 }');"
-                  "  dpkg -S \"$p\" 2>/dev/null || dpkg -S \"/usr$p\" 2>/dev/null ||"
-                  "  dpkg -S \"${p#/usr}\" 2>/dev/null || echo \"$p: unknown\";"
-                  " done | cut -d: -f1 | sort -u");
+      testing::run_command("for so in $(readelf -d " + b +
+                           " | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'); do"
+                           "  p=$(ldd " +
+                           b +
+                           " | awk -v so=\"$so\" '$1 == so { print $3 }');"
+                           "  dpkg -S \"$p\" 2>/dev/null || dpkg -S \"/usr$p\" 2>/dev/null ||"
+                           "  dpkg -S \"${p#/usr}\" 2>/dev/null || echo \"$p: unknown\";"
+                           " done | cut -d: -f1 | sort -u");
   std::set<std::string> out;
   std::istringstream in(r.output);
   for (std::string line; std::getline(in, line);)
@@ -101,7 +97,7 @@ std::set<std::string> missing_at_runtime(const std::string& dockerfile, const st
 
 TEST(Dockerfile, TheRuntimeStageInstallsEveryLibraryTheBinaryLinks) {
   ASSERT_GE(linked_packages(BOOKTAPE_BINARY).size(), 5U);
-  const std::string d = read_file((kSource / "Dockerfile").string());
+  const std::string d = testing::read_file((testing::kSourceDir / "Dockerfile").string());
   EXPECT_EQ(missing_at_runtime(d, BOOKTAPE_BINARY), std::set<std::string>{});
   // The check can fail: without libssl3 in the list, it is missing.
   std::string without = d;

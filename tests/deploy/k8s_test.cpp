@@ -11,20 +11,15 @@
 #include <set>
 
 #include "io/record/recorder_config.hpp"
-#include "tests/deploy/run_command.hpp"
-#include "tests/support/fixture_files.hpp"
+#include "tests/deploy/deploy_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::read_file;
-using testing::run_command;
-using testing::shell_quote;
 
-const fs::path kSource = BOOKTAPE_SOURCE_DIR;
-const fs::path kManifests = kSource / "deploy/k8s";
+const fs::path kManifests = testing::kSourceDir / "deploy/k8s";
 
 std::vector<fs::path> manifest_files(const fs::path& dir) {
   std::vector<fs::path> out;
@@ -35,13 +30,13 @@ std::vector<fs::path> manifest_files(const fs::path& dir) {
 }
 
 testing::CommandResult validate(const fs::path& dir) {
-  const fs::path tool = kSource / "deploy/check/k8s.mjs";
-  if (!fs::exists(kSource / "deploy/check/node_modules/kubernetes-models")) {
+  const fs::path tool = testing::kSourceDir / "deploy/check/k8s.mjs";
+  if (!fs::exists(testing::kSourceDir / "deploy/check/node_modules/kubernetes-models")) {
     return {-1, "deploy/check/node_modules is missing: run scripts/install-deps.sh (npm ci)"};
   }
-  std::string cmd = "node " + shell_quote(tool.string());
-  for (const fs::path& f : manifest_files(dir)) cmd += " " + shell_quote(f.string());
-  return run_command(cmd);
+  std::string cmd = "node " + testing::shell_quote(tool.string());
+  for (const fs::path& f : manifest_files(dir)) cmd += " " + testing::shell_quote(f.string());
+  return testing::run_command(cmd);
 }
 
 TEST(K8sManifests, ValidateOfflineAgainstTheApiSchemasTypesAndOurRules) {
@@ -66,7 +61,7 @@ TEST_P(K8sBroken, IsRefusedWithTheReason) {
   testing::TempDir dir;
   for (const fs::path& f : manifest_files(kManifests)) fs::copy_file(f, dir.path() / f.filename());
   const fs::path sts = dir.path() / "statefulset.yaml";
-  std::string text = read_file(sts.string());
+  std::string text = testing::read_file(sts.string());
   const std::size_t at = text.find(b.from);
   ASSERT_NE(at, std::string::npos) << b.from;
   text.replace(at, std::string(b.from).size(), b.to);
@@ -134,7 +129,8 @@ TEST(K8sManifests, TheRecorderFlagsAreTheRecordersOrNamedAsComing) {
   // and the operator listener's --http, --http-public. Everything else must be a flag of
   // `booktape record` today.
   const std::set<std::string> coming = {"--shard", "--http", "--http-public"};
-  const testing::CommandResult help = run_command(shell_quote(BOOKTAPE_BINARY) + " record --help");
+  const testing::CommandResult help =
+      testing::run_command(testing::shell_quote(BOOKTAPE_BINARY) + " record --help");
   ASSERT_EQ(help.code, 0) << help.output;
   const YAML::Node args = container("record")["args"];
   ASSERT_TRUE(args.IsSequence());

@@ -12,8 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include "tests/deploy/run_command.hpp"
-#include "tests/support/fixture_files.hpp"
+#include "tests/deploy/deploy_support.hpp"
 #include "tests/support/sim_child.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -21,15 +20,11 @@ namespace booktape {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::read_file;
-using testing::run_command;
-using testing::shell_quote;
-
-const fs::path kSource = BOOKTAPE_SOURCE_DIR;
 
 // systemd's named sets (@default, @network-io, ...), each with its calls and nested sets.
 std::map<std::string, std::vector<std::string>> syscall_sets() {
-  const testing::CommandResult r = run_command("systemd-analyze syscall-filter --no-pager");
+  const testing::CommandResult r =
+      testing::run_command("systemd-analyze syscall-filter --no-pager");
   std::map<std::string, std::vector<std::string>> sets;
   std::string current;
   std::istringstream in(r.output);
@@ -107,7 +102,8 @@ std::set<std::string> outside(const std::set<std::string>& used, const std::set<
 }
 
 TEST(SystemdUnits, EverySystemCallOfARecorderRunIsOneTheUnitsFilterAllows) {
-  const std::string unit = read_file((kSource / "deploy/systemd/booktape-record.service").string());
+  const std::string unit =
+      testing::read_file((testing::kSourceDir / "deploy/systemd/booktape-record.service").string());
   const std::set<std::string> allowed = allowed_by(unit);
   ASSERT_GT(allowed.size(), 200U);
   EXPECT_EQ(allowed.count("reboot"), 0U);             // ~@privileged took effect
@@ -118,16 +114,19 @@ TEST(SystemdUnits, EverySystemCallOfARecorderRunIsOneTheUnitsFilterAllows) {
   testing::TempDir dir;
   // The settings the service runs with, writing into the test's directory; a bounded run also
   // reads its files back and writes the report.
-  std::string settings = read_file((kSource / "config/record.vps.yaml").string());
+  std::string settings =
+      testing::read_file((testing::kSourceDir / "config/record.vps.yaml").string());
   settings = std::regex_replace(settings, std::regex("\nout: [^\n]*"),
                                 "\nout: \"" + (dir.path() / "data").string() + "\"");
   std::ofstream(dir.path() / "record.yaml") << settings;
   const fs::path log = dir.path() / "strace.log";
-  const testing::CommandResult r = run_command(
-      "strace -f -qq -o " + shell_quote(log.string()) + " " + shell_quote(BOOKTAPE_BINARY) +
-      " record --config " + shell_quote((dir.path() / "record.yaml").string()) + " --ws-url " +
-      shell_quote(sim.ws_url()) + " --gamma-url " + shell_quote(sim.url()) + " --rest-url " +
-      shell_quote(sim.url()) + " --series btc-up-or-down-5m --duration-seconds 6" +
+  const testing::CommandResult r = testing::run_command(
+      "strace -f -qq -o " + testing::shell_quote(log.string()) + " " +
+      testing::shell_quote(BOOKTAPE_BINARY) + " record --config " +
+      testing::shell_quote((dir.path() / "record.yaml").string()) + " --ws-url " +
+      testing::shell_quote(sim.ws_url()) + " --gamma-url " + testing::shell_quote(sim.url()) +
+      " --rest-url " + testing::shell_quote(sim.url()) +
+      " --series btc-up-or-down-5m --duration-seconds 6" +
       " --rest-checkpoint-interval-seconds 1 --status log");
   ASSERT_EQ(r.code, 0) << r.output;
   const std::set<std::string> used = called(log);

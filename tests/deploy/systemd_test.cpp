@@ -10,25 +10,22 @@
 #include <regex>
 
 #include "io/record/recorder_config.hpp"
-#include "tests/deploy/run_command.hpp"
-#include "tests/support/fixture_files.hpp"
+#include "tests/deploy/deploy_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::read_file;
-using testing::run_command;
-using testing::shell_quote;
 
-const fs::path kSource = BOOKTAPE_SOURCE_DIR;
 const std::vector<std::string> kUnits = {"booktape-record.service", "booktape-upload.service",
                                          "booktape-upload.timer"};
 
 testing::CommandResult install(const fs::path& root) {
-  return run_command(shell_quote((kSource / "scripts/install-service.sh").string()) + " --root " +
-                     shell_quote(root.string()) + " --binary " + shell_quote(BOOKTAPE_BINARY));
+  return testing::run_command(
+      testing::shell_quote((testing::kSourceDir / "scripts/install-service.sh").string()) +
+      " --root " + testing::shell_quote(root.string()) + " --binary " +
+      testing::shell_quote(BOOKTAPE_BINARY));
 }
 
 void write(const fs::path& p, const std::string& text) {
@@ -48,7 +45,7 @@ fs::path units_for_verify(const fs::path& root) {
   fs::create_directories(dir);
   for (const std::string& u : kUnits) {
     write(dir / u,
-          replace_all(read_file((root / "etc/systemd/system" / u).string()),
+          replace_all(testing::read_file((root / "etc/systemd/system" / u).string()),
                       "/usr/local/bin/booktape", (root / "usr/local/bin/booktape").string()));
   }
   return dir;
@@ -56,8 +53,8 @@ fs::path units_for_verify(const fs::path& root) {
 
 testing::CommandResult verify(const fs::path& dir) {
   std::string cmd = "systemd-analyze verify --man=no";
-  for (const std::string& u : kUnits) cmd += " " + shell_quote((dir / u).string());
-  return run_command(cmd);
+  for (const std::string& u : kUnits) cmd += " " + testing::shell_quote((dir / u).string());
+  return testing::run_command(cmd);
 }
 
 TEST(SystemdUnits, InstalledUnitsPassSystemdAnalyzeVerifyWithoutAWord) {
@@ -71,14 +68,15 @@ TEST(SystemdUnits, InstalledUnitsPassSystemdAnalyzeVerifyWithoutAWord) {
 
   // The check can fail: a misspelt setting is reported.
   write(dir / "booktape-record.service",
-        replace_all(read_file((dir / "booktape-record.service").string()),
+        replace_all(testing::read_file((dir / "booktape-record.service").string()),
                     "WatchdogSec=", "WatchdogSecs="));
   const testing::CommandResult bad = verify(dir);
   EXPECT_NE(bad.output.find("Unknown key 'WatchdogSecs'"), std::string::npos) << bad.output;
 }
 
 TEST(SystemdUnits, TheRecorderIsANotifyServiceWithAWatchdogThatAlwaysRestarts) {
-  const std::string unit = read_file((kSource / "deploy/systemd/booktape-record.service").string());
+  const std::string unit =
+      testing::read_file((testing::kSourceDir / "deploy/systemd/booktape-record.service").string());
   for (const char* line :
        {"Type=notify", "NotifyAccess=main", "WatchdogSec=", "Restart=always",
         "ProtectSystem=strict", "ReadWritePaths=/var/lib/booktape\n", "NoNewPrivileges=yes",
@@ -89,8 +87,8 @@ TEST(SystemdUnits, TheRecorderIsANotifyServiceWithAWatchdogThatAlwaysRestarts) {
 
 // systemd-analyze security's overall exposure (0 best .. 10 worst), offline, from the unit file.
 double exposure(const fs::path& unit) {
-  const testing::CommandResult r = run_command(
-      "systemd-analyze security --offline=true --no-pager " + shell_quote(unit.string()));
+  const testing::CommandResult r = testing::run_command(
+      "systemd-analyze security --offline=true --no-pager " + testing::shell_quote(unit.string()));
   std::smatch m;
   const std::regex overall("Overall exposure level for [^:]+: ([0-9.]+)");
   if (!std::regex_search(r.output, m, overall)) {
@@ -103,8 +101,8 @@ double exposure(const fs::path& unit) {
 TEST(SystemdUnits, ExposureUnderSystemdAnalyzeSecurityIsWhatDeployMdStates) {
   // docs/DEPLOY.md, "Hardening": 1.2 for the recorder, 1.1 for the upload, and why the rest
   // stays. A change that loosens a unit fails here first.
-  EXPECT_LE(exposure(kSource / "deploy/systemd/booktape-record.service"), 1.2);
-  EXPECT_LE(exposure(kSource / "deploy/systemd/booktape-upload.service"), 1.1);
+  EXPECT_LE(exposure(testing::kSourceDir / "deploy/systemd/booktape-record.service"), 1.2);
+  EXPECT_LE(exposure(testing::kSourceDir / "deploy/systemd/booktape-upload.service"), 1.1);
   // The measure can fail: the same service without its hardening is exposed.
   testing::TempDir dir;
   write(dir.path() / "bare.service",
@@ -120,7 +118,7 @@ TEST(InstallService, IsIdempotentAndKeepsTheSettingsAnOperatorEdited) {
   EXPECT_NE(first.output.find("installed  /usr/local/bin/booktape"), std::string::npos);
 
   // The user and the archive directory, made by systemd-sysusers and -tmpfiles in the root.
-  const std::string passwd = read_file((r / "etc/passwd").string());
+  const std::string passwd = testing::read_file((r / "etc/passwd").string());
   std::smatch m;
   ASSERT_TRUE(
       std::regex_search(passwd, m, std::regex("\nbooktape:x:([0-9]+):|^booktape:x:([0-9]+):")))
@@ -131,7 +129,8 @@ TEST(InstallService, IsIdempotentAndKeepsTheSettingsAnOperatorEdited) {
             fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
   EXPECT_EQ(fs::status(r / "etc/booktape/upload.env").permissions() & fs::perms::others_read,
             fs::perms::none);
-  EXPECT_EQ(read_file((r / "usr/local/bin/booktape").string()), read_file(BOOKTAPE_BINARY));
+  EXPECT_EQ(testing::read_file((r / "usr/local/bin/booktape").string()),
+            testing::read_file(BOOKTAPE_BINARY));
 
   // A second run changes nothing.
   const testing::CommandResult second = install(r);
@@ -143,58 +142,62 @@ TEST(InstallService, IsIdempotentAndKeepsTheSettingsAnOperatorEdited) {
   // An operator's settings survive a reinstall (an upgrade); a unit edited in place does not
   // (local changes belong in `systemctl edit`, a drop-in).
   const fs::path settings = r / "etc/booktape/record.yaml";
-  write(settings, read_file(settings.string()) + "market_limit: 3\n");
+  write(settings, testing::read_file(settings.string()) + "market_limit: 3\n");
   const fs::path unit = r / "etc/systemd/system/booktape-record.service";
-  write(unit, read_file(unit.string()) + "# edited\n");
+  write(unit, testing::read_file(unit.string()) + "# edited\n");
   const testing::CommandResult third = install(r);
   ASSERT_EQ(third.code, 0) << third.output;
-  EXPECT_NE(read_file(settings.string()).find("market_limit: 3"), std::string::npos);
+  EXPECT_NE(testing::read_file(settings.string()).find("market_limit: 3"), std::string::npos);
   EXPECT_NE(third.output.find("kept       /etc/booktape/record.yaml"), std::string::npos);
-  EXPECT_EQ(read_file(unit.string()).find("# edited"), std::string::npos);
+  EXPECT_EQ(testing::read_file(unit.string()).find("# edited"), std::string::npos);
 }
 
 TEST(InstallService, APrefixMovesTheBinaryAndTheUnitsFollow) {
   testing::TempDir root;
-  const testing::CommandResult in =
-      run_command(shell_quote((kSource / "scripts/install-service.sh").string()) + " --root " +
-                  shell_quote(root.path().string()) + " --prefix /opt/booktape --binary " +
-                  shell_quote(BOOKTAPE_BINARY));
+  const testing::CommandResult in = testing::run_command(
+      testing::shell_quote((testing::kSourceDir / "scripts/install-service.sh").string()) +
+      " --root " + testing::shell_quote(root.path().string()) +
+      " --prefix /opt/booktape --binary " + testing::shell_quote(BOOKTAPE_BINARY));
   ASSERT_EQ(in.code, 0) << in.output;
   EXPECT_TRUE(fs::exists(root.path() / "opt/booktape/bin/booktape"));
   const std::string unit =
-      read_file((root.path() / "etc/systemd/system/booktape-record.service").string());
+      testing::read_file((root.path() / "etc/systemd/system/booktape-record.service").string());
   EXPECT_NE(unit.find("ExecStart=/opt/booktape/bin/booktape record"), std::string::npos);
   EXPECT_EQ(unit.find("/usr/local/"), std::string::npos);
 }
 
 TEST(InstallService, BadArgumentsExit2WithTheExpectedForm) {
-  const std::string script = shell_quote((kSource / "scripts/install-service.sh").string());
-  const testing::CommandResult unknown = run_command(script + " --frobnicate");
-  EXPECT_EQ(unknown.code, 2);
-  EXPECT_NE(unknown.output.find("expected --binary PATH"), std::string::npos) << unknown.output;
-  const testing::CommandResult relative = run_command(script + " --prefix usr/local");
-  EXPECT_EQ(relative.code, 2);
-  EXPECT_NE(relative.output.find("absolute"), std::string::npos) << relative.output;
-  const testing::CommandResult missing = run_command(script + " --binary /nonexistent/booktape");
-  EXPECT_EQ(missing.code, 2);
-  EXPECT_NE(missing.output.find("no executable booktape"), std::string::npos) << missing.output;
-  const testing::CommandResult help = run_command(script + " --help");
-  EXPECT_EQ(help.code, 0);
-  EXPECT_NE(help.output.find("--root DIR"), std::string::npos) << help.output;
+  const std::string script =
+      testing::shell_quote((testing::kSourceDir / "scripts/install-service.sh").string());
+  const struct {
+    const char* args;
+    int code;
+    const char* says;
+  } cases[] = {{"--frobnicate", 2, "expected --binary PATH"},
+               {"--prefix usr/local", 2, "--prefix must be an absolute path"},
+               {"--binary /nonexistent/booktape", 2, "no executable booktape"},
+               {"--root", 2, "--root needs a directory"},
+               {"--help", 0, "--root DIR"}};
+  for (const auto& c : cases) {
+    const testing::CommandResult r = testing::run_command(script + " " + c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.says), std::string::npos) << c.args << "\n" << r.output;
+  }
 }
 
 TEST(VpsConfig, LoadsValidatesAndWritesOnlyWhereTheUnitAllows) {
   RecorderConfig c;
-  load_recorder_config(kSource / "config/record.vps.yaml", c);
+  load_recorder_config(testing::kSourceDir / "config/record.vps.yaml", c);
   EXPECT_EQ(validate(c), std::vector<std::string>{});
-  const std::string unit = read_file((kSource / "deploy/systemd/booktape-record.service").string());
+  const std::string unit =
+      testing::read_file((testing::kSourceDir / "deploy/systemd/booktape-record.service").string());
   std::smatch m;
   ASSERT_TRUE(std::regex_search(unit, m, std::regex("\nReadWritePaths=([^\n]+)\n")));
   const std::string writable = m[1].str() + "/";
   EXPECT_EQ(c.out.string().rfind(writable, 0), 0U) << c.out << " is outside " << writable;
   // The upload reads the same archive.
   const std::string upload =
-      read_file((kSource / "deploy/systemd/booktape-upload.service").string());
+      testing::read_file((testing::kSourceDir / "deploy/systemd/booktape-upload.service").string());
   EXPECT_NE(upload.find("booktape upload " + c.out.string() + " --remote "), std::string::npos);
 }
 

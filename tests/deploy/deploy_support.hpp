@@ -1,12 +1,18 @@
 #pragma once
-// Running a shell command for the deployment tests: its exit code and everything it printed
-// (stdout and stderr together), bounded by coreutils' timeout so a hung tool cannot hang CTest.
+// For the deployment tests: the source tree they check, and shell commands with their exit code
+// and everything they printed (stdout and stderr together), bounded by coreutils' timeout so a
+// hung tool cannot hang CTest.
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
+#include "tests/support/fixture_files.hpp"  // read_file
+
 namespace booktape::testing {
+
+inline const std::filesystem::path kSourceDir = BOOKTAPE_SOURCE_DIR;
 
 struct CommandResult {
   int code = -1;  // the exit code; 124 when the time ran out
