@@ -181,6 +181,8 @@ struct Stuck {
   const char* alarm;
 };
 
+void PrintTo(const Stuck& s, std::ostream* os) { *os << s.thread; }
+
 class StuckThread : public ::testing::TestWithParam<Stuck> {};
 
 TEST_P(StuckThread, StopsTheWatchdogPingsUntilItMovesAgain) {

@@ -54,6 +54,8 @@ struct Broken {
   const char* expected;  // in the validator's output
 };
 
+void PrintTo(const Broken& b, std::ostream* os) { *os << b.name; }
+
 class K8sBroken : public ::testing::TestWithParam<Broken> {};
 
 TEST_P(K8sBroken, IsRefusedWithTheReason) {
