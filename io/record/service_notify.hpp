@@ -1,9 +1,9 @@
 #pragma once
 // The recorder under a service manager (systemd's Type=notify; docs/DEPLOY.md, "Watchdog"),
-// through sd_notify(3): READY=1 once the first websocket connection is up and subscribed,
-// STATUS= with the status line, WATCHDOG=1 every quarter of WatchdogSec while every thread makes
-// progress (PipelineWatch), STOPPING=1 at shutdown. Without NOTIFY_SOCKET nothing is sent, but
-// the watch still runs: a stuck thread is logged as an ALARM either way.
+// through sd_notify(3): READY=1 once the first websocket connection is up and its subscription
+// sent, STATUS= with the status line, WATCHDOG=1 every quarter of WatchdogSec while every thread
+// makes progress (PipelineWatch), STOPPING=1 at shutdown. Without NOTIFY_SOCKET nothing is sent,
+// but the watch still runs: a stuck thread is logged as an ALARM either way.
 //
 // Only the control thread calls it. It reads the ring's positions and the network counters,
 // never anything a stage would have to write for it.
