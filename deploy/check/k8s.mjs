@@ -11,7 +11,11 @@
 //     unknown one as literal text), every mount has a volume, every probe port is declared,
 //     and selectors, the service name and referenced ConfigMaps match the set.
 //
-//   node deploy/check/k8s.mjs FILE.yaml...      exit 0: valid; 1: problems (listed); 2: bad usage
+//   node deploy/check/k8s.mjs DIR|FILE.yaml...   exit 0: valid; 1: problems (listed); 2: usage
+//
+// Each directory (its *.yaml files) is a set checked on its own for rule 3, and the files given
+// one by one are one more set; rules 1 and 2 run once over every document (one type check for
+// all, so the tests check many broken sets in one run). Problems start with the file's path.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,11 +29,22 @@ const require = createRequire(import.meta.url);
 const problems = [];
 const problem = (where, what) => problems.push(`${where}: ${what}`);
 
-const files = process.argv.slice(2);
-if (files.length === 0) {
-  console.error("usage: node k8s.mjs FILE.yaml... (Kubernetes manifests; exit 1 on problems)");
+const args = process.argv.slice(2);
+if (args.length === 0) {
+  console.error("usage: node k8s.mjs DIR|FILE.yaml... (Kubernetes manifests; exit 1 on problems)");
   process.exit(2);
 }
+const sets = [];  // each: the files checked together by rule 3
+const loose = [];
+for (const a of args) {
+  if (fs.statSync(a, { throwIfNoEntry: false })?.isDirectory()) {
+    sets.push(fs.readdirSync(a).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(a, f)));
+  } else {
+    loose.push(a);
+  }
+}
+if (loose.length > 0) sets.push(loose);
+const files = sets.flat();
 
 // apiVersion + kind -> the kubernetes-models module and its interface.
 function modelOf(doc) {
@@ -38,11 +53,11 @@ function modelOf(doc) {
   return { module: `kubernetes-models/${dir}/${doc.kind}`, type: `I${doc.kind}` };
 }
 
-const docs = [];  // {where, doc, model}
-for (const file of files) {
+const docs = [];  // {where, doc, model, set}
+sets.forEach((set, setIndex) => set.forEach((file) => {
   const text = fs.readFileSync(file, "utf8");
   parseAllDocuments(text).forEach((d, i) => {
-    const where = `${path.basename(file)}#${i}`;
+    const where = `${file}#${i}`;
     for (const e of [...d.errors, ...d.warnings]) problem(where, `YAML: ${e.message}`);
     const doc = d.toJS();
     if (doc === null || doc === undefined) return;
@@ -56,9 +71,9 @@ for (const file of files) {
       problem(where, "no apiVersion or kind");
       return;
     }
-    docs.push({ where: `${where} ${doc.kind}/${doc.metadata?.name}`, doc, model: modelOf(doc) });
+    docs.push({ where: `${where} ${doc.kind}/${doc.metadata?.name}`, doc, model: modelOf(doc), set: setIndex });
   });
-}
+}));
 
 // 1. The API's JSON schema.
 for (const d of docs) {
@@ -117,51 +132,54 @@ for (const d of docs) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-// 3. booktape's consistency rules.
-const named = (kind, name) => docs.find((d) => d.doc.kind === kind && d.doc.metadata?.name === name);
-const matches = (selector, labels) =>
-  Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
-for (const d of docs) {
-  const doc = d.doc;
-  if (doc.kind !== "StatefulSet") continue;
-  const pod = doc.spec?.template?.spec ?? {};
-  const labels = doc.spec?.template?.metadata?.labels ?? {};
-  if (!matches(doc.spec?.selector?.matchLabels, labels)) problem(d.where, "selector does not match the pod labels");
-  if (!named("Service", doc.spec?.serviceName)) problem(d.where, `serviceName ${doc.spec?.serviceName}: no such Service in the set`);
-  const volumes = new Set([
-    ...(pod.volumes ?? []).map((v) => v.name),
-    ...(doc.spec?.volumeClaimTemplates ?? []).map((v) => v.metadata?.name),
-  ]);
-  for (const v of pod.volumes ?? []) {
-    if (v.configMap && !named("ConfigMap", v.configMap.name)) problem(d.where, `volume ${v.name}: no ConfigMap ${v.configMap.name} in the set`);
-  }
-  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-    const at = `${d.where} container ${c.name}`;
-    const env = new Set((c.env ?? []).map((e) => e.name));
-    for (const word of [...(c.command ?? []), ...(c.args ?? [])]) {
-      for (const m of word.matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
-        if (!env.has(m[1])) problem(at, `$(${m[1]}) is not an env var of the container: Kubernetes would pass it literally`);
+// 3. booktape's consistency rules, within each set.
+sets.forEach((_, setIndex) => {
+  const inSet = docs.filter((d) => d.set === setIndex);
+  const named = (kind, name) => inSet.find((d) => d.doc.kind === kind && d.doc.metadata?.name === name);
+  const matches = (selector, labels) =>
+    Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+  for (const d of inSet) {
+    const doc = d.doc;
+    if (doc.kind !== "StatefulSet") continue;
+    const pod = doc.spec?.template?.spec ?? {};
+    const labels = doc.spec?.template?.metadata?.labels ?? {};
+    if (!matches(doc.spec?.selector?.matchLabels, labels)) problem(d.where, "selector does not match the pod labels");
+    if (!named("Service", doc.spec?.serviceName)) problem(d.where, `serviceName ${doc.spec?.serviceName}: no such Service in the set`);
+    const volumes = new Set([
+      ...(pod.volumes ?? []).map((v) => v.name),
+      ...(doc.spec?.volumeClaimTemplates ?? []).map((v) => v.metadata?.name),
+    ]);
+    for (const v of pod.volumes ?? []) {
+      if (v.configMap && !named("ConfigMap", v.configMap.name)) problem(d.where, `volume ${v.name}: no ConfigMap ${v.configMap.name} in the set`);
+    }
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      const at = `${d.where} container ${c.name}`;
+      const env = new Set((c.env ?? []).map((e) => e.name));
+      for (const word of [...(c.command ?? []), ...(c.args ?? [])]) {
+        for (const m of word.matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+          if (!env.has(m[1])) problem(at, `$(${m[1]}) is not an env var of the container: Kubernetes would pass it literally`);
+        }
+      }
+      const shards = (c.env ?? []).find((e) => e.name === "SHARD_COUNT");
+      if (shards && String(shards.value) !== String(doc.spec?.replicas ?? 1)) {
+        problem(at, `SHARD_COUNT ${shards.value} differs from replicas ${doc.spec?.replicas ?? 1}: shards would be missed or recorded twice`);
+      }
+      for (const m of c.volumeMounts ?? []) {
+        if (!volumes.has(m.name)) problem(at, `volumeMount ${m.name}: no such volume or claim template`);
+      }
+      const ports = new Set((c.ports ?? []).flatMap((p) => [p.name, p.containerPort]));
+      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        const port = c[probe]?.httpGet?.port ?? c[probe]?.tcpSocket?.port;
+        if (port !== undefined && !ports.has(port)) problem(at, `${probe} port ${port} is not a port of the container`);
       }
     }
-    const shards = (c.env ?? []).find((e) => e.name === "SHARD_COUNT");
-    if (shards && String(shards.value) !== String(doc.spec?.replicas ?? 1)) {
-      problem(at, `SHARD_COUNT ${shards.value} differs from replicas ${doc.spec?.replicas ?? 1}: shards would be missed or recorded twice`);
-    }
-    for (const m of c.volumeMounts ?? []) {
-      if (!volumes.has(m.name)) problem(at, `volumeMount ${m.name}: no such volume or claim template`);
-    }
-    const ports = new Set((c.ports ?? []).flatMap((p) => [p.name, p.containerPort]));
-    for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
-      const port = c[probe]?.httpGet?.port ?? c[probe]?.tcpSocket?.port;
-      if (port !== undefined && !ports.has(port)) problem(at, `${probe} port ${port} is not a port of the container`);
+    for (const other of inSet) {
+      const sel = other.doc.kind === "Service" ? other.doc.spec?.selector
+        : other.doc.kind === "PodDisruptionBudget" ? other.doc.spec?.selector?.matchLabels : undefined;
+      if (sel && !matches(sel, labels)) problem(other.where, `selector does not match the pods of ${d.where}`);
     }
   }
-  for (const other of docs) {
-    const sel = other.doc.kind === "Service" ? other.doc.spec?.selector
-      : other.doc.kind === "PodDisruptionBudget" ? other.doc.spec?.selector?.matchLabels : undefined;
-    if (sel && !matches(sel, labels)) problem(other.where, `selector does not match the pods of ${d.where}`);
-  }
-}
+});
 
 for (const p of problems) console.log(p);
 console.log(`k8s-validate: ${docs.length} documents in ${files.length} files, ${problems.length} problems`);

@@ -25,7 +25,9 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-inline CommandResult run_command(const std::string& command, int timeout_seconds = 120) {
+// The default bound is far above what any of them takes on an idle machine (seconds): the
+// machine running the tests may be very busy.
+inline CommandResult run_command(const std::string& command, int timeout_seconds = 300) {
   CommandResult r;
   const std::string full =
       "timeout " + std::to_string(timeout_seconds) + " sh -c " + shell_quote(command) + " 2>&1";

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "tests/deploy/deploy_support.hpp"
 
@@ -55,29 +57,59 @@ TEST(Dockerfile, BuildsWithTheScriptsCiRunsOnDebian12AsANonRootUser) {
     EXPECT_NE(sts.find(k), std::string::npos) << k;
 }
 
-// The Debian packages of the shared libraries `binary` needs directly (its DT_NEEDED entries,
-// found where ldd finds them; apt brings their own dependencies), as dpkg knows them. A path
-// dpkg does not know is printed as is, and fails the test below.
-std::set<std::string> linked_packages(const std::string& binary) {
-  const std::string b = testing::shell_quote(binary);
-  const testing::CommandResult r =
-      testing::run_command("for so in $(readelf -d " + b +
-                           " | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'); do"
-                           "  p=$(ldd " +
-                           b +
-                           " | awk -v so=\"$so\" '$1 == so { print $3 }');"
-                           "  dpkg -S \"$p\" 2>/dev/null || dpkg -S \"/usr$p\" 2>/dev/null ||"
-                           "  dpkg -S \"${p#/usr}\" 2>/dev/null || echo \"$p: unknown\";"
-                           " done | cut -d: -f1 | sort -u");
-  std::set<std::string> out;
-  std::istringstream in(r.output);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.insert(line);
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
 }
 
+// The Debian packages of the shared libraries the built binary needs directly (its DT_NEEDED
+// entries, found where ldd finds them; apt brings their own dependencies), as dpkg knows them
+// (with or without /usr: Debian 12 has a merged /usr). A library dpkg does not know is listed
+// as "<path>: unknown", and fails the test below. Computed once, with one call of each tool:
+// they are slow on a busy machine.
+const std::set<std::string>& linked_packages() {
+  static const std::set<std::string> packages = [] {
+    const std::string b = testing::shell_quote(BOOKTAPE_BINARY);
+    std::map<std::string, std::string> where;  // soname -> path
+    const std::regex ldd_line("^\\s*(\\S+) => (/\\S+)");
+    for (const std::string& line : lines_of(testing::run_command("ldd " + b).output)) {
+      std::smatch m;
+      if (std::regex_search(line, m, ldd_line)) where[m[1].str()] = m[2].str();
+    }
+    std::vector<std::string> paths;
+    const std::regex needed("\\(NEEDED\\).*\\[(.*)\\]");
+    for (const std::string& line : lines_of(testing::run_command("readelf -d " + b).output)) {
+      std::smatch m;
+      if (std::regex_search(line, m, needed)) paths.push_back(where[m[1].str()]);
+    }
+    auto variants = [](const std::string& p) {
+      return std::vector<std::string>{p, "/usr" + p, p.rfind("/usr/", 0) == 0 ? p.substr(4) : p};
+    };
+    std::string query = "dpkg -S";
+    for (const std::string& p : paths)
+      for (const std::string& v : variants(p)) query += " " + testing::shell_quote(v);
+    std::map<std::string, std::string> owner;  // path -> package
+    const std::regex dpkg_line("^([^:]+):[^:]*: (/.*)$");
+    for (const std::string& line : lines_of(testing::run_command(query + " 2>/dev/null").output)) {
+      std::smatch m;
+      if (std::regex_search(line, m, dpkg_line)) owner[m[2].str()] = m[1].str();
+    }
+    std::set<std::string> out;
+    for (const std::string& p : paths) {
+      std::string pkg = p + ": unknown";
+      for (const std::string& v : variants(p))
+        if (owner.count(v) > 0) pkg = owner[v];
+      out.insert(pkg);
+    }
+    return out;
+  }();
+  return packages;
+}
+
 // The packages `binary` needs that the runtime stage of `dockerfile` does not install.
-std::set<std::string> missing_at_runtime(const std::string& dockerfile, const std::string& binary) {
+std::set<std::string> missing_at_runtime(const std::string& dockerfile) {
   std::set<std::string> installed;
   const std::size_t runtime = dockerfile.find("\nFROM debian:12\n");
   if (runtime == std::string::npos) return {"(no runtime stage)"};
@@ -92,22 +124,22 @@ std::set<std::string> missing_at_runtime(const std::string& dockerfile, const st
   const std::set<std::string> base = {"libc6",    "libgcc-s1", "libstdc++6", "zlib1g",
                                       "libasan8", "libubsan1", "libtsan2"};
   std::set<std::string> missing;
-  for (const std::string& p : linked_packages(binary))
+  for (const std::string& p : linked_packages())
     if (installed.count(p) == 0 && base.count(p) == 0) missing.insert(p);
   if (installed.count("rclone") == 0) missing.insert("rclone");  // the uploader in deploy/k8s
   return missing;
 }
 
 TEST(Dockerfile, TheRuntimeStageInstallsEveryLibraryTheBinaryLinks) {
-  ASSERT_GE(linked_packages(BOOKTAPE_BINARY).size(), 5U);
+  ASSERT_GE(linked_packages().size(), 5U);
   const std::string d = testing::read_file((testing::kSourceDir / "Dockerfile").string());
-  EXPECT_EQ(missing_at_runtime(d, BOOKTAPE_BINARY), std::set<std::string>{});
+  EXPECT_EQ(missing_at_runtime(d), std::set<std::string>{});
   // The check can fail: without libssl3 in the list, it is missing.
   std::string without = d;
   const std::size_t at = without.find("      libssl3 \\\n");
   ASSERT_NE(at, std::string::npos);
   without.erase(at, std::string("      libssl3 \\\n").size());
-  EXPECT_EQ(missing_at_runtime(without, BOOKTAPE_BINARY), std::set<std::string>{"libssl3"});
+  EXPECT_EQ(missing_at_runtime(without), std::set<std::string>{"libssl3"});
 }
 
 }  // namespace
