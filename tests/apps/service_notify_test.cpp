@@ -8,6 +8,7 @@
 // SIGSTOP would stop the whole process), so the rest of the recorder runs on and must notice.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -125,10 +126,13 @@ pid_t thread_named(pid_t pid, const std::string& name) {
 
 // A recorder under the test's "service manager", against `sim`. Its log goes to the test log.
 struct ServiceRun {
-  ServiceRun(const testing::SimChild& sim, const testing::TempDir& dir)
-      : notify(dir.path() / "notify"), recorder({"/bin/sh", "-c", command(sim, dir)}) {}
+  // `ws_url`: the market channel, if not the simulator's.
+  ServiceRun(const testing::SimChild& sim, const testing::TempDir& dir, std::string ws_url = "")
+      : notify(dir.path() / "notify"),
+        recorder({"/bin/sh", "-c", command(sim, dir, ws_url.empty() ? sim.ws_url() : ws_url)}) {}
 
-  static std::string command(const testing::SimChild& sim, const testing::TempDir& dir) {
+  static std::string command(const testing::SimChild& sim, const testing::TempDir& dir,
+                             const std::string& ws_url) {
     // Short network timers, so a frozen network thread is judged stuck after
     // 2 x max(0.5, 1, 1) + 5 = 7 s.
     const fs::path cfg = dir.path() / "record.yaml";
@@ -136,9 +140,9 @@ struct ServiceRun {
                           "stale_connection_seconds: 1\n";
     return "exec env NOTIFY_SOCKET='" + (dir.path() / "notify").string() +
            "' WATCHDOG_USEC=" + std::to_string(kWatchdogMs * 1000) + " '" + BOOKTAPE_BINARY +
-           "' record --config '" + cfg.string() + "' --ws-url '" + sim.ws_url() +
-           "' --gamma-url '" + sim.url() + "' --rest-url '" + sim.url() +
-           "' --series btc-up-or-down-5m --out '" + (dir.path() / "data").string() +
+           "' record --config '" + cfg.string() + "' --ws-url '" + ws_url + "' --gamma-url '" +
+           sim.url() + "' --rest-url '" + sim.url() + "' --series btc-up-or-down-5m --out '" +
+           (dir.path() / "data").string() +
            "' --status log --rest-checkpoint-interval-seconds 0 >/dev/null";
   }
 
@@ -156,10 +160,6 @@ TEST(ServiceNotify, ReadyOnceConnectedThenWatchdogPingsThenStoppingAtSigterm) {
   ASSERT_TRUE(run.recorder.started());
 
   ASSERT_TRUE(run.notify.wait_for("READY=1", 30s, run.seen)) << run.seen;
-  // Before READY the status says what it waits for (the first STATUS= comes before any
-  // connection can be up).
-  EXPECT_NE(run.seen.find("STATUS=waiting for the first connection"), std::string::npos)
-      << run.seen;
   std::string after_ready;
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(run.notify.wait_for("WATCHDOG=1", 10s, after_ready)) << after_ready;
@@ -174,6 +174,38 @@ TEST(ServiceNotify, ReadyOnceConnectedThenWatchdogPingsThenStoppingAtSigterm) {
   EXPECT_EQ(run.recorder.wait(30s), 0);
 }
 
+TEST(ServiceNotify, NotReadyWhileTheVenueRefusesConnectionsYetPingingAndSayingWhy) {
+  testing::SimChild sim({"--rate", "50", "--seed", "5"});
+  ASSERT_FALSE(sim.ws_url().empty());
+  // A bound socket that never listens: every connection to it is refused at once.
+  const int refuser = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(refuser, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(refuser, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string refused = "ws://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/ws/market";
+  testing::TempDir dir;
+  ServiceRun run(sim, dir, refused);
+  ASSERT_TRUE(run.notify.bound());
+
+  // It says what it waits for, and pings (a network thread backing off is not stuck)...
+  ASSERT_TRUE(run.notify.wait_for("STATUS=waiting for the first connection", 20s, run.seen))
+      << run.seen;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(run.notify.wait_for("WATCHDOG=1", 10s, run.seen));
+  // ...but is not ready: nothing is recorded.
+  EXPECT_EQ(run.seen.find("READY=1"), std::string::npos) << run.seen;
+  EXPECT_NE(run.seen.find("conns 0/1"), std::string::npos) << run.seen;
+
+  run.recorder.signal(SIGTERM);
+  std::string at_stop;
+  EXPECT_TRUE(run.notify.wait_for("STOPPING=1", 20s, at_stop)) << at_stop;
+  EXPECT_EQ(at_stop.find("READY=1"), std::string::npos) << at_stop;
+  EXPECT_EQ(run.recorder.wait(30s), 0);
+  ::close(refuser);
+}
+
 // Which thread to freeze, and what the recorder says about it ("" for the control loop: a
 // frozen control loop says nothing, it just stops pinging).
 struct Stuck {
@@ -181,7 +213,9 @@ struct Stuck {
   const char* alarm;
 };
 
-void PrintTo(const Stuck& s, std::ostream* os) { *os << s.thread; }
+void PrintTo(const Stuck& s, std::ostream* os) {
+  *os << s.thread;
+}
 
 class StuckThread : public ::testing::TestWithParam<Stuck> {};
 
