@@ -169,6 +169,10 @@ class FrameRing {
   [[nodiscard]] std::uint64_t published() const noexcept {
     return tail_.value.load(std::memory_order_acquire);
   }
+  // How far consumer `c` has released, from any thread (whether a stage makes progress).
+  [[nodiscard]] std::uint64_t consumed(std::size_t c) const noexcept {
+    return heads_[c].value.load(std::memory_order_acquire);
+  }
   [[nodiscard]] std::atomic<std::uint64_t>& tail_word() noexcept { return tail_.value; }
 
  private:

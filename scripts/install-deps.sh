@@ -14,9 +14,15 @@ packages=(
   libmimalloc-dev                                       # allocator for the release binary
   libbenchmark-dev libgtest-dev libgmock-dev            # Google Benchmark, GoogleTest
   libyaml-cpp-dev libcli11-dev                          # config and command line
+  libsystemd-dev                                        # sd_notify: Type=notify, watchdog (deploy/systemd)
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
+  systemd strace                                        # systemd-analyze, -sysusers, -tmpfiles; the units' syscall filter (tests/deploy)
+  nodejs                                                # deploy/check: Kubernetes and Dockerfile checks
 )
+# npm for deploy/check, unless a node install already brings one (NodeSource's nodejs ships
+# npm inside and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,12 +31,20 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages, pinned by their lockfile: deploy/check (Kubernetes schemas and types, the
+# Dockerfile linter). Reinstalled only when the lockfile changed.
+check="$(dirname "$0")/../deploy/check"
+if [ -f "$check/package-lock.json" ] && ! cmp -s "$check/package-lock.json" "$check/node_modules/.booktape-lock" 2>/dev/null; then
+  echo "install-deps: npm ci in deploy/check"
+  (cd "$check" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$check/package-lock.json" "$check/node_modules/.booktape-lock"
+fi

@@ -24,6 +24,7 @@
 #include "io/record/polymarket_discovery.hpp"
 #include "io/record/rest_checkpointer.hpp"
 #include "io/record/run_report.hpp"
+#include "io/record/service_notify.hpp"
 #include "io/record/subscription_plan.hpp"
 
 namespace booktape {
@@ -130,6 +131,7 @@ struct Recorder::Impl {
   std::unique_ptr<RestCheckpointer> rest;
   std::atomic<bool> producer_done{false}, rest_stop{false};
   std::thread net_thread, book_thread, archive_thread, rest_thread;
+  std::unique_ptr<RecorderService> service;  // systemd notify and the stuck-thread watch
 
   // The control plane (this thread only).
   SubscriptionPlan plan;
@@ -439,6 +441,7 @@ void Recorder::Impl::control_loop() {
     if (discovery_mode && now >= next_discovery) refresh_discovery(false);
     handle_events();
     status_tick(now, false);
+    if (const std::string s = service->tick(now); !s.empty()) log("%s", s.c_str());
     // A cold thread: a short sleep keeps stop requests and deadlines prompt.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -525,6 +528,12 @@ int Recorder::Impl::run() {
     }
   }
   running.store(true, std::memory_order_release);
+  service = std::make_unique<RecorderService>(
+      RecorderServiceOptions{cfg.ping_interval_seconds, cfg.stale_connection_seconds,
+                             cfg.pong_timeout_seconds,
+                             [this](double fps) { return status_text(fps); }},
+      *ring, net->stats());
+  if (const std::string s = service->describe(); !s.empty()) log("%s", s.c_str());
 
   log("run %s: %s -> %s (%s envelope)", run_id.c_str(), redact_url(cfg.ws_url).c_str(), cfg.out.c_str(),
       cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
@@ -551,7 +560,9 @@ int Recorder::Impl::run() {
     std::fputc('\n', stderr);
     line_drawn = false;
   }
-  log("stopping: closing connections, draining the pipeline, closing files");
+  const char* const stopping = "stopping: closing connections, draining the pipeline, closing files";
+  log("%s", stopping);
+  service->stopping(stopping);
   stop_threads();
   std::string notice;
   while (net->pop_notice(notice)) log("%s", notice.c_str());
