@@ -14,6 +14,9 @@ packages=(
   libmimalloc-dev                                       # allocator for the release binary
   libbenchmark-dev libgtest-dev libgmock-dev            # Google Benchmark, GoogleTest
   libyaml-cpp-dev libcli11-dev                          # config and command line
+  prometheus-cpp-dev                                    # /metrics text format (io/net/metrics_exposition)
+  prometheus                                            # tests: promtool check metrics, a real scraping server
+  chromium tmux                                         # tests: the status page headless, booktape top in a pane
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
 )
