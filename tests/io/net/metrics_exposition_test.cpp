@@ -5,34 +5,14 @@
 #include <prometheus/check_names.h>
 #include <prometheus/metric_family.h>
 
-#include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "io/net/metrics_exposition.hpp"
+#include "tests/support/prometheus.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape {
 namespace {
-
-struct ToolRun {
-  int status = -1;
-  std::string out;
-};
-
-// `promtool check metrics` on `text`; its verdict and what it printed.
-ToolRun promtool_check(const std::string& text, const std::filesystem::path& dir) {
-  const std::filesystem::path file = dir / "metrics.txt";
-  std::ofstream(file) << text;
-  ToolRun r;
-  FILE* p = ::popen(("promtool check metrics < " + file.string() + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 // The value on the line that starts with `series ` ("" if none).
 std::string value_of(const std::string& text, const std::string& series) {
@@ -55,7 +35,8 @@ TEST(MetricsExposition, PromtoolAcceptsCountersGaugesHistogramsAndProcessFamilie
   m.histogram_seconds("booktape_read_to_book_seconds", "Read to book", h);
   m.process();
   const std::string text = m.text();
-  const ToolRun r = promtool_check(text, dir.path());
+  ASSERT_EQ(testing::missing_tool("promtool", "prometheus"), "");
+  const testing::ShellResult r = testing::promtool_check_metrics(text, dir.path());
   ASSERT_EQ(r.status, 0) << "promtool (apt-get install prometheus) said:\n" << r.out << "\n" << text;
   EXPECT_EQ(r.out, "");  // no lint warning either
 
