@@ -106,7 +106,8 @@ void token_json(std::string& out, const TokenRow& t, MonoNanos books_at) {
   out += '}';
 }
 
-void connection_json(std::string& out, const ConnectionHealth& c, MonoNanos now) {
+// `at`: when the network thread copied the connections (ages are to that moment).
+void connection_json(std::string& out, const ConnectionHealth& c, MonoNanos at) {
   out += "{\"connection\":" + std::to_string(c.shard);
   out += ",\"up\":";
   out += c.up ? "true" : "false";
@@ -117,9 +118,9 @@ void connection_json(std::string& out, const ConnectionHealth& c, MonoNanos now)
   out += ",\"connects\":" + std::to_string(c.connects);
   out += ",\"closes\":" + std::to_string(c.closes);
   out += ",\"up_seconds\":";
-  seconds_since(out, c.up_since, now);
+  seconds_since(out, c.up_since, at);
   out += ",\"last_data_age_seconds\":";
-  seconds_since(out, c.last_data_mono, now);
+  seconds_since(out, c.last_data_mono, at);
   out += ",\"last_close\":";
   append_json_string(out, c.last_close);
   out += '}';
@@ -176,7 +177,7 @@ std::string operator_status_json(const OperatorSources& s, std::size_t token_lim
   out += '[';
   for (std::size_t i = 0; i < v->connections.size(); ++i) {
     if (i > 0) out += ',';
-    connection_json(out, v->connections[i], now);
+    connection_json(out, v->connections[i], v->connections_taken_mono);
   }
   out += "],";
 

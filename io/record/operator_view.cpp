@@ -98,7 +98,9 @@ void OperatorView::refresh(BookStage& book, NetworkStage& net, std::uint64_t fra
     ++snap->books_by_state[to_string(r.has_book ? r.book.state : BookState::kAwaitingSnapshot)];
   }
 
-  snap->connections = net.connections().shards;
+  const ConnectionsHealth& links = net.connections();
+  snap->connections = links.shards;
+  snap->connections_taken_mono = links.taken_mono;
 
   const double dt = static_cast<double>(now - prev_frames_mono_) / 1e9;
   if (prev_frames_mono_ != 0 && dt > 0 && frames >= prev_frames_) {

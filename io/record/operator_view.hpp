@@ -47,6 +47,7 @@ struct OperatorSnapshot {
   MonoNanos books_taken_mono = 0;
   std::vector<TokenRow> tokens;  // every subscribed token, by market then outcome
   std::vector<ConnectionHealth> connections;
+  MonoNanos connections_taken_mono = 0;  // when the network thread copied them (ages are to it)
   // Subscribed tokens by book state name (BookState's names, one place: to_string), every
   // state present even at 0; "awaiting_snapshot" also counts tokens with no book yet.
   std::map<std::string, std::uint32_t> books_by_state;
