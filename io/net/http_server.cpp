@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "codecs/envelope.hpp"
+#include "codecs/query_string.hpp"
 #include "core/thread_util.hpp"
 
 namespace booktape {
@@ -22,31 +23,6 @@ using tcp = asio::ip::tcp;
 // ---------------------------------------------------------------------------- small pieces ---
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// '+' is a space in a query (HTML forms); a '%' not followed by two hex digits stays as is.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-               hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 bool loopback_host_header(std::string_view host) {
   // Host: name[:port], [v6]:port or v6 without brackets (not valid, but harmless to accept).
@@ -66,17 +42,8 @@ bool loopback_host_header(std::string_view host) {
 }  // namespace
 
 std::optional<std::string> HttpRequest::query_param(std::string_view key) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (percent_decode(pair.substr(0, eq)) == key) {
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
+  for (auto& [k, v] : parse_query_string(query))
+    if (k == key) return std::move(v);
   return std::nullopt;
 }
 

@@ -25,6 +25,14 @@ inline ShellResult promtool_check_metrics(const std::string& text, const std::fi
   return shell("promtool check metrics < " + file.string() + " 2>&1");
 }
 
+// The value on the line `series value` of a Prometheus text ("" if none).
+inline std::string sample_value(const std::string& text, const std::string& series) {
+  const std::size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + series.size() + 2;
+  return text.substr(start, text.find('\n', start) - start);
+}
+
 class PrometheusServer {
  public:
   // Scrapes http://127.0.0.1:<target_port>/metrics every second; its data lives in `dir`.

@@ -14,14 +14,6 @@
 namespace booktape {
 namespace {
 
-// The value on the line that starts with `series ` ("" if none).
-std::string value_of(const std::string& text, const std::string& series) {
-  const std::size_t at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return "";
-  const std::size_t start = at + series.size() + 2;
-  return text.substr(start, text.find('\n', start) - start);
-}
-
 TEST(MetricsExposition, PromtoolAcceptsCountersGaugesHistogramsAndProcessFamilies) {
   testing::TempDir dir;
   LatencyHistogram h;
@@ -40,9 +32,9 @@ TEST(MetricsExposition, PromtoolAcceptsCountersGaugesHistogramsAndProcessFamilie
   ASSERT_EQ(r.status, 0) << "promtool (apt-get install prometheus) said:\n" << r.out << "\n" << text;
   EXPECT_EQ(r.out, "");  // no lint warning either
 
-  EXPECT_EQ(value_of(text, "booktape_frames_total{connection=\"1\"}"), "30");
-  EXPECT_EQ(value_of(text, "booktape_read_to_book_seconds_count"), "1001");
-  EXPECT_EQ(value_of(text, "booktape_read_to_book_seconds_bucket{le=\"+Inf\"}"), "1001");
+  EXPECT_EQ(testing::sample_value(text, "booktape_frames_total{connection=\"1\"}"), "30");
+  EXPECT_EQ(testing::sample_value(text, "booktape_read_to_book_seconds_count"), "1001");
+  EXPECT_EQ(testing::sample_value(text, "booktape_read_to_book_seconds_bucket{le=\"+Inf\"}"), "1001");
   for (const auto& f : m.families()) EXPECT_TRUE(prometheus::CheckMetricName(f.name)) << f.name;
   EXPECT_NE(text.find("\nprocess_cpu_seconds_total "), std::string::npos) << text;
   EXPECT_NE(text.find("\nprocess_resident_memory_bytes "), std::string::npos);

@@ -37,23 +37,12 @@ using testing::Sim;
 namespace fs = std::filesystem;
 
 SimServerOptions sim_options(std::uint64_t frames, double rate) {
-  SimServerOptions o;
-  o.market.seed = 11;
-  o.market.lanes = 2;  // BTC 5m and 15m: the recorder's default series
-  o.rate = rate;
-  o.max_frames = frames;
-  return o;
+  return testing::sim_options(frames, rate, 11);
 }
 
+// Records `sim` with the operator listener on a free loopback port.
 RecorderConfig config_for(SimServer& sim, const fs::path& out) {
-  RecorderConfig c;
-  c.ws_url = sim.ws_url();
-  c.rest_url = c.gamma_url = sim.http_url();
-  c.out = out;
-  c.status = "off";
-  c.rest_checkpoint_interval_seconds = 0;
-  c.ring_bytes = std::size_t{8} << 20;
-  c.max_frame_bytes = std::size_t{1} << 20;
+  RecorderConfig c = testing::config_for(sim, out);
   c.http_listen = "127.0.0.1:0";
   return c;
 }
@@ -120,14 +109,6 @@ std::map<std::string, std::pair<std::string, std::string>> truth_tops(SimServer&
   return out;
 }
 
-// The value on the line `series value` of a Prometheus text ("" if none).
-std::string sample(const std::string& text, const std::string& series) {
-  const std::size_t at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return "";
-  const std::size_t start = at + series.size() + 2;
-  return text.substr(start, text.find('\n', start) - start);
-}
-
 // --------------------------------------------------------------------------- /metrics -----
 
 TEST(OperatorListener, MetricsPassPromtoolNameEveryFamilyAndCountWhatTheRecorderCounted) {
@@ -162,11 +143,11 @@ TEST(OperatorListener, MetricsPassPromtoolNameEveryFamilyAndCountWhatTheRecorder
   // The counts are the recorder's own.
   const std::uint64_t frames = r.frames();
   EXPECT_EQ(frames, r.sim_frames());
-  EXPECT_EQ(sample(m.body, "booktape_frames_total{connection=\"0\"}"), std::to_string(frames));
-  EXPECT_EQ(sample(m.body, "booktape_read_to_book_seconds_count"), std::to_string(frames));
-  EXPECT_EQ(sample(m.body, "booktape_books{state=\"unconfirmed\"}"), "0");
-  EXPECT_NE(sample(m.body, "booktape_rest_rounds_total{result=\"ok\"}"), "0");
-  EXPECT_EQ(sample(m.body, "booktape_books{state=\"live\"}"),
+  EXPECT_EQ(testing::sample_value(m.body, "booktape_frames_total{connection=\"0\"}"), std::to_string(frames));
+  EXPECT_EQ(testing::sample_value(m.body, "booktape_read_to_book_seconds_count"), std::to_string(frames));
+  EXPECT_EQ(testing::sample_value(m.body, "booktape_books{state=\"unconfirmed\"}"), "0");
+  EXPECT_NE(testing::sample_value(m.body, "booktape_rest_rounds_total{result=\"ok\"}"), "0");
+  EXPECT_EQ(testing::sample_value(m.body, "booktape_books{state=\"live\"}"),
             std::to_string(r.run().counter("books", "live")));
   // No token id anywhere: labels stay a small set.
   for (const auto& [id, top] : truth_tops(r.sim())) {
