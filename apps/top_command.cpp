@@ -4,11 +4,11 @@
 // works in any terminal and over ssh), reads the sort keys, and restores the terminal on the
 // way out. When stdout is not a terminal it prints the same view as plain text, once per
 // refresh, for a log or a pipe.
-#include <CLI/CLI.hpp>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -25,8 +25,12 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_resized = 0;
-extern "C" void on_top_stop(int) { g_stop = 1; }
-extern "C" void on_top_resize(int) { g_resized = 1; }
+extern "C" void on_top_stop(int) {
+  g_stop = 1;
+}
+extern "C" void on_top_resize(int) {
+  g_resized = 1;
+}
 
 struct TopFlags {
   std::string http = "127.0.0.1:9464";
@@ -104,7 +108,8 @@ int run_top(const TopFlags& f) {
   }
   TopLayout layout;
   if (!parse_top_sort(f.sort, layout.sort)) {
-    std::fprintf(stderr, "booktape top: --sort: expected market, spread, age or updates, got '%s'\n",
+    std::fprintf(stderr,
+                 "booktape top: --sort: expected market, spread, age or updates, got '%s'\n",
                  f.sort.c_str());
     return 2;
   }
@@ -176,13 +181,27 @@ int run_top(const TopFlags& f) {
       char key = 0;
       if (::read(STDIN_FILENO, &key, 1) != 1) continue;
       switch (key) {
-        case 'q': case 'Q': g_stop = 1; break;
-        case 'm': layout.sort = TopSort::kMarket; break;
-        case 's': layout.sort = TopSort::kSpread; break;
-        case 'a': layout.sort = TopSort::kAge; break;
-        case 'u': layout.sort = TopSort::kUpdates; break;
-        case 'r': layout.descending = !layout.descending; break;
-        default: continue;
+        case 'q':
+        case 'Q':
+          g_stop = 1;
+          break;
+        case 'm':
+          layout.sort = TopSort::kMarket;
+          break;
+        case 's':
+          layout.sort = TopSort::kSpread;
+          break;
+        case 'a':
+          layout.sort = TopSort::kAge;
+          break;
+        case 'u':
+          layout.sort = TopSort::kUpdates;
+          break;
+        case 'r':
+          layout.descending = !layout.descending;
+          break;
+        default:
+          continue;
       }
       redraw = true;
     }

@@ -124,7 +124,7 @@ struct HttpServer::Impl {
   HttpServerOptions opt;
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
-  std::vector<Route> routes;  // fixed once the thread runs
+  std::vector<Route> routes;     // fixed once the thread runs
   std::list<Session*> sessions;  // the server thread's; each session removes itself
   HttpServerStats stats;
   std::thread thread;
@@ -154,10 +154,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(server_.opt.max_header_bytes));
     parser_->body_limit(server_.opt.max_body_bytes);
     stream_.expires_after(server_.opt.request_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void close() {
@@ -180,8 +179,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       server_.stats.timeouts.fetch_add(1, std::memory_order_relaxed);
       return close();
     }
-    if (ec == http::error::body_limit) return refuse(413, "the request body is larger than " +
-                                                              std::to_string(server_.opt.max_body_bytes) + " bytes");
+    if (ec == http::error::body_limit)
+      return refuse(413, "the request body is larger than " +
+                             std::to_string(server_.opt.max_body_bytes) + " bytes");
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       return refuse(431, "the request headers are larger than " +
                              std::to_string(server_.opt.max_header_bytes) + " bytes");
@@ -280,9 +280,10 @@ HttpReply HttpServer::Impl::dispatch(const http::request<http::string_body>& req
   if (loopback) {
     const auto host = req.find(http::field::host);
     if (host != req.end() && !loopback_host_header(host->value())) {
-      return HttpReply::error(403, "this listener is on a loopback address and answers only "
-                                   "requests for localhost, 127.x.x.x or [::1] (Host: " +
-                                       std::string(host->value()) + ")");
+      return HttpReply::error(403,
+                              "this listener is on a loopback address and answers only "
+                              "requests for localhost, 127.x.x.x or [::1] (Host: " +
+                                  std::string(host->value()) + ")");
     }
   }
   HttpRequest r;
@@ -330,27 +331,31 @@ HttpReply HttpServer::Impl::dispatch(const http::request<http::string_body>& req
 HttpServer::HttpServer(HttpServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::route(std::string method, std::string path, HttpHandler handler) {
   if (impl_->started) throw std::logic_error("HttpServer::route after start()");
   auto& routes = impl_->routes;
-  std::erase_if(routes, [&](const Route& r) { return !r.prefix && r.method == method && r.path == path; });
+  std::erase_if(routes,
+                [&](const Route& r) { return !r.prefix && r.method == method && r.path == path; });
   routes.push_back(Route{std::move(method), std::move(path), false, std::move(handler)});
 }
 
 void HttpServer::route_prefix(std::string method, std::string prefix, HttpHandler handler) {
   if (impl_->started) throw std::logic_error("HttpServer::route_prefix after start()");
   auto& routes = impl_->routes;
-  std::erase_if(routes, [&](const Route& r) { return r.prefix && r.method == method && r.path == prefix; });
+  std::erase_if(routes,
+                [&](const Route& r) { return r.prefix && r.method == method && r.path == prefix; });
   routes.push_back(Route{std::move(method), std::move(prefix), true, std::move(handler)});
 }
 
 void HttpServer::listen() {
   Impl& im = *impl_;
-  const std::string shown = (im.opt.host.find(':') != std::string::npos ? "[" + im.opt.host + "]"
-                                                                         : im.opt.host) +
-                            ":" + std::to_string(im.opt.port);
+  const std::string shown =
+      (im.opt.host.find(':') != std::string::npos ? "[" + im.opt.host + "]" : im.opt.host) + ":" +
+      std::to_string(im.opt.port);
   beast::error_code ec;
   const asio::ip::address addr =
       asio::ip::make_address(im.opt.host == "localhost" ? "127.0.0.1" : im.opt.host, ec);
@@ -407,7 +412,11 @@ std::uint16_t HttpServer::port() const noexcept {
   return ec ? 0 : ep.port();
 }
 
-const HttpServerOptions& HttpServer::options() const noexcept { return impl_->opt; }
-const HttpServerStats& HttpServer::stats() const noexcept { return impl_->stats; }
+const HttpServerOptions& HttpServer::options() const noexcept {
+  return impl_->opt;
+}
+const HttpServerStats& HttpServer::stats() const noexcept {
+  return impl_->stats;
+}
 
 }  // namespace booktape

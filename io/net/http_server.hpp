@@ -95,13 +95,13 @@ struct HttpServerError : std::runtime_error {
 
 // Counters any thread may read (relaxed).
 struct HttpServerStats {
-  std::atomic<std::uint64_t> connections{0};    // accepted
-  std::atomic<std::uint64_t> requests{0};       // answered by a handler (any status)
-  std::atomic<std::uint64_t> refused{0};        // answered by the server: 400, 403, 404, 405, 413, 431
-  std::atomic<std::uint64_t> timeouts{0};       // cut off by request_timeout or write_timeout
-  std::atomic<std::uint64_t> evicted{0};        // closed to make room at max_connections
-  std::atomic<std::uint64_t> handler_errors{0}; // handlers that threw (answered 500)
-  std::atomic<std::uint32_t> open{0};           // connections now
+  std::atomic<std::uint64_t> connections{0};  // accepted
+  std::atomic<std::uint64_t> requests{0};     // answered by a handler (any status)
+  std::atomic<std::uint64_t> refused{0};   // answered by the server: 400, 403, 404, 405, 413, 431
+  std::atomic<std::uint64_t> timeouts{0};  // cut off by request_timeout or write_timeout
+  std::atomic<std::uint64_t> evicted{0};   // closed to make room at max_connections
+  std::atomic<std::uint64_t> handler_errors{0};  // handlers that threw (answered 500)
+  std::atomic<std::uint32_t> open{0};            // connections now
 };
 
 class HttpServer {

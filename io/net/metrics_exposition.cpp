@@ -152,7 +152,9 @@ MetricFamilies& MetricFamilies::process() {
   return *this;
 }
 
-std::string MetricFamilies::text() const { return prometheus::TextSerializer().Serialize(*families_); }
+std::string MetricFamilies::text() const {
+  return prometheus::TextSerializer().Serialize(*families_);
+}
 
 const std::vector<prometheus::MetricFamily>& MetricFamilies::families() const noexcept {
   return *families_;

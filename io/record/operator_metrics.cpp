@@ -18,7 +18,9 @@ double num(const std::atomic<std::uint64_t>& a) {
 double num(const std::atomic<std::uint32_t>& a) {
   return static_cast<double>(a.load(std::memory_order_relaxed));
 }
-double secs(const std::atomic<std::uint64_t>& ns) { return num(ns) / 1e9; }
+double secs(const std::atomic<std::uint64_t>& ns) {
+  return num(ns) / 1e9;
+}
 
 void network_families(MetricFamilies& m, const NetworkStats& n, const OperatorSnapshot& v) {
   // By connection: from the network thread's once-a-second snapshot (the process-wide totals
@@ -26,7 +28,8 @@ void network_families(MetricFamilies& m, const NetworkStats& n, const OperatorSn
   m.counter("booktape_frames_total", "Websocket frames read, by connection (shard)");
   for (const ConnectionHealth& c : v.connections)
     m.sample(static_cast<double>(c.frames), {{"connection", std::to_string(c.shard)}});
-  m.counter("booktape_frame_bytes_total", "Payload bytes of the websocket frames read, by connection");
+  m.counter("booktape_frame_bytes_total",
+            "Payload bytes of the websocket frames read, by connection");
   for (const ConnectionHealth& c : v.connections)
     m.sample(static_cast<double>(c.bytes), {{"connection", std::to_string(c.shard)}});
   m.gauge("booktape_connection_up", "1 if the connection is open and subscribed, by connection");
@@ -37,7 +40,8 @@ void network_families(MetricFamilies& m, const NetworkStats& n, const OperatorSn
   m.gauge("booktape_connections", "Connections (shards) by state")
       .sample(live, {{"state", "up"}})
       .sample(num(n.shards) - live, {{"state", "down"}});
-  m.counter("booktape_connects_total", "Websocket connections that came up").sample(num(n.connects));
+  m.counter("booktape_connects_total", "Websocket connections that came up")
+      .sample(num(n.connects));
   m.counter("booktape_disconnects_total", "Connections that were up and ended")
       .sample(num(n.disconnects));
   m.counter("booktape_reconnects_total",
@@ -80,13 +84,15 @@ void book_families(MetricFamilies& m, const BookStageStats& b, const OperatorSna
     m.sample(num(b.events_by_type[t]),
              {{"type", polymarket::to_string(static_cast<polymarket::EventType>(t))}});
   }
-  m.counter("booktape_book_frames_total", "Frames the book stage has processed").sample(num(b.frames));
+  m.counter("booktape_book_frames_total", "Frames the book stage has processed")
+      .sample(num(b.frames));
   m.counter("booktape_book_snapshots_total", "Book snapshots applied").sample(num(b.snapshots));
   m.counter("booktape_book_changes_total", "Level changes applied").sample(num(b.changes));
   m.counter("booktape_book_changes_suppressed_total",
             "Level changes not applied because the book was not live")
       .sample(num(b.suppressed));
-  m.counter("booktape_parse_errors_total", "Frames that were not valid JSON").sample(num(b.parse_errors));
+  m.counter("booktape_parse_errors_total", "Frames that were not valid JSON")
+      .sample(num(b.parse_errors));
   m.counter("booktape_unknown_events_total", "Events of an unknown shape or event_type (kept raw)")
       .sample(num(b.unknown));
   m.counter("booktape_top_of_book_checks_total",
@@ -127,7 +133,8 @@ void rest_families(MetricFamilies& m, const RestCheckpointStats& r) {
       .sample(num(r.transport_errors), {{"kind", "transport"}})
       .sample(num(r.bad_bodies), {{"kind", "bad_body"}})
       .sample(num(r.empty_answers), {{"kind", "empty_answer"}});
-  m.counter("booktape_rest_books_total", "Books received from REST checkpoints").sample(num(r.books));
+  m.counter("booktape_rest_books_total", "Books received from REST checkpoints")
+      .sample(num(r.books));
   m.counter("booktape_rest_books_missing_total", "Tokens asked for that the answer had no book for")
       .sample(num(r.books_missing));
   m.gauge("booktape_rest_last_latency_seconds", "Latency of the last POST /books")
@@ -141,11 +148,15 @@ void archive_families(MetricFamilies& m, const ArchiveStageStats& a, const Opera
       .sample(num(a.raw_bytes));
   m.counter("booktape_archive_written_bytes_total", "Compressed bytes written to archive files")
       .sample(num(a.bytes_written));
-  m.counter("booktape_archive_files_total", "Archive files closed and renamed").sample(num(a.files_closed));
-  m.counter("booktape_archive_members_total", "Gzip members (blocks) written").sample(num(a.blocks));
+  m.counter("booktape_archive_files_total", "Archive files closed and renamed")
+      .sample(num(a.files_closed));
+  m.counter("booktape_archive_members_total", "Gzip members (blocks) written")
+      .sample(num(a.blocks));
   m.counter("booktape_archive_fsyncs_total", "fdatasync calls").sample(num(a.fsyncs));
-  m.counter("booktape_archive_fsync_seconds_total", "Time spent in fdatasync").sample(secs(a.fsync_ns));
-  m.counter("booktape_archive_fsync_errors_total", "Failed fdatasync calls").sample(num(a.fsync_errors));
+  m.counter("booktape_archive_fsync_seconds_total", "Time spent in fdatasync")
+      .sample(secs(a.fsync_ns));
+  m.counter("booktape_archive_fsync_errors_total", "Failed fdatasync calls")
+      .sample(num(a.fsync_errors));
   m.counter("booktape_archive_write_errors_total", "Failed block writes (retried)")
       .sample(num(a.write_errors));
   m.counter("booktape_archive_frames_dropped_total",

@@ -71,8 +71,9 @@ void token_json(std::string& out, const TokenRow& t, MonoNanos books_at) {
   out += ",\"mid\":";
   if (two_sided) {
     // Exact: (bid + ask) / 2 has at most one more decimal than the price grid.
-    out += '"' + format_fixed(static_cast<Int128>(b.best_bid) * 5 + static_cast<Int128>(b.best_ask) * 5,
-                              kPriceDecimals + 1) +
+    out += '"' +
+           format_fixed(static_cast<Int128>(b.best_bid) * 5 + static_cast<Int128>(b.best_ask) * 5,
+                        kPriceDecimals + 1) +
            '"';
   } else {
     out += "null";
@@ -86,8 +87,9 @@ void token_json(std::string& out, const TokenRow& t, MonoNanos books_at) {
   out += ",\"spread_bps\":";
   if (two_sided && b.best_bid + b.best_ask > 0) {
     // Basis points of the mid, for display.
-    number(out, 2e4 * static_cast<double>(b.best_ask - b.best_bid) /
-                    static_cast<double>(b.best_bid + b.best_ask),
+    number(out,
+           2e4 * static_cast<double>(b.best_ask - b.best_bid) /
+               static_cast<double>(b.best_bid + b.best_ask),
            2);
   } else {
     out += "null";
@@ -194,8 +196,8 @@ std::string operator_status_json(const OperatorSources& s, std::size_t token_lim
 
   const std::size_t listed = std::min(token_limit, v->tokens.size());
   key(out, "tokens");
-  out += "{\"count\":" + std::to_string(v->tokens.size()) + ",\"listed\":" + std::to_string(listed) +
-         ",\"items\":[";
+  out += "{\"count\":" + std::to_string(v->tokens.size()) +
+         ",\"listed\":" + std::to_string(listed) + ",\"items\":[";
   for (std::size_t i = 0; i < listed; ++i) {
     if (i > 0) out += ',';
     token_json(out, v->tokens[i], v->books_taken_mono);

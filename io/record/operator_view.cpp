@@ -48,8 +48,7 @@ void OperatorView::set_plan(const SubscriptionPlan& plan) {
   });
 }
 
-void OperatorView::refresh(BookStage& book, NetworkStage& net, std::uint64_t frames,
-                           MonoNanos now,
+void OperatorView::refresh(BookStage& book, NetworkStage& net, std::uint64_t frames, MonoNanos now,
                            const std::function<std::string(double)>& status_line) {
   auto snap = std::make_shared<OperatorSnapshot>();
   snap->taken_mono = now;

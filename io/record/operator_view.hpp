@@ -51,9 +51,9 @@ struct OperatorSnapshot {
   // Subscribed tokens by book state name (BookState's names, one place: to_string), every
   // state present even at 0; "awaiting_snapshot" also counts tokens with no book yet.
   std::map<std::string, std::uint32_t> books_by_state;
-  std::string status_line;                // the recorder's status line at the refresh
-  double frames_per_second = 0;           // over the last refresh interval
-  std::vector<double> frames_history;     // per second, oldest first, at most kHistory
+  std::string status_line;             // the recorder's status line at the refresh
+  double frames_per_second = 0;        // over the last refresh interval
+  std::vector<double> frames_history;  // per second, oldest first, at most kHistory
   DiskUsage disk;
   static constexpr std::size_t kHistory = 120;
 };

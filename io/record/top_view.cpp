@@ -55,8 +55,8 @@ std::string duration(std::uint64_t ns) {
 }
 
 std::string latency_text(const char* name, const TopLatency& l) {
-  return std::string(name) + " avg " + duration(l.avg_ns) + " p50 " + duration(l.p50_ns) +
-         " p95 " + duration(l.p95_ns) + " max " + duration(l.max_ns);
+  return std::string(name) + " avg " + duration(l.avg_ns) + " p50 " + duration(l.p50_ns) + " p95 " +
+         duration(l.p95_ns) + " max " + duration(l.max_ns);
 }
 
 std::string fixed(std::optional<double> v, int decimals) {
@@ -74,7 +74,9 @@ std::string cell(std::string s, std::size_t n, bool right) {
 }
 
 // The state as the table shows it (short enough for its column).
-std::string short_state(const std::string& s) { return s == "awaiting_snapshot" ? "awaiting" : s; }
+std::string short_state(const std::string& s) {
+  return s == "awaiting_snapshot" ? "awaiting" : s;
+}
 
 constexpr const char* kReset = "\033[0m";
 constexpr const char* kBold = "\033[1m";
@@ -178,10 +180,14 @@ bool parse_top_sort(std::string_view name, TopSort& out) {
 
 const char* to_string(TopSort s) noexcept {
   switch (s) {
-    case TopSort::kMarket: return "market";
-    case TopSort::kSpread: return "spread";
-    case TopSort::kAge: return "age";
-    case TopSort::kUpdates: return "updates";
+    case TopSort::kMarket:
+      return "market";
+    case TopSort::kSpread:
+      return "spread";
+    case TopSort::kAge:
+      return "age";
+    case TopSort::kUpdates:
+      return "updates";
   }
   return "?";
 }
@@ -194,8 +200,8 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
     out.push_back(c != nullptr && layout.color ? c + text + kReset : text);
   };
 
-  line("booktape top  " + m.run_id + "  " + m.now_utc.substr(0, 19) + "  sort: " +
-           to_string(layout.sort) + (layout.descending ? " (desc)" : "") +
+  line("booktape top  " + m.run_id + "  " + m.now_utc.substr(0, 19) +
+           "  sort: " + to_string(layout.sort) + (layout.descending ? " (desc)" : "") +
            (layout.keys ? "  [m s a u r q]" : ""),
        kBold);
   const auto state_count = [&](const char* s) {
@@ -220,7 +226,8 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
     if (!l.up) ++down;
     links += "  #" + std::to_string(l.connection) + (l.up ? " up" : " DOWN") + " " +
              std::to_string(l.assets) + " assets";
-    if (l.up && l.last_data_age_seconds) links += ", data " + fixed(l.last_data_age_seconds, 1) + "s ago";
+    if (l.up && l.last_data_age_seconds)
+      links += ", data " + fixed(l.last_data_age_seconds, 1) + "s ago";
     if (!l.up && !l.last_close.empty()) links += " (" + l.last_close + ")";
   }
   if (links.size() + 12 > width && !m.links.empty()) {
@@ -245,7 +252,8 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
     line("alerts  none", kGreen);
   } else {
     for (std::size_t i = 0; i < alerts.size() && i < 5; ++i) line(alerts[i], kRed);
-    if (alerts.size() > 5) line("  ... " + std::to_string(alerts.size() - 5) + " more alerts", kRed);
+    if (alerts.size() > 5)
+      line("  ... " + std::to_string(alerts.size() - 5) + " more alerts", kRed);
   }
   out.emplace_back();
 
@@ -253,7 +261,8 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
   constexpr std::size_t kOutcome = 8, kState = 9, kPrice = 7, kSpread = 10, kAge = 8, kUpd = 8;
   const std::size_t fixed_cols = kOutcome + kState + 2 * kPrice + kSpread + kAge + kUpd + 7;
   std::size_t longest = 6;  // "MARKET"
-  for (const TopRow& r : m.rows) longest = std::max(longest, (r.market.empty() ? r.asset_id : r.market).size());
+  for (const TopRow& r : m.rows)
+    longest = std::max(longest, (r.market.empty() ? r.asset_id : r.market).size());
   const std::size_t market_w =
       std::min(longest, width > fixed_cols + 10 ? width - fixed_cols - 1 : std::size_t{10});
   line(cell("MARKET", market_w, false) + " " + cell("OUTCOME", kOutcome, false) + " " +
@@ -266,10 +275,14 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
   for (const TopRow& r : m.rows) rows.push_back(&r);
   const auto key = [&](const TopRow* r) -> std::optional<double> {
     switch (layout.sort) {
-      case TopSort::kSpread: return r->spread_bps;
-      case TopSort::kAge: return r->age_seconds;
-      case TopSort::kUpdates: return r->updates_per_second;
-      case TopSort::kMarket: break;
+      case TopSort::kSpread:
+        return r->spread_bps;
+      case TopSort::kAge:
+        return r->age_seconds;
+      case TopSort::kUpdates:
+        return r->updates_per_second;
+      case TopSort::kMarket:
+        break;
     }
     return std::nullopt;
   };
@@ -284,8 +297,9 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
     std::reverse(rows.begin(), rows.end());
   }
   const std::size_t room =
-      layout.height > 0 ? static_cast<std::size_t>(std::max(1, layout.height - static_cast<int>(out.size()) - 1))
-                        : rows.size();
+      layout.height > 0
+          ? static_cast<std::size_t>(std::max(1, layout.height - static_cast<int>(out.size()) - 1))
+          : rows.size();
   for (std::size_t i = 0; i < rows.size() && i < room; ++i) {
     const TopRow& r = *rows[i];
     const std::string text =
@@ -295,7 +309,7 @@ std::vector<std::string> render_top(const TopModel& m, const TopLayout& layout) 
         " " + cell(fixed(r.spread_bps, 1), kSpread, true) + " " +
         cell(fixed(r.age_seconds, 1), kAge, true) + " " +
         cell(fixed(r.updates_per_second, 1), kUpd, true);
-    const char* c = r.silent()          ? kSilent
+    const char* c = r.silent()           ? kSilent
                     : r.state == "live"  ? nullptr
                     : r.state == "stale" ? kRed
                                          : kYellow;

@@ -21,7 +21,7 @@ struct TopLatency {
 
 struct TopRow {
   std::string asset_id, market, outcome, state;
-  std::optional<std::string> bid, ask;      // exact decimals; none: the side is empty
+  std::optional<std::string> bid, ask;  // exact decimals; none: the side is empty
   std::optional<double> spread_bps, age_seconds;
   double updates_per_second = 0;
   std::uint32_t connection = 0;
@@ -58,11 +58,11 @@ const char* to_string(TopSort s) noexcept;
 
 struct TopLayout {
   int width = 100;
-  int height = 0;          // 0: as many lines as it takes (plain output)
+  int height = 0;  // 0: as many lines as it takes (plain output)
   TopSort sort = TopSort::kMarket;
   bool descending = false;
-  bool color = false;      // ANSI colours and reverse video for silent books
-  bool keys = false;       // name the keys in the title (interactive)
+  bool color = false;  // ANSI colours and reverse video for silent books
+  bool keys = false;   // name the keys in the title (interactive)
 };
 
 // The dashboard as lines (no line longer than `width` characters of text).

@@ -70,7 +70,8 @@ std::vector<double> spreads(const std::string& screen) {
     std::vector<std::string> words;
     std::istringstream w(line);
     for (std::string x; w >> x;) words.push_back(x);
-    if (words.size() >= 8 && words[words.size() - 3] != "-") out.push_back(std::stod(words[words.size() - 3]));
+    if (words.size() >= 8 && words[words.size() - 3] != "-")
+      out.push_back(std::stod(words[words.size() - 3]));
   }
   return out;
 }
@@ -89,10 +90,13 @@ TEST(TopCli, DrawsTheDashboardInATmuxPaneSortsOnKeysHighlightsSilentBooksAndQuit
                 .status,
             0);
   std::string screen;
-  ASSERT_TRUE(eventually([&] {
-    screen = tmux.screen();
-    return screen.find("MARKET") != std::string::npos && spreads(screen).size() >= 4;
-  }, 30s)) << screen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        screen = tmux.screen();
+        return screen.find("MARKET") != std::string::npos && spreads(screen).size() >= 4;
+      },
+      30s))
+      << screen;
   EXPECT_NE(screen.find("connections  #0 up"), std::string::npos) << screen;
   EXPECT_NE(screen.find("latency read->book"), std::string::npos) << screen;
   EXPECT_NE(screen.find("btc-updown-"), std::string::npos) << screen;
@@ -100,29 +104,39 @@ TEST(TopCli, DrawsTheDashboardInATmuxPaneSortsOnKeysHighlightsSilentBooksAndQuit
 
   // 's' sorts by spread, 'r' reverses it.
   ASSERT_EQ(tmux.run("send-keys -t top s").status, 0);
-  ASSERT_TRUE(eventually([&] {
-    screen = tmux.screen();
-    return screen.find("sort: spread") != std::string::npos;
-  }, 10s)) << screen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        screen = tmux.screen();
+        return screen.find("sort: spread") != std::string::npos;
+      },
+      10s))
+      << screen;
   std::vector<double> s = spreads(screen);
   EXPECT_TRUE(std::is_sorted(s.begin(), s.end())) << screen;
   ASSERT_EQ(tmux.run("send-keys -t top r").status, 0);
-  ASSERT_TRUE(eventually([&] {
-    screen = tmux.screen();
-    return screen.find("sort: spread (desc)") != std::string::npos;
-  }, 10s)) << screen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        screen = tmux.screen();
+        return screen.find("sort: spread (desc)") != std::string::npos;
+      },
+      10s))
+      << screen;
   s = spreads(screen);
   EXPECT_TRUE(std::is_sorted(s.rbegin(), s.rend())) << screen;
 
   // The stream has ended: after 10 s of silence each book is flagged, in red.
-  ASSERT_TRUE(eventually([&] {
-    screen = tmux.screen(true);
-    return screen.find("STALE btc-updown-") != std::string::npos;
-  }, 60s)) << screen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        screen = tmux.screen(true);
+        return screen.find("STALE btc-updown-") != std::string::npos;
+      },
+      60s))
+      << screen;
   // tmux re-encodes the colours: a red background (SGR 41) on the rows, however spelled.
   EXPECT_TRUE(screen.find("\033[41m") != std::string::npos ||
               screen.find(";41m") != std::string::npos)
-      << "no highlighted row:\n" << screen;
+      << "no highlighted row:\n"
+      << screen;
 
   ASSERT_EQ(tmux.run("send-keys -t top q").status, 0);
   EXPECT_TRUE(eventually([&] { return !tmux.alive(); }, 10s)) << "q did not quit";
@@ -135,10 +149,12 @@ TEST(TopCli, PrintsPlainPeriodicViewsWhenStdoutIsNotATerminal) {
   SimChild sim({"--rate", "200", "--seed", "4"});
   const std::uint16_t port = testing::dead_port();
   testing::Child rec = record_with_listener(sim, dir.path() / "data", port);
-  ASSERT_TRUE(eventually([&] {
-    return testing::booktape("top --http 127.0.0.1:" + std::to_string(port) + " -n 1")
-               .out.find(" live ") != std::string::npos;
-  }, 30s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return testing::booktape("top --http 127.0.0.1:" + std::to_string(port) + " -n 1")
+                   .out.find(" live ") != std::string::npos;
+      },
+      30s));
   const testing::CliResult r =
       testing::booktape("top --http 127.0.0.1:" + std::to_string(port) + " -n 2 --interval 0.5");
   EXPECT_EQ(r.status, 0);
@@ -156,7 +172,8 @@ TEST(TopCli, PrintsPlainPeriodicViewsWhenStdoutIsNotATerminal) {
 
 TEST(TopCli, SaysWhenNoRecorderAnswersAndRefusesBadFlags) {
   const std::uint16_t nobody = testing::dead_port();
-  testing::CliResult r = testing::booktape("top --http 127.0.0.1:" + std::to_string(nobody) + " -n 1");
+  testing::CliResult r =
+      testing::booktape("top --http 127.0.0.1:" + std::to_string(nobody) + " -n 1");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("cannot read http://127.0.0.1:" + std::to_string(nobody) + "/status"),
             std::string::npos)

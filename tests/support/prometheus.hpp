@@ -19,7 +19,8 @@
 namespace booktape::testing {
 
 // `promtool check metrics` on `text` (written to `dir`): exit code and what it printed.
-inline ShellResult promtool_check_metrics(const std::string& text, const std::filesystem::path& dir) {
+inline ShellResult promtool_check_metrics(const std::string& text,
+                                          const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / "metrics.txt";
   std::ofstream(file) << text;
   return shell("promtool check metrics < " + file.string() + " 2>&1");

@@ -68,9 +68,7 @@ class RawClient {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    opt.port = 0;
-  }
+  void SetUp() override { opt.port = 0; }
   void start() {
     server = std::make_unique<HttpServer>(opt);
     server->route("GET", "/hello", [](const HttpRequest& r) {
@@ -173,8 +171,8 @@ TEST_F(HttpServerTest, OversizedHeadersAre431AndAnOversizedBodyIs413BeforeItIsSe
   {
     RawClient c(server->port());
     ASSERT_TRUE(c.connected());
-    ASSERT_TRUE(c.send("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " +
-                       std::string(4000, 'a') + "\r\n\r\n"));
+    ASSERT_TRUE(c.send(
+        "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n"));
     bool closed = false;
     const std::string answer = c.read_until_closed(10s, &closed);
     EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer;
@@ -183,7 +181,8 @@ TEST_F(HttpServerTest, OversizedHeadersAre431AndAnOversizedBodyIs413BeforeItIsSe
   {
     // The body is announced, never sent: the refusal comes from the headers alone.
     RawClient c(server->port());
-    ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n"));
     bool closed = false;
     const std::string answer = c.read_until_closed(10s, &closed);
     EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
@@ -256,7 +255,8 @@ TEST_F(HttpServerTest, AFullHouseClosesTheClientThatWaitedLongest) {
 TEST_F(HttpServerTest, ALoopbackListenerRefusesARequestForAnotherHost) {
   start();
   RawClient c(server->port());
-  ASSERT_TRUE(c.send("GET /hello HTTP/1.1\r\nHost: attacker.example:80\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("GET /hello HTTP/1.1\r\nHost: attacker.example:80\r\nConnection: close\r\n\r\n"));
   const std::string answer = c.read_until_closed(10s);
   EXPECT_EQ(answer.rfind("HTTP/1.1 403", 0), 0u) << answer;
   for (const char* host : {"localhost", "127.0.0.1:9", "[::1]:80", "127.1.2.3"}) {
@@ -311,9 +311,8 @@ TEST(ListenAddress, ParsesHostAndPortAndKnowsLoopback) {
   EXPECT_FALSE(is_loopback_host("10.1.2.3"));
   EXPECT_TRUE(is_loopback_host("127.0.0.2"));
   EXPECT_TRUE(is_loopback_host("::1"));
-  for (const char* bad : {"", "9100", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
-                          "127.0.0.1:-1", "example.com:80", "::1:80", "[::1]80", "1.2.3:4",
-                          "127.0.0.1:80x"}) {
+  for (const char* bad : {"", "9100", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+                          "example.com:80", "::1:80", "[::1]80", "1.2.3:4", "127.0.0.1:80x"}) {
     EXPECT_FALSE(parse_listen_address(bad, host, port)) << bad;
   }
 }

@@ -18,7 +18,7 @@ TEST(MetricsExposition, PromtoolAcceptsCountersGaugesHistogramsAndProcessFamilie
   testing::TempDir dir;
   LatencyHistogram h;
   for (int i = 0; i < 1000; ++i) h.record(1'000 + i * 10);  // 1..11 us
-  h.record(2'000'000'000);                                   // one 2 s outlier
+  h.record(2'000'000'000);                                  // one 2 s outlier
   MetricFamilies m;
   m.counter("booktape_frames_total", "Websocket frames read, by connection")
       .sample(12, {{"connection", "0"}})
@@ -29,12 +29,15 @@ TEST(MetricsExposition, PromtoolAcceptsCountersGaugesHistogramsAndProcessFamilie
   const std::string text = m.text();
   ASSERT_EQ(testing::missing_tool("promtool", "prometheus"), "");
   const testing::ShellResult r = testing::promtool_check_metrics(text, dir.path());
-  ASSERT_EQ(r.status, 0) << "promtool (apt-get install prometheus) said:\n" << r.out << "\n" << text;
+  ASSERT_EQ(r.status, 0) << "promtool (apt-get install prometheus) said:\n"
+                         << r.out << "\n"
+                         << text;
   EXPECT_EQ(r.out, "");  // no lint warning either
 
   EXPECT_EQ(testing::sample_value(text, "booktape_frames_total{connection=\"1\"}"), "30");
   EXPECT_EQ(testing::sample_value(text, "booktape_read_to_book_seconds_count"), "1001");
-  EXPECT_EQ(testing::sample_value(text, "booktape_read_to_book_seconds_bucket{le=\"+Inf\"}"), "1001");
+  EXPECT_EQ(testing::sample_value(text, "booktape_read_to_book_seconds_bucket{le=\"+Inf\"}"),
+            "1001");
   for (const auto& f : m.families()) EXPECT_TRUE(prometheus::CheckMetricName(f.name)) << f.name;
   EXPECT_NE(text.find("\nprocess_cpu_seconds_total "), std::string::npos) << text;
   EXPECT_NE(text.find("\nprocess_resident_memory_bytes "), std::string::npos);
@@ -69,8 +72,7 @@ TEST(MetricsExposition, HistogramBucketsAreExactCountsAtEdgesOfTheRecordersBucke
   EXPECT_EQ(at_e, 1u);
   EXPECT_EQ(at_next, 3u);
   EXPECT_EQ(metric.histogram.sample_count, 3u);
-  EXPECT_DOUBLE_EQ(metric.histogram.sample_sum,
-                   static_cast<double>(e + e + 1 + edges[11]) / 1e9);
+  EXPECT_DOUBLE_EQ(metric.histogram.sample_sum, static_cast<double>(e + e + 1 + edges[11]) / 1e9);
 }
 
 TEST(MetricsExposition, ProcessFamiliesReadThisProcess) {
@@ -81,8 +83,8 @@ TEST(MetricsExposition, ProcessFamiliesReadThisProcess) {
     if (f.name == "process_open_fds") fds = f.metric.front().gauge.value;
     if (f.name == "process_resident_memory_bytes") rss = f.metric.front().gauge.value;
   }
-  EXPECT_GE(fds, 3);         // stdin, stdout, stderr at least
-  EXPECT_GT(rss, 1 << 20);   // a test binary holds more than a MiB
+  EXPECT_GE(fds, 3);        // stdin, stdout, stderr at least
+  EXPECT_GT(rss, 1 << 20);  // a test binary holds more than a MiB
 }
 
 }  // namespace

@@ -60,15 +60,17 @@ HttpResponse http_get(std::uint16_t port, const std::string& target) {
 class QuietRecorder {
  public:
   QuietRecorder(std::uint64_t frames, double rate, const fs::path& dir, double rest_seconds = 0)
-      : sim_(sim_options(frames, rate)), run_(with_rest(config_for(sim_.get(), dir / "data"),
-                                                         rest_seconds)) {
+      : sim_(sim_options(frames, rate)),
+        run_(with_rest(config_for(sim_.get(), dir / "data"), rest_seconds)) {
     EXPECT_TRUE(eventually([&] { return run_.get().http_port() != 0; }, 10s));
     // Every frame read, then two refreshes of the operator view (once a second each).
-    ok_ = eventually([&] {
-      return sim_->frames_generated() >= frames &&
-             run_.counter("network", "frames") == sim_frames() &&
-             run_.counter("books", "frames") == sim_frames();
-    }, 60s);
+    ok_ = eventually(
+        [&] {
+          return sim_->frames_generated() >= frames &&
+                 run_.counter("network", "frames") == sim_frames() &&
+                 run_.counter("books", "frames") == sim_frames();
+        },
+        60s);
     std::this_thread::sleep_for(2500ms);
   }
   [[nodiscard]] bool ok() const { return ok_; }
@@ -124,27 +126,43 @@ TEST(OperatorListener, MetricsPassPromtoolNameEveryFamilyAndCountWhatTheRecorder
   EXPECT_EQ(lint.out, "");
 
   // Every family the issue asks for.
-  for (const char* family :
-       {"booktape_frames_total", "booktape_frame_bytes_total", "booktape_events_total",
-        "booktape_reconnects_total", "booktape_stale_connections_total",
-        "booktape_stale_tokens_total", "booktape_rest_rounds_total",
-        "booktape_checkpoint_books_total", "booktape_parse_errors_total",
-        "booktape_unknown_events_total", "booktape_divergences_total",
-        "booktape_crossed_books_total", "booktape_ring_used_bytes",
-        "booktape_ring_high_water_bytes", "booktape_ring_full_waits_total",
-        "booktape_ring_full_wait_seconds_total", "booktape_archive_input_bytes_total",
-        "booktape_archive_written_bytes_total", "booktape_archive_files_total",
-        "booktape_archive_members_total", "booktape_archive_fsync_seconds_total",
-        "booktape_archive_write_errors_total", "booktape_books", "booktape_read_to_book_seconds",
-        "booktape_read_to_archive_seconds", "process_cpu_seconds_total",
-        "process_resident_memory_bytes", "process_open_fds"}) {
+  for (const char* family : {"booktape_frames_total",
+                             "booktape_frame_bytes_total",
+                             "booktape_events_total",
+                             "booktape_reconnects_total",
+                             "booktape_stale_connections_total",
+                             "booktape_stale_tokens_total",
+                             "booktape_rest_rounds_total",
+                             "booktape_checkpoint_books_total",
+                             "booktape_parse_errors_total",
+                             "booktape_unknown_events_total",
+                             "booktape_divergences_total",
+                             "booktape_crossed_books_total",
+                             "booktape_ring_used_bytes",
+                             "booktape_ring_high_water_bytes",
+                             "booktape_ring_full_waits_total",
+                             "booktape_ring_full_wait_seconds_total",
+                             "booktape_archive_input_bytes_total",
+                             "booktape_archive_written_bytes_total",
+                             "booktape_archive_files_total",
+                             "booktape_archive_members_total",
+                             "booktape_archive_fsync_seconds_total",
+                             "booktape_archive_write_errors_total",
+                             "booktape_books",
+                             "booktape_read_to_book_seconds",
+                             "booktape_read_to_archive_seconds",
+                             "process_cpu_seconds_total",
+                             "process_resident_memory_bytes",
+                             "process_open_fds"}) {
     EXPECT_NE(m.body.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
   }
   // The counts are the recorder's own.
   const std::uint64_t frames = r.frames();
   EXPECT_EQ(frames, r.sim_frames());
-  EXPECT_EQ(testing::sample_value(m.body, "booktape_frames_total{connection=\"0\"}"), std::to_string(frames));
-  EXPECT_EQ(testing::sample_value(m.body, "booktape_read_to_book_seconds_count"), std::to_string(frames));
+  EXPECT_EQ(testing::sample_value(m.body, "booktape_frames_total{connection=\"0\"}"),
+            std::to_string(frames));
+  EXPECT_EQ(testing::sample_value(m.body, "booktape_read_to_book_seconds_count"),
+            std::to_string(frames));
   EXPECT_EQ(testing::sample_value(m.body, "booktape_books{state=\"unconfirmed\"}"), "0");
   EXPECT_NE(testing::sample_value(m.body, "booktape_rest_rounds_total{result=\"ok\"}"), "0");
   EXPECT_EQ(testing::sample_value(m.body, "booktape_books{state=\"live\"}"),
@@ -164,11 +182,14 @@ TEST(OperatorListener, APrometheusServerScrapesTheRecorderAndCountsItsFrames) {
   ASSERT_TRUE(prom.ready(60s)) << "prometheus did not start";
   const auto frames = static_cast<double>(r.frames());
   std::optional<double> seen;
-  EXPECT_TRUE(eventually([&] {
-    seen = prom.query("sum(booktape_frames_total{job=\"booktape\"})");
-    return seen && *seen == frames;
-  }, 60s)) << "prometheus saw " << (seen ? std::to_string(*seen) : "nothing") << ", the recorder "
-           << frames;
+  EXPECT_TRUE(eventually(
+      [&] {
+        seen = prom.query("sum(booktape_frames_total{job=\"booktape\"})");
+        return seen && *seen == frames;
+      },
+      60s))
+      << "prometheus saw " << (seen ? std::to_string(*seen) : "nothing") << ", the recorder "
+      << frames;
   EXPECT_EQ(prom.query("up{job=\"booktape\"}"), 1.0);
   EXPECT_EQ(prom.query("booktape_books{state=\"live\"}"),
             static_cast<double>(r.run().counter("books", "live")));
@@ -247,7 +268,8 @@ TEST(OperatorListener, TheStatusPageRendersTheLiveNumbersInHeadlessChromium) {
   std::size_t urls = 0;
   for (std::size_t at = page.body.find("http"); at != std::string::npos;
        at = page.body.find("http", at + 1)) {
-    EXPECT_EQ(page.body.compare(at, 26, "http://www.w3.org/2000/svg"), 0) << page.body.substr(at, 40);
+    EXPECT_EQ(page.body.compare(at, 26, "http://www.w3.org/2000/svg"), 0)
+        << page.body.substr(at, 40);
     ++urls;
   }
   EXPECT_EQ(urls, 1u);
@@ -258,7 +280,8 @@ TEST(OperatorListener, TheStatusPageRendersTheLiveNumbersInHeadlessChromium) {
   const std::string cmd =
       "timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync "
-      "--user-data-dir=" + (dir.path() / "chromium").string() +
+      "--user-data-dir=" +
+      (dir.path() / "chromium").string() +
       " --virtual-time-budget=3000 --dump-dom http://127.0.0.1:" + std::to_string(r.port()) +
       "/ 2>/dev/null";
   const testing::ShellResult dom = testing::shell(cmd);
@@ -318,26 +341,32 @@ TEST(OperatorListener, SlowlorisCrowdsAndOversizedRequestsNeitherStopNorSlowTheR
   std::vector<int> slow;
   for (int i = 0; i < 200; ++i) {
     const int fd = connect_to(port);
-    if (fd >= 0 && ::send(fd, "GET /sta", 8, MSG_NOSIGNAL) == 8) slow.push_back(fd);
-    else if (fd >= 0) ::close(fd);
+    if (fd >= 0 && ::send(fd, "GET /sta", 8, MSG_NOSIGNAL) == 8)
+      slow.push_back(fd);
+    else if (fd >= 0)
+      ::close(fd);
   }
   for (int i = 0; i < 20; ++i) {
     const int fd = connect_to(port);
     if (fd < 0) continue;
-    const std::string big = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " +
-                            std::string(1 << 20, 'x') + "\r\n\r\n";
+    const std::string big =
+        "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + std::string(1 << 20, 'x') +
+        "\r\n\r\n";
     (void)::send(fd, big.data(), big.size(), MSG_NOSIGNAL);
-    const std::string body = "POST /status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
-                             "1000000000\r\n\r\n";
+    const std::string body =
+        "POST /status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+        "1000000000\r\n\r\n";
     (void)::send(fd, body.data(), body.size(), MSG_NOSIGNAL);
     ::close(fd);
   }
   // The listener still answers a polite client, and the recorder goes on recording.
   EXPECT_EQ(http_get(port, "/metrics").status, 200);
-  ASSERT_TRUE(eventually([&] {
-    return sim->frames_generated() >= 6'000 &&
-           run.counter("archive", "frames") == run.counter("network", "frames");
-  }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sim->frames_generated() >= 6'000 &&
+               run.counter("archive", "frames") == run.counter("network", "frames");
+      },
+      60s));
   for (int fd : slow) ::close(fd);
   const std::uint64_t frames = run.counter("network", "frames");
   EXPECT_EQ(run.counter("books", "frames"), frames);

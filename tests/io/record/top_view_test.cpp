@@ -44,11 +44,13 @@ TEST(TopView, ReadsStatusAndShowsHealthLatencyAndAlerts) {
   EXPECT_EQ(m.tokens, 4u);
   EXPECT_FALSE(m.rows[2].bid.has_value());
   const std::string s = joined(render_top(m, TopLayout{}));
-  EXPECT_NE(s.find("frames 120 (40/s)  connections 1/2 up, 2 reconnects\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("frames 120 (40/s)  connections 1/2 up, 2 reconnects\n"), std::string::npos)
+      << s;
   EXPECT_NE(s.find("books  2 live, 0 stale, 0 unconfirmed, 1 awaiting a snapshot, of 4 tokens"),
             std::string::npos)
       << s;
-  EXPECT_NE(s.find("read->book    avg 20.0us p50 18.0us p95 40.0us max 900.0us"), std::string::npos) << s;
+  EXPECT_NE(s.find("read->book    avg 20.0us p50 18.0us p95 40.0us max 900.0us"), std::string::npos)
+      << s;
   EXPECT_NE(s.find("#1 DOWN 1 assets (stale: no market data)"), std::string::npos) << s;
   EXPECT_NE(s.find("STALE m-a Down: no update for 12.5 s"), std::string::npos) << s;
   EXPECT_NE(s.find("ALERT 2026-01-02T03:04:00Z bid>=0.70 m-c"), std::string::npos) << s;
@@ -65,12 +67,13 @@ TEST(TopView, SortsByAKeyWithMissingValuesLastAndHighlightsSilentBooks) {
   const std::vector<std::string> lines = render_top(m, l);
   std::vector<std::string> rows;
   for (const std::string& x : lines)
-    if (x.find("m-a") != std::string::npos || x.find("m-b ") != std::string::npos) rows.push_back(x);
-  ASSERT_EQ(rows.size(), 4u);  // the STALE alert line, then 3 table rows
-  EXPECT_NE(rows[1].find("Down"), std::string::npos);       // 12.5 s first
+    if (x.find("m-a") != std::string::npos || x.find("m-b ") != std::string::npos)
+      rows.push_back(x);
+  ASSERT_EQ(rows.size(), 4u);                          // the STALE alert line, then 3 table rows
+  EXPECT_NE(rows[1].find("Down"), std::string::npos);  // 12.5 s first
   EXPECT_NE(rows[1].find("\033[1;37;41m"), std::string::npos);  // and highlighted
   EXPECT_NE(rows[2].find("Up"), std::string::npos);
-  EXPECT_NE(rows[3].find("m-b"), std::string::npos);        // no age: last
+  EXPECT_NE(rows[3].find("m-b"), std::string::npos);  // no age: last
   TopSort s{};
   EXPECT_TRUE(parse_top_sort("updates", s));
   EXPECT_EQ(s, TopSort::kUpdates);
