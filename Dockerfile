@@ -17,6 +17,7 @@ RUN apt-get update \
       ca-certificates \
       libdeflate0 \
       libmimalloc2.0 \
+      libprometheus-cpp-core1.0 \
       libsimdjson14 \
       libssl3 \
       libsystemd0 \

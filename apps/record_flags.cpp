@@ -152,6 +152,13 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
        "Progress: auto (a line on a terminal, else log), line, log or off (default " + d.status +
            ")")
       ->type_name("MODE");
+  text("--http", &RecordFlags::http,
+       "Serve /metrics (Prometheus), /status (JSON) and a status page on HOST:PORT, e.g. "
+       "127.0.0.1:9464 (default: off)")
+      ->type_name("HOST:PORT");
+  cmd.add_flag_callback(
+      "--http-public", [f] { f->http_public = true; },
+      "Allow --http on an address other than loopback (it has no authentication)");
   return f;
 }
 
@@ -205,6 +212,8 @@ RecorderConfig effective_config(const RecordFlags& flags) {
   }
   if (flags.gzip_level) c.gzip_level = *flags.gzip_level;
   if (flags.assets_per_connection) c.assets_per_connection = *flags.assets_per_connection;
+  if (flags.http) c.http_listen = *flags.http;
+  if (flags.http_public) c.http_public = *flags.http_public;
 
   const std::vector<std::string> problems = validate(c);
   if (!problems.empty()) {

@@ -163,34 +163,9 @@ std::string render_events(std::span<const GammaEvent> events) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Query strings and selection
+// Selection (query strings: codecs/query_string.hpp)
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-               hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -379,24 +354,6 @@ std::vector<const T*> order_and_page(std::vector<const T*> rows, const QueryPara
 }
 
 }  // namespace
-
-QueryParams parse_query_string(std::string_view query) {
-  QueryParams out;
-  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) {
-      out.emplace_back(percent_decode(pair), std::string());
-    } else {
-      out.emplace_back(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
-    }
-  }
-  return out;
-}
 
 std::vector<const GammaMarket*> select_markets(std::span<const GammaMarket> markets,
                                                const QueryParams& params) {

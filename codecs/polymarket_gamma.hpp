@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "codecs/query_string.hpp"
 #include "core/clock.hpp"
 #include "core/fixed_point.hpp"
 
@@ -46,12 +47,9 @@ std::string render_market(const GammaMarket& m);
 std::string render_markets(std::span<const GammaMarket> markets);  // JSON array (/markets)
 std::string render_events(std::span<const GammaEvent> events);     // JSON array (/events)
 
-// The decoded query string; repeated keys are kept in order.
-using QueryParams = std::vector<std::pair<std::string, std::string>>;
-// "a=1&b=x%20y&slug=s1&slug=s2" -> pairs. Percent-decodes keys and values and reads '+' as a
-// space; an optional leading '?' is skipped; a key without '=' gets ""; a malformed escape
-// ("%zz", "%4") is kept literally.
-QueryParams parse_query_string(std::string_view query);
+// Query strings (codecs/query_string.hpp), as the simulator's Gamma reads them.
+using booktape::parse_query_string;
+using booktape::QueryParams;
 
 // Gamma's query selection, for the simulator. Filters (all ANDed; a repeated key is an OR):
 //   id, slug, condition_ids, clob_token_ids (a market matches if any of its tokens is listed);

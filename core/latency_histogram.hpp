@@ -25,6 +25,12 @@ class LatencyHistogram {
 
   [[nodiscard]] std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t max() const noexcept { return max_.load(std::memory_order_relaxed); }
+  // Sum of every value recorded (ns), and the count in one bucket (for an exporter that
+  // re-buckets: /metrics).
+  [[nodiscard]] std::uint64_t sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t bucket_count(std::size_t b) const noexcept {
+    return counts_[b].load(std::memory_order_relaxed);
+  }
   [[nodiscard]] double mean() const noexcept;
   // The value at quantile q (0..1): the upper edge of the bucket holding it (never understated).
   [[nodiscard]] std::uint64_t quantile(double q) const noexcept;

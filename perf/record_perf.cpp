@@ -7,12 +7,14 @@
 //                        [--memory-markets 2,25,100] [--seconds S] [--out DIR]
 //       offered rate up to saturation (a configuration stops after two points it could not
 //       sustain), for every transport x wait strategy; then RSS against tracked tokens.
-//   booktape_perf_record [--only NAME] [--seconds S] [--out DIR]
+//   booktape_perf_record [--only NAME,NAME,...] [--seconds S] [--out DIR]
 //       the fixed scenarios of docs/PERFORMANCE.md: max and 200k frames/s (full and compact
 //       envelope; max-full-l1: the full envelope at gzip level 1), lat50k (spin-then-park and
-//       busy-spin, unpinned and pinned), idle100.
+//       busy-spin, unpinned and pinned; with the operator listener read every second: -http),
+//       idle100.
 //
 // Each run writes DIR/<kind>-<time>/{report.md,report.json,throughput.svg,latency.svg}.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -36,7 +38,7 @@ constexpr const char* kUsage =
     "usage: booktape_perf_record --sweep [--rates R,R,...] [--transports ws,tls]\n"
     "                            [--waits spin-then-park,busy-spin] [--envelope compact|full]\n"
     "                            [--memory-markets M,M,...] [--seconds S] [--out DIR]\n"
-    "       booktape_perf_record [--only NAME] [--seconds S] [--out DIR]\n"
+    "       booktape_perf_record [--only NAME,NAME,...] [--seconds S] [--out DIR]\n"
     "Starts booktape sim and booktape record on loopback and measures sustained frames/s with\n"
     "zero loss, CPU per frame by thread, read->book and read->archive latency, ring high-water\n"
     "and RSS; writes report.md, report.json and SVG plots to DIR (default perf/results).\n";
@@ -92,6 +94,14 @@ std::vector<Scenario> fixed_scenarios(double seconds) {
       {"200k-full", 200'000, 20, true, "spin-then-park", "full", seconds, ""},
       {"200k-compact", 200'000, 20, true, "spin-then-park", "compact", seconds, ""},
       {"lat50k", 50'000, 1, false, "spin-then-park", "full", seconds, ""},
+      // The same with the operator listener on and read every second (/metrics and /status):
+      // what the operator surfaces cost the recorder. And 100 markets (400 tokens, compact
+      // envelope: the full one repeats every token in every line) at 5 k frames/s, off and on.
+      {"lat50k-http", 50'000, 1, false, "spin-then-park", "full", seconds, "", 1, 0, false, 2, -1,
+       true},
+      {"5k-m100", 5'000, 1, false, "spin-then-park", "compact", seconds, "", 1, 0, false, 100},
+      {"5k-m100-http", 5'000, 1, false, "spin-then-park", "compact", seconds, "", 1, 0, false, 100,
+       -1, true},
       // The book thread busy-spins (only the book stage spins: the archive sleeps between
       // batches): it holds a core for good, so it needs a second one for everything else.
       {"lat50k-busy", 50'000, 1, false, "busy-spin", "full", seconds, "", 2},
@@ -186,7 +196,9 @@ int main(int argc, char** argv) {
   } else {
     report.title = "booktape record: fixed scenarios";
     for (const Scenario& s : fixed_scenarios(seconds)) {
-      if ((!only.empty() && s.name != only) || !enough_cpus(s)) continue;
+      const std::vector<std::string> names = split(only);
+      const bool chosen = names.empty() || std::find(names.begin(), names.end(), s.name) != names.end();
+      if (!chosen || !enough_cpus(s)) continue;
       report.points.push_back(measure(s.name, s, binary));
     }
   }

@@ -2,7 +2,12 @@
 
 #include <simdjson.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +23,42 @@ namespace fs = std::filesystem;
 
 namespace booktape::perf {
 namespace {
+
+// A loopback port free right now (bound by the kernel's choice, then released).
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// What an operator's tools do to a recorder with its listener on: Prometheus scraping /metrics
+// and a page or `booktape top` reading /status, each once a second, until `stop`.
+void scrape_until(std::uint16_t port, const std::atomic<bool>& stop) {
+  HttpClientOptions o;
+  o.base_url = "http://127.0.0.1:" + std::to_string(port);
+  o.timeout = std::chrono::seconds(2);
+  HttpClient client(o);
+  while (!stop.load()) {
+    for (const char* target : {"/metrics", "/status?tokens=1000"}) {
+      try {
+        (void)client.get(target);
+      } catch (const HttpError&) {
+        // not up yet, or going: the next second tries again
+      }
+    }
+    for (int i = 0; i < 10 && !stop.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
 
 Latency latency_of(simdjson::dom::element e) {
   Latency l;
@@ -141,8 +182,13 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
   const fs::path cfg = write_record_config(s, dir, ws, http, s.tls ? ca : fs::path());
   std::vector<std::string> rec_args = {binary.string(), "record", "--config", cfg.string()};
   if (!s.cpus.empty()) rec_args.insert(rec_args.end(), {"--cpus", s.cpus});
+  const std::uint16_t http_port = s.http ? free_port() : 0;
+  if (s.http) rec_args.insert(rec_args.end(), {"--http", "127.0.0.1:" + std::to_string(http_port)});
   const MonoNanos t0 = monotonic_now();
   Proc rec(rec_args, dir / "record.log", false);
+  std::atomic<bool> scraping_done{false};
+  std::thread scraper;
+  if (s.http) scraper = std::thread([&] { scrape_until(http_port, scraping_done); });
   // Wait for the simulator to finish generating, then for the recorder to hold every frame it
   // sent (its periodic summary says how many it read), then stop it like a user would.
   const std::uint64_t sent = wait_until_sent(http, s.tls ? ca : fs::path(), s.name);
@@ -153,6 +199,8 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
   r.cpu_ns_by_thread = cpu_by_thread(rec.pid());
   r.rss_bytes = proc_status_bytes(rec.pid(), "VmRSS");
   r.rss_peak_bytes = proc_status_bytes(rec.pid(), "VmHWM");
+  scraping_done.store(true);
+  if (scraper.joinable()) scraper.join();
   rec.signal(SIGINT);
   std::int64_t cpu = 0;
   r.exit_code = rec.wait(cpu);

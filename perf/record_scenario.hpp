@@ -25,6 +25,7 @@ struct Scenario {
   bool tls = false;           // wss:// with the simulator's generated CA as --ca-file
   int markets = 2;            // simulator series (each: the live window and the next: 4 tokens)
   int gzip_level = -1;        // the archive's gzip level (-1: the recorder's default)
+  bool http = false;          // the operator listener on, /metrics and /status read every second
 };
 
 // A latency summary as the recorder reports it (ns; count 0: none).

@@ -15,6 +15,9 @@ packages=(
   libbenchmark-dev libgtest-dev libgmock-dev            # Google Benchmark, GoogleTest
   libyaml-cpp-dev libcli11-dev                          # config and command line
   libsystemd-dev                                        # sd_notify: Type=notify, watchdog (deploy/systemd)
+  prometheus-cpp-dev                                    # /metrics text format (io/net/metrics_exposition)
+  prometheus                                            # tests: promtool check metrics, a real scraping server
+  chromium tmux                                         # tests: the status page headless, booktape top in a pane
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
   systemd strace                                        # systemd-analyze, -sysusers, -tmpfiles; the units' syscall filter (tests/deploy)

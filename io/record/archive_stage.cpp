@@ -126,6 +126,8 @@ void ArchiveStage::Impl::publish() {
   stats.write_errors.store(w.write_errors, std::memory_order_relaxed);
   stats.frames_dropped.store(w.frames_dropped + discarded, std::memory_order_relaxed);
   stats.fsyncs.store(w.fsyncs, std::memory_order_relaxed);
+  stats.fsync_ns.store(static_cast<std::uint64_t>(w.fsync_ns_total), std::memory_order_relaxed);
+  stats.fsync_errors.store(w.fsync_errors, std::memory_order_relaxed);
   stats.write_failing.store(w.write_failing, std::memory_order_relaxed);
 }
 

@@ -24,6 +24,7 @@ struct ArchiveStageStats {
   std::atomic<std::uint64_t> frames{0}, sessions{0};
   std::atomic<std::uint64_t> blocks{0}, files_closed{0}, bytes_written{0}, raw_bytes{0};
   std::atomic<std::uint64_t> write_errors{0}, frames_dropped{0}, fsyncs{0};
+  std::atomic<std::uint64_t> fsync_ns{0}, fsync_errors{0};  // time in fdatasync, in total
   std::atomic<bool> write_failing{false};
   std::atomic<bool> failed{false};  // the stage stopped writing for good (failure() says why)
   std::atomic<std::uint64_t> sleeps{0};  // idle sleeps (the archive never spins)

@@ -57,6 +57,7 @@ struct BookStage::Impl {
   void compare(const CheckpointBatch& b);
   void check_pending(MonoNanos now);
   void publish();
+  bool health_step(MonoNanos now);  // true: the sweep goes on next pass
   bool carried_elsewhere(const std::string& id, const std::string& session_id) const;
 
   BookStageOptions opt;
@@ -77,6 +78,11 @@ struct BookStage::Impl {
   std::vector<Pending> pending;
   std::vector<std::string> examples;
   MonoNanos next_scan = 0;
+  // The health sweep: a slice of books per pass, published when every book was copied.
+  TripleBuffer<BookHealth> health_out;
+  std::size_t health_pos = 0;
+  bool health_sweeping = false;
+  MonoNanos next_health = 0;
 };
 
 BookStage::BookStage(BookStageOptions options, PipelineRing& ring, PipelineBells& bells)
@@ -102,6 +108,12 @@ void BookStage::submit_checkpoint(std::unique_ptr<CheckpointBatch> batch) {
 }
 
 bool BookStage::pop_health(HealthEvent& out) { return impl_->health.try_dequeue(out); }
+
+const BookHealth& BookStage::health(bool* fresh) {
+  const bool took = impl_->health_out.take();
+  if (fresh != nullptr) *fresh = took;
+  return impl_->health_out.front();
+}
 
 void BookStage::Impl::on_frame(const RecordHeader* h) {
   books.begin_frame(h->global_sequence, h->received_ns, h->monotonic_ns);
@@ -278,13 +290,17 @@ void BookStage::Impl::publish() {
   stats.snapshots.store(k.snapshots, std::memory_order_relaxed);
   stats.changes.store(k.changes_applied, std::memory_order_relaxed);
   stats.divergences.store(k.divergences, std::memory_order_relaxed);
+  stats.crossed.store(k.crossed, std::memory_order_relaxed);
   stats.checks.store(k.checks, std::memory_order_relaxed);
   stats.suppressed.store(k.changes_suppressed, std::memory_order_relaxed);
   const pm::DecoderStats& d = decoder.stats();
   stats.parse_errors.store(d.frames_by_kind[static_cast<std::size_t>(pm::FrameKind::kMalformed)],
                            std::memory_order_relaxed);
   std::uint64_t events = 0;
-  for (std::uint64_t e : d.events_by_type) events += e;
+  for (std::size_t i = 0; i < d.events_by_type.size(); ++i) {
+    events += d.events_by_type[i];
+    stats.events_by_type[i].store(d.events_by_type[i], std::memory_order_relaxed);
+  }
   stats.events.store(events, std::memory_order_relaxed);
   stats.unknown.store(d.events_by_type[static_cast<std::size_t>(pm::EventType::kUnknown)],
                       std::memory_order_relaxed);
@@ -309,6 +325,47 @@ void BookStage::Impl::publish() {
   stats.awaiting.store(awaiting, std::memory_order_relaxed);
 }
 
+// A whole sweep of 100 k books at once would hold the thread for milliseconds; a slice per pass
+// keeps each pass's cost to what copying kHealthSlice books takes (~50 us).
+constexpr std::size_t kHealthSlice = 1024;
+
+bool BookStage::Impl::health_step(MonoNanos now) {
+  BookHealth& out = health_out.back();
+  if (!health_sweeping) {
+    if (now < next_health) return false;
+    health_sweeping = true;
+    health_pos = 0;
+    out.tokens.resize(books.size());  // books added during the sweep wait for the next one
+  }
+  const std::size_t end = std::min(out.tokens.size(), health_pos + kHealthSlice);
+  for (; health_pos < end; ++health_pos) {
+    const auto t = static_cast<TokenIndex>(health_pos);
+    const TokenBook& tb = books.book(t);
+    TokenHealth& h = out.tokens[health_pos];
+    if (h.asset_id.empty()) h.asset_id = books.token_id(t);
+    h.state = tb.state;
+    h.stale_reason = tb.stale_reason;
+    h.crossed = tb.crossed;
+    h.in_sync = tb.in_sync;
+    const BookSide& bids = tb.book.bids();
+    const BookSide& asks = tb.book.asks();
+    h.best_bid = bids.empty() ? kNoPrice : bids.best().price;
+    h.bid_size = bids.empty() ? 0 : bids.best().size;
+    h.best_ask = asks.empty() ? kNoPrice : asks.best().price;
+    h.ask_size = asks.empty() ? 0 : asks.best().size;
+    h.last_trade_price = tb.last_trade_price;
+    h.last_update_mono = tb.last_update_mono;
+    h.last_update_ns = tb.last_update_ns;
+    h.updates = tb.stats.snapshots + tb.stats.changes_applied;
+  }
+  if (health_pos < out.tokens.size()) return true;
+  out.taken_mono = now;
+  health_out.publish();
+  health_sweeping = false;
+  next_health = now + kNanosPerSecond;
+  return false;
+}
+
 std::size_t BookStage::Impl::poll() {
   std::size_t work = consume_records(
       ring, bells, kBookConsumer, 256,
@@ -330,6 +387,8 @@ std::size_t BookStage::Impl::poll() {
     health_scan(now);
     publish();
   }
+  // A sweep under way counts as work: the stage does not park between its slices.
+  if (opt.publish_health && health_step(now)) ++work;
   return work;
 }
 

@@ -4,6 +4,7 @@
 // themselves (no locks). It also judges per-token health (a token that never got its first
 // book, or went silent while its connection flows) and compares REST checkpoints with the live
 // books (docs/RECORD.md, "REST checkpoints").
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "codecs/polymarket_decoder.hpp"
 #include "core/book_keeper.hpp"
 #include "core/latency_histogram.hpp"
+#include "core/triple_buffer.hpp"
 #include "core/wait_strategy.hpp"
 #include "io/record/pipeline.hpp"
 
@@ -26,6 +28,29 @@ struct BookStageOptions {
   double initial_book_timeout_seconds = 30;
   double token_silent_seconds = 300;
   double checkpoint_wait_seconds = 5;       // how long a REST book may wait for the stream
+  // Publish every token's health once a second (health()), for the operator listener.
+  bool publish_health = false;
+};
+
+// One token as the book stage last saw it (the operator's /status, status page and `top`).
+// Copied out of the book stage's own state a slice at a time, never read in place.
+struct TokenHealth {
+  std::string asset_id;  // set once: a token index never changes its id
+  BookState state = BookState::kAwaitingSnapshot;
+  StaleReason stale_reason = StaleReason::kNone;
+  bool crossed = false;
+  bool in_sync = true;
+  Price best_bid = kNoPrice, best_ask = kNoPrice;  // kNoPrice: that side is empty
+  Size bid_size = 0, ask_size = 0;
+  Price last_trade_price = kNoPrice;
+  MonoNanos last_update_mono = 0;  // last snapshot or applied change (0: never)
+  UnixNanos last_update_ns = 0;    // its receive time
+  std::uint64_t updates = 0;       // snapshots + changes applied, since the start
+};
+// Every book, indexed by TokenIndex (a book keeps its index for the whole run).
+struct BookHealth {
+  MonoNanos taken_mono = 0;  // when the sweep that filled it ended
+  std::vector<TokenHealth> tokens;
 };
 
 // A token needs help from the network stage.
@@ -48,6 +73,9 @@ struct CheckpointBatch {
 
 struct BookStageStats {
   std::atomic<std::uint64_t> frames{0}, events{0}, snapshots{0}, changes{0}, divergences{0};
+  std::atomic<std::uint64_t> crossed{0};  // times a book became crossed or locked
+  // Market events by polymarket::EventType (book, price_change, ..., unknown).
+  std::array<std::atomic<std::uint64_t>, polymarket::kEventTypeCount> events_by_type{};
   std::atomic<std::uint64_t> checks{0}, parse_errors{0}, unknown{0}, suppressed{0};
   // Books of subscribed tokens (live + stale + awaiting); `dropped`: books of tokens no
   // connection carries any more (a market rolled off), in none of the others.
@@ -76,6 +104,9 @@ class BookStage {
   void submit_checkpoint(std::unique_ptr<CheckpointBatch> batch);
   // Thread-safe: the next health report, if any.
   bool pop_health(HealthEvent& out);
+  // One reader thread only (the recorder's control thread): every book's health as last
+  // published (with publish_health), and whether it is newer than the last call's.
+  const BookHealth& health(bool* fresh = nullptr);
 
   [[nodiscard]] const BookStageStats& stats() const noexcept;
   // Only once run() has returned: the books, the decoder and applier counters.

@@ -63,6 +63,7 @@ class Conn {
   virtual void close(const std::string& reason) = 0;   // graceful: a close handshake
   virtual void abort(const std::string& reason) = 0;   // now: no handshake
   [[nodiscard]] virtual bool live() const = 0;
+  virtual void fill(ConnectionHealth& h) const = 0;   // its part of the health snapshot
 };
 
 struct Shard {
@@ -72,6 +73,9 @@ struct Shard {
   int attempts = 0;              // failures since the last healthy period
   std::unique_ptr<asio::steady_timer> retry;
   bool retry_pending = false;
+  // For the health snapshot (this thread's; published by publish_health()).
+  std::uint64_t frames = 0, bytes = 0, connects = 0, closes = 0;
+  std::string last_close;
 };
 
 }  // namespace
@@ -111,6 +115,7 @@ struct NetworkStage::Impl {
   std::int64_t backoff_ns(Shard& s);
   std::int64_t stagger_ns();
   void maybe_finish_stop();
+  void publish_health();
 
   NetworkOptions opt;
   PipelineRing& ring;
@@ -131,6 +136,8 @@ struct NetworkStage::Impl {
   bool stopping = false;
   std::unique_ptr<asio::steady_timer> stop_timer;
   moodycamel::ConcurrentQueue<std::string> notices;
+  TripleBuffer<ConnectionsHealth> health;
+  std::unique_ptr<asio::steady_timer> health_timer;  // with publish_connections
 };
 
 namespace {
@@ -241,6 +248,13 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
 
   [[nodiscard]] bool live() const override { return live_ && !ended_ && !closing_; }
 
+  void fill(ConnectionHealth& h) const override {
+    h.up = live();
+    h.connection = seq_;
+    h.up_since = h.up ? connected_at_ : 0;
+    h.last_data_mono = h.up && got_data_ ? last_data_ : 0;
+  }
+
  private:
   std::string subscribe_op(const std::vector<std::string>& ids) const {
     return "{\"operation\":\"subscribe\",\"assets_ids\":" + assets_json(ids) +
@@ -319,6 +333,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     subscribed_ = shard_.plan.assets;
     net_.stats.connects.fetch_add(1, std::memory_order_relaxed);
     net_.stats.live_connections.fetch_add(1, std::memory_order_relaxed);
+    ++shard_.connects;
     net_.notices.enqueue("connection " + std::to_string(seq_) + " (shard " +
                          std::to_string(shard_.index) + ") up, subscribing " +
                          std::to_string(shard_.plan.assets.size()) + " assets");
@@ -504,6 +519,10 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     e->session.connection_sequence = seq_;
     e->reason = was_live ? reason : "connect failed: " + reason;
     e->tokens_dropped = reason == kNoAssetsLeftReason;
+    const CloseKind kind = close_kind_of(reason, was_live);
+    net_.stats.closes_by_kind[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+    ++shard_.closes;
+    shard_.last_close = e->reason;
     push_close(e);  // from here on the stages own it
     net_.conn_ended(shard_, this, seq_, reason, was_live,
                     was_live ? monotonic_now() - connected_at_ : 0, went_quiet_);
@@ -580,6 +599,9 @@ void NetworkStage::Impl::push_frame(std::uint32_t shard, std::uint64_t conn, std
   bells.data.ring();
   const std::uint64_t frames = stats.frames.fetch_add(1, std::memory_order_relaxed) + 1;
   stats.bytes.fetch_add(n, std::memory_order_relaxed);
+  Shard& sh = *shards[shard];
+  ++sh.frames;
+  sh.bytes += n;
   stats.last_frame_mono.store(mono, std::memory_order_relaxed);
   if ((frames & 1023) == 0) {  // a high-water mark without touching consumer lines every frame
     const std::uint64_t used = ring.used();
@@ -690,11 +712,39 @@ void NetworkStage::Impl::conn_ended(Shard& s, const Conn* c, std::uint64_t seq,
   notices.enqueue(std::move(note));
 }
 
+void NetworkStage::Impl::publish_health() {
+  ConnectionsHealth& out = health.back();
+  out.taken_mono = monotonic_now();
+  out.shards.resize(shards.size());
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    const Shard& s = *shards[i];
+    ConnectionHealth& h = out.shards[i];
+    h.shard = static_cast<std::uint32_t>(i);
+    h.assets = static_cast<std::uint32_t>(s.plan.assets.size());
+    h.frames = s.frames;
+    h.bytes = s.bytes;
+    h.connects = s.connects;
+    h.closes = s.closes;
+    h.last_close = s.last_close;  // reuses the slot's storage
+    h.up = false;
+    h.connection = 0;
+    h.up_since = h.last_data_mono = 0;
+    if (s.conn) s.conn->fill(h);
+  }
+  health.publish();
+  if (stopping) return;
+  health_timer->expires_after(std::chrono::seconds(1));
+  health_timer->async_wait([this](beast::error_code ec) {
+    if (!ec) publish_health();
+  });
+}
+
 void NetworkStage::Impl::maybe_finish_stop() {
   for (const auto& s : shards)
     if (s->conn) return;
   guard.reset();  // nothing left: run() returns once the last handlers are done
   if (stop_timer) stop_timer->cancel();
+  if (health_timer) health_timer->cancel();
 }
 
 NetworkStage::NetworkStage(NetworkOptions options, PipelineRing& ring, PipelineBells& bells)
@@ -703,6 +753,42 @@ NetworkStage::NetworkStage(NetworkOptions options, PipelineRing& ring, PipelineB
 NetworkStage::~NetworkStage() = default;
 
 const NetworkStats& NetworkStage::stats() const noexcept { return impl_->stats; }
+
+const ConnectionsHealth& NetworkStage::connections(bool* fresh) {
+  const bool took = impl_->health.take();
+  if (fresh != nullptr) *fresh = took;
+  return impl_->health.front();
+}
+
+const char* to_string(CloseKind k) noexcept {
+  switch (k) {
+    case CloseKind::kConnectFailed: return "connect_failed";
+    case CloseKind::kStale: return "stale";
+    case CloseKind::kPongTimeout: return "pong_timeout";
+    case CloseKind::kRefusedOperation: return "refused_operation";
+    case CloseKind::kVenueClosed: return "venue_closed";
+    case CloseKind::kConnectionLost: return "connection_lost";
+    case CloseKind::kOversizedFrame: return "oversized_frame";
+    case CloseKind::kWriteFailed: return "write_failed";
+    case CloseKind::kNoAssets: return "no_assets";
+    case CloseKind::kShutdown: return "shutdown";
+    case CloseKind::kCount: break;
+  }
+  return "?";
+}
+
+CloseKind close_kind_of(std::string_view reason, bool was_live) noexcept {
+  if (reason == "shutdown") return CloseKind::kShutdown;
+  if (reason == kNoAssetsLeftReason) return CloseKind::kNoAssets;
+  if (!was_live) return CloseKind::kConnectFailed;
+  if (reason.starts_with("stale:")) return CloseKind::kStale;
+  if (reason.starts_with("no PONG")) return CloseKind::kPongTimeout;
+  if (reason.starts_with("the venue refused")) return CloseKind::kRefusedOperation;
+  if (reason.starts_with("the venue closed")) return CloseKind::kVenueClosed;
+  if (reason.starts_with("a frame larger")) return CloseKind::kOversizedFrame;
+  if (reason.starts_with("write failed")) return CloseKind::kWriteFailed;
+  return CloseKind::kConnectionLost;
+}
 bool NetworkStage::pop_notice(std::string& out) { return impl_->notices.try_dequeue(out); }
 
 void NetworkStage::set_shard(std::size_t shard, ShardPlan plan) {
@@ -732,7 +818,14 @@ void NetworkStage::resubscribe(const std::string& token) {
   });
 }
 
-void NetworkStage::run() { impl_->ioc.run(); }
+void NetworkStage::run() {
+  Impl& im = *impl_;
+  if (im.opt.publish_connections && !im.health_timer) {
+    im.health_timer = std::make_unique<asio::steady_timer>(im.ioc);
+    asio::post(im.ioc, [&im] { im.publish_health(); });
+  }
+  im.ioc.run();
+}
 
 void NetworkStage::stop() {
   asio::post(impl_->ioc, [this] {

@@ -17,10 +17,13 @@
 #include "io/archive/paths.hpp"
 #include "io/archive/reader.hpp"
 #include "io/archive/recovery.hpp"
+#include "io/net/http_server.hpp"
 #include "io/net/url.hpp"
 #include "io/record/archive_stage.hpp"
 #include "io/record/book_stage.hpp"
 #include "io/record/network_stage.hpp"
+#include "io/record/operator_http.hpp"
+#include "io/record/operator_view.hpp"
 #include "io/record/polymarket_discovery.hpp"
 #include "io/record/rest_checkpointer.hpp"
 #include "io/record/run_report.hpp"
@@ -113,6 +116,8 @@ struct Recorder::Impl {
   void recover_archive();  // seals the ".open" files an earlier run left
   void log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   std::string status_text(double frames_per_s) const;
+  bool open_listener();   // binds http_listen (false: it cannot, said)
+  void serve_operator();  // its routes, then its thread
 
   RecorderConfig cfg;
   std::string run_id;
@@ -151,6 +156,13 @@ struct Recorder::Impl {
   std::string gate;
   std::filesystem::path report_path;
   RecoveryResult recovery;  // what the start-up recovery found (written before any thread starts)
+
+  // The operator listener (http_listen): declared last, so it stops before what it reads goes.
+  const Recorder* self = nullptr;  // for its status_json()
+  std::unique_ptr<OperatorView> view;
+  MonoNanos next_view = 0;
+  std::unique_ptr<HttpServer> http;
+  std::atomic<std::uint16_t> http_port{0};  // once bound (any thread reads it)
 };
 
 void Recorder::Impl::log(const char* fmt, ...) {
@@ -177,6 +189,7 @@ void Recorder::Impl::apply_plan(const std::vector<std::vector<TokenInfo>>& group
     net->set_shard(s, std::move(sp));
   }
   if (rest && !changed.empty()) rest->set_tokens(plan.all_assets());
+  if (view && !changed.empty()) view->set_plan(plan);
 }
 
 void Recorder::Impl::start_plan() {
@@ -442,6 +455,11 @@ void Recorder::Impl::control_loop() {
     handle_events();
     status_tick(now, false);
     if (const std::string s = service->tick(now); !s.empty()) log("%s", s.c_str());
+    if (view && now >= next_view) {
+      next_view = now + kNanosPerSecond;
+      view->refresh(*book, *net, net->stats().frames.load(std::memory_order_relaxed), now,
+                    [this](double fps) { return status_text(fps); });
+    }
     // A cold thread: a short sleep keeps stop requests and deadlines prompt.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -457,6 +475,7 @@ int Recorder::Impl::run() {
   status_line = cfg.status == "line" || (cfg.status == "auto" && tty);
   status_log = cfg.status == "log" || (cfg.status == "auto" && !tty);
 
+  if (!open_listener()) return 2;
   try {
     make_private_dirs(cfg.out);
   } catch (const std::exception& e) {
@@ -480,6 +499,7 @@ int Recorder::Impl::run() {
   no.backoff_initial_seconds = cfg.backoff_initial_seconds;
   no.backoff_max_seconds = cfg.backoff_max_seconds;
   no.backoff_reset_after_seconds = cfg.backoff_reset_after_seconds;
+  no.publish_connections = http != nullptr;
   try {
     net = std::make_unique<NetworkStage>(no, *ring, bells);
   } catch (const std::exception& e) {
@@ -493,6 +513,7 @@ int Recorder::Impl::run() {
   bo.compare_checkpoints = cfg.rest_checkpoint_interval_seconds > 0;
   bo.initial_book_timeout_seconds = cfg.initial_book_timeout_seconds;
   bo.token_silent_seconds = cfg.token_silent_seconds;
+  bo.publish_health = http != nullptr;
   book = std::make_unique<BookStage>(bo, *ring, bells);
 
   ArchiveWriterOptions wo;
@@ -534,6 +555,7 @@ int Recorder::Impl::run() {
                              [this](double fps) { return status_text(fps); }},
       *ring, net->stats());
   if (const std::string s = service->describe(); !s.empty()) log("%s", s.c_str());
+  serve_operator();
 
   log("run %s: %s -> %s (%s envelope)", run_id.c_str(), redact_url(cfg.ws_url).c_str(), cfg.out.c_str(),
       cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
@@ -568,6 +590,46 @@ int Recorder::Impl::run() {
   while (net->pop_notice(notice)) log("%s", notice.c_str());
   const int fin = finish();
   return code != 0 ? code : fin;
+}
+
+bool Recorder::Impl::open_listener() {
+  if (cfg.http_listen.empty()) return true;
+  HttpServerOptions o;
+  if (!parse_listen_address(cfg.http_listen, o.host, o.port)) {  // validate() said so already
+    log("http_listen %s: expected HOST:PORT", cfg.http_listen.c_str());
+    return false;
+  }
+  http = std::make_unique<HttpServer>(o);
+  try {
+    http->listen();  // first of all: a port in use stops the run before anything is written
+  } catch (const HttpServerError& e) {
+    log("http_listen (--http): %s", e.what());
+    http.reset();
+    return false;
+  }
+  http_port.store(http->port(), std::memory_order_release);
+  return true;
+}
+
+void Recorder::Impl::serve_operator() {
+  if (!http) return;
+  view = std::make_unique<OperatorView>(cfg.out);
+  view->set_plan(plan);
+  OperatorSources s;
+  s.net = &net->stats();
+  s.book = &book->stats();
+  s.archive = &archive->stats();
+  s.rest = rest ? &rest->stats() : nullptr;
+  s.ring = ring.get();
+  s.http = &http->stats();
+  s.view = view.get();
+  s.status_json = [r = self] { return r->status_json(); };
+  add_operator_routes(*http, std::move(s));
+  http->start();
+  const HttpServerOptions& o = http->options();
+  const bool v6 = o.host.find(':') != std::string::npos;
+  log("operator listener on http://%s%s%s:%u (/ the status page, /status, /metrics)",
+      v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(http->port()));
 }
 
 void Recorder::Impl::recover_archive() {
@@ -729,10 +791,14 @@ Recorder::Recorder(RecorderConfig config) {
     throw ConfigError(msg);
   }
   impl_ = std::make_unique<Impl>(std::move(config));
+  impl_->self = this;
 }
 
 Recorder::~Recorder() {
-  if (impl_) impl_->stop_threads();  // a run() cut short by an exception still joins
+  if (impl_) {
+    if (impl_->http) impl_->http->stop();  // its handlers read everything below
+    impl_->stop_threads();  // a run() cut short by an exception still joins
+  }
 }
 
 int Recorder::run() { return impl_->run(); }
@@ -742,6 +808,9 @@ void Recorder::request_stop() noexcept { impl_->stop.store(true, std::memory_ord
 const std::string& Recorder::gate() const noexcept { return impl_->gate; }
 const std::filesystem::path& Recorder::report_path() const noexcept { return impl_->report_path; }
 const std::string& Recorder::run_id() const noexcept { return impl_->run_id; }
+std::uint16_t Recorder::http_port() const noexcept {
+  return impl_->http_port.load(std::memory_order_acquire);
+}
 
 std::string Recorder::status_json() const {
   const Impl& im = *impl_;

@@ -35,6 +35,8 @@ class Recorder {
   [[nodiscard]] const std::string& gate() const noexcept;
   [[nodiscard]] const std::filesystem::path& report_path() const noexcept;
   [[nodiscard]] const std::string& run_id() const noexcept;
+  // The operator listener's port once run() has bound it (http_listen; 0: none).
+  [[nodiscard]] std::uint16_t http_port() const noexcept;
 
  private:
   struct Impl;

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "io/net/http_server.hpp"
 #include "io/net/url.hpp"
 
 namespace booktape {
@@ -332,6 +333,16 @@ const std::vector<Field>& fields() {
     f.push_back(field<std::string>("status", &C::status, "one of auto, line, log, off",
                                    [](const std::string& s) { return is_status(s); }));
     f.push_back(seconds("status_interval_seconds", &C::status_interval_seconds, false));
+
+    f.push_back(field<std::string>(
+        "http_listen", &C::http_listen,
+        "HOST:PORT with an IP address or localhost (e.g. 127.0.0.1:9464), or empty for off",
+        [](const std::string& v) {
+          std::string host;
+          std::uint16_t port = 0;
+          return v.empty() || parse_listen_address(v, host, port);
+        }));
+    f.push_back(field<bool>("http_public", &C::http_public, "true or false"));
     return f;
   }();
   return kFields;
@@ -609,6 +620,16 @@ std::vector<std::string> validate(const RecorderConfig& c) {
       problems.push_back(std::string(f.key) + " (" + show_value(f.value) + ") must be at least " +
                          show_value(f.floor) + " s.");
     }
+  }
+  // The operator listener answers anyone who can reach it: beyond this host only when asked.
+  std::string http_host;
+  std::uint16_t http_port = 0;
+  if (!c.http_listen.empty() && parse_listen_address(c.http_listen, http_host, http_port) &&
+      !is_loopback_host(http_host) && !c.http_public) {
+    problems.push_back("http_listen " + c.http_listen +
+                       " is not a loopback address: the operator listener has no "
+                       "authentication, so serving it beyond this host needs http_public: true "
+                       "(--http-public); or use 127.0.0.1:PORT.");
   }
   // Each connection starts this much after the previous one: an hour is already a long queue.
   if (c.connect_stagger_seconds > 3600 && c.connect_stagger_seconds <= kMaxSeconds) {

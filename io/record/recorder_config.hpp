@@ -74,6 +74,10 @@ struct RecorderConfig {
   double duration_seconds = 0;             // 0: until SIGINT/SIGTERM (the long-running recorder)
   std::string status = "auto";             // auto (a status line on a terminal), line, log, off
   double status_interval_seconds = 10;     // the periodic summary when not on a terminal
+
+  // --- the operator listener (docs/OPERATIONS.md) -------------------------------------------
+  std::string http_listen;                 // HOST:PORT serving /metrics, /status and / ("": off)
+  bool http_public = false;                // allow an http_listen address other than loopback
 };
 
 // A problem in a config file or a value; what() names the file, the line and the key.

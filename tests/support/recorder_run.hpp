@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "io/record/recorder.hpp"
+#include "io/sim/server.hpp"
 
 namespace booktape::testing {
 
@@ -54,6 +55,31 @@ class RecorderRun {
   int code_ = -1;
   simdjson::dom::parser parser_;
 };
+
+// The simulator's default market series (BTC 5m and 15m: the recorder's default series), `frames`
+// of them (0: forever) at `rate` a second.
+inline SimServerOptions sim_options(std::uint64_t frames, double rate, std::uint64_t seed = 5) {
+  SimServerOptions o;
+  o.market.seed = seed;
+  o.market.lanes = 2;
+  o.rate = rate;
+  o.max_frames = frames;
+  return o;
+}
+
+// Settings that record `sim` into `out`: no status output, no REST checkpoints, a small ring.
+inline RecorderConfig config_for(SimServer& sim, const std::filesystem::path& out) {
+  RecorderConfig c;
+  c.ws_url = sim.ws_url();
+  c.rest_url = c.gamma_url = sim.http_url();
+  c.ca_file = sim.ca_file();
+  c.out = out;
+  c.status = "off";
+  c.rest_checkpoint_interval_seconds = 0;
+  c.ring_bytes = std::size_t{8} << 20;
+  c.max_frame_bytes = std::size_t{1} << 20;
+  return c;
+}
 
 // Waits up to `limit` for `done()`.
 template <class F>

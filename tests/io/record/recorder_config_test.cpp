@@ -29,7 +29,8 @@ const std::vector<std::string> kKeys = {
     "rest_checkpoint_interval_seconds", "rest_batch", "out", "manifest_dir", "envelope",
     "gzip_level", "block_bytes", "block_max_age_seconds", "max_file_bytes", "fsync",
     "fsync_interval_seconds", "cpus", "wait", "spin_max_us", "ring_bytes", "duration_seconds", "status",
-    "status_interval_seconds"};
+    "status_interval_seconds",
+    "http_listen", "http_public"};
 // clang-format on
 
 fs::path write_file(const fs::path& path, std::string_view text) {
@@ -83,6 +84,8 @@ RecorderConfig all_changed() {
   c.duration_seconds = 86400.125;
   c.status = "off";
   c.status_interval_seconds = 0.5;
+  c.http_listen = "[::1]:9464";
+  c.http_public = true;
   return c;
 }
 
@@ -128,6 +131,8 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.duration_seconds, b.duration_seconds);
   EXPECT_EQ(a.status, b.status);
   EXPECT_EQ(a.status_interval_seconds, b.status_interval_seconds);
+  EXPECT_EQ(a.http_listen, b.http_listen);
+  EXPECT_EQ(a.http_public, b.http_public);
 }
 
 // The ConfigError message of loading `yaml`, or "" when it loads.

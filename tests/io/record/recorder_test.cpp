@@ -32,19 +32,12 @@ using testing::ArchivedStream;
 using testing::eventually;
 using testing::RecorderRun;
 using testing::books_by_asset;
+using testing::config_for;
+using testing::sim_options;
 using testing::Sim;
 using testing::TruthView;
 
 namespace fs = std::filesystem;
-
-SimServerOptions sim_options(std::uint64_t frames, double rate) {
-  SimServerOptions o;
-  o.market.seed = 5;
-  o.market.lanes = 2;  // BTC 5m and 15m: the recorder's default series
-  o.rate = rate;
-  o.max_frames = frames;
-  return o;
-}
 
 // The same with faults scheduled as on `booktape sim --fault KIND@SECONDS[:ARG]`.
 SimServerOptions sim_options(std::uint64_t frames, double rate,
@@ -66,19 +59,6 @@ void inject_fault(SimServer& sim, const std::string& kind, const std::string& to
   f.token = token;
   std::string err;
   EXPECT_TRUE(sim.inject(f, err)) << kind << ": " << err;
-}
-
-RecorderConfig config_for(SimServer& sim, const fs::path& out) {
-  RecorderConfig c;
-  c.ws_url = sim.ws_url();
-  c.rest_url = c.gamma_url = sim.http_url();
-  c.ca_file = sim.ca_file();
-  c.out = out;
-  c.status = "off";
-  c.rest_checkpoint_interval_seconds = 0;
-  c.ring_bytes = std::size_t{8} << 20;
-  c.max_frame_bytes = std::size_t{1} << 20;
-  return c;
 }
 
 fs::path ws_dir(const fs::path& out) { return archive_stream_dir(out, "polymarket", "ws_raw"); }
