@@ -126,10 +126,9 @@ TEST(K8sManifests, TheConfigMapHoldsSettingsTheRecorderAccepts) {
 }
 
 TEST(K8sManifests, TheRecorderFlagsAreTheRecordersOrNamedAsComing) {
-  // Flags other work is adding (the report names them): --shard (issue 19, item 2, sharding)
-  // and the operator listener's --http, --http-public. Everything else must be a flag of
-  // `booktape record` today.
-  const std::set<std::string> coming = {"--shard", "--http", "--http-public"};
+  // Flags other work is adding (the report names them): --shard (issue 19, item 2, sharding).
+  // Everything else must be a flag of `booktape record` today.
+  const std::set<std::string> coming = {"--shard"};
   const testing::CommandResult help =
       testing::run_command(testing::shell_quote(BOOKTAPE_BINARY) + " record --help");
   ASSERT_EQ(help.code, 0) << help.output;
