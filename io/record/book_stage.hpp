@@ -19,6 +19,8 @@
 
 namespace booktape {
 
+class ConsumerFeed;
+
 struct BookStageOptions {
   WaitMode wait = WaitMode::kSpinThenPark;
   std::int64_t max_spin_ns = IdleStrategy::kMaxSpinNs;  // spin-then-park's longest spin
@@ -26,6 +28,8 @@ struct BookStageOptions {
   double initial_book_timeout_seconds = 30;
   double token_silent_seconds = 300;
   double checkpoint_wait_seconds = 5;       // how long a REST book may wait for the stream
+  // The live consumers' feed (io/consumers/consumer_feed.hpp), owned by the caller; null: none.
+  ConsumerFeed* consumers = nullptr;
 };
 
 // A token needs help from the network stage.
