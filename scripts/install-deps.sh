@@ -14,6 +14,8 @@ packages=(
   libmimalloc-dev                                       # allocator for the release binary
   libbenchmark-dev libgtest-dev libgmock-dev            # Google Benchmark, GoogleTest
   libyaml-cpp-dev libcli11-dev                          # config and command line
+  libhiredis-dev redis-server redis-tools               # Redis fan-out; a real server and redis-cli for its tests
+  python3                                               # runs docs/CONSUMERS.md's Python reader in a test
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
 )
