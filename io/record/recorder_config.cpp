@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -21,6 +22,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "io/consumers/alert_delivery.hpp"
+#include "io/consumers/alert_rules.hpp"
+#include "io/consumers/book_table.hpp"
+#include "io/consumers/redis_url.hpp"
 #include "io/net/url.hpp"
 
 namespace booktape {
@@ -57,6 +62,15 @@ bool is_status(std::string_view s) {
 bool has_scheme(const std::string& url, std::string_view a, std::string_view b) {
   const std::optional<Url> u = parse_url(url);
   return u && (u->scheme == a || u->scheme == b);
+}
+
+constexpr const char* kShmNameForm =
+    "empty, or a name of 1-200 letters, digits, '.', '_' or '-' (the file /dev/shm/<name>)";
+bool valid_shm_name(const std::string& s) {
+  return s.size() <= 200 && s != "." && s != ".." &&
+         std::all_of(s.begin(), s.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+         });
 }
 
 // ---- YAML text of values (to_yaml and messages) ---------------------------------------------
@@ -332,6 +346,27 @@ const std::vector<Field>& fields() {
     f.push_back(field<std::string>("status", &C::status, "one of auto, line, log, off",
                                    [](const std::string& s) { return is_status(s); }));
     f.push_back(seconds("status_interval_seconds", &C::status_interval_seconds, false));
+
+    // Live consumers (docs/CONSUMERS.md); their checks live in io/record/live_consumers.cpp.
+    f.push_back(field<std::string>("shm", &C::shm, kShmNameForm, valid_shm_name));
+    f.push_back(field<std::string>("redis_url", &C::redis_url, std::string("empty, or ") + kRedisUrlForm,
+                                   [](const std::string& v) { return v.empty() || parse_redis_url(v); }));
+    f.push_back(seconds("redis_ttl_seconds", &C::redis_ttl_seconds, false));
+    f.push_back(integer<std::uint32_t>("consumer_depth", &C::consumer_depth, 1, BookTable::kMaxDepth,
+                                       "an integer between 1 and 1000 (levels per side)"));
+    f.push_back(integer<std::uint32_t>("consumer_slots", &C::consumer_slots, 1, BookTable::kMaxSlots,
+                                       "an integer between 1 and 4194304 (tokens)"));
+    // Each rule is checked in validate(), which can say which one is wrong and why.
+    f.push_back(field<std::vector<std::string>>("alerts", &C::alerts, "a list of alert rules"));
+    f.push_back(field<std::string>("alert_webhook", &C::alert_webhook,
+                                   "empty, or an http:// or https:// URL",
+                                   [](const std::string& v) { return v.empty() || has_scheme(v, "http", "https"); }));
+    f.push_back(field<std::vector<std::string>>(
+        "alert_command", &C::alert_command, "a list: the program, then its arguments (no shell)",
+        [](const std::vector<std::string>& v) { return v.empty() || !v.front().empty(); }));
+    f.push_back(seconds("alert_cooldown_seconds", &C::alert_cooldown_seconds, true));
+    f.push_back(seconds("alert_timeout_seconds", &C::alert_timeout_seconds, false));
+    f.push_back(field<bool>("books_only", &C::books_only, "true or false"));
     return f;
   }();
   return kFields;
@@ -610,6 +645,10 @@ std::vector<std::string> validate(const RecorderConfig& c) {
                          show_value(f.floor) + " s.");
     }
   }
+  for (const std::string& rule : c.alerts) {
+    std::string why;
+    if (!parse_alert_rule(rule, &why)) problems.push_back("alerts: " + why + "; " + kAlertGrammar + ".");
+  }
   // Each connection starts this much after the previous one: an hour is already a long queue.
   if (c.connect_stagger_seconds > 3600 && c.connect_stagger_seconds <= kMaxSeconds) {
     problems.push_back("connect_stagger_seconds (" + show_value(c.connect_stagger_seconds) +
@@ -622,6 +661,8 @@ RecorderConfig with_urls_redacted(RecorderConfig c) {
   c.ws_url = redact_url(c.ws_url);
   c.rest_url = redact_url(c.rest_url);
   c.gamma_url = redact_url(c.gamma_url);
+  c.redis_url = redact_redis_url(c.redis_url);
+  c.alert_webhook = redact_webhook_url(c.alert_webhook);
   return c;
 }
 
