@@ -1,7 +1,8 @@
 #pragma once
-// A real HTTP/1.1 receiver on 127.0.0.1 for the length of a test: it records every request's
-// body with its arrival time and answers 200 (keeping the connection), or, hanging, never
-// answers at all (a webhook that hangs).
+// A real HTTP/1.1 receiver on 127.0.0.1 for the length of a test (or a perf run: no gtest in
+// here): it records every request's body with its arrival time and answers 200 (keeping the
+// connection), or, hanging, never answers at all (a webhook that hangs).
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,12 +11,12 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
-#include "tests/support/loopback.hpp"
 
 namespace booktape::testing {
 
@@ -27,7 +28,17 @@ class HttpReceiver {
   };
 
   explicit HttpReceiver(bool hang = false) : hang_(hang) {
-    listen_fd_ = listen_loopback(port_);
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      throw std::runtime_error("HttpReceiver: cannot listen on 127.0.0.1");
+    }
+    port_ = ntohs(a.sin_port);
     thread_ = std::thread([this] { run(); });
   }
   ~HttpReceiver() {
