@@ -1,7 +1,6 @@
 #include "perf/consumers_perf.hpp"
 
 #include <arpa/inet.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,6 +16,7 @@
 #include "perf/perf_process.hpp"
 #include "perf/record_scenario.hpp"
 #include "tests/support/http_receiver.hpp"
+#include "tests/support/redis_subscriber.hpp"
 
 namespace fs = std::filesystem;
 
@@ -43,47 +43,16 @@ std::int64_t received_at(std::string_view payload) {
   return parse_utc(payload.substr(at + kKey.size(), kUtcTextLength)).value_or(0);
 }
 
-// A Redis subscriber that keeps no messages: per book and trade message, arrival minus receipt.
-class RedisLatency {
- public:
-  explicit RedisLatency(std::uint16_t port) {
-    timeval tv{5, 0};
-    c_ = redisConnectWithTimeout("127.0.0.1", port, tv);
-    if (c_ == nullptr || c_->err != 0) throw std::runtime_error("perf: cannot subscribe to redis");
-    auto* r = static_cast<redisReply*>(redisCommand(c_, "PSUBSCRIBE polymarket:*"));
-    if (r != nullptr) freeReplyObject(r);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~RedisLatency() {
-    stop_ = true;
-    thread_.join();
-    redisFree(c_);
-  }
+// What a Redis subscriber sees: per book and trade message, arrival minus receipt.
+struct RedisLatency {
+  explicit RedisLatency(std::uint16_t port)
+      : sub(port, "polymarket:*", [this](std::string_view channel, std::string_view payload) {
+          const std::int64_t now = realtime_now();
+          const std::int64_t t = received_at(payload);
+          if (t > 0) (channel.starts_with("polymarket:trade:") ? trades : books).record(now - t);
+        }) {}
   LatencyHistogram books, trades;
-
- private:
-  void run() {
-    while (!stop_) {
-      void* reply = nullptr;
-      if (redisGetReplyFromReader(c_, &reply) != REDIS_OK) return;
-      if (reply == nullptr) {
-        pollfd p{c_->fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) > 0 && redisBufferRead(c_) != REDIS_OK) return;
-        continue;
-      }
-      const std::int64_t now = realtime_now();
-      auto* m = static_cast<redisReply*>(reply);
-      if (m->type == REDIS_REPLY_ARRAY && m->elements == 4) {
-        const std::string_view channel(m->element[2]->str, m->element[2]->len);
-        const std::int64_t t = received_at({m->element[3]->str, m->element[3]->len});
-        if (t > 0) (channel.starts_with("polymarket:trade:") ? trades : books).record(now - t);
-      }
-      freeReplyObject(m);
-    }
-  }
-  redisContext* c_ = nullptr;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  testing::RedisSubscriber sub;  // last: it calls into the histograms until destroyed
 };
 
 std::string us(std::uint64_t ns) {

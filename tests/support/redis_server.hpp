@@ -22,6 +22,7 @@
 
 #include "tests/support/loopback.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/redis_subscriber.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace booktape::testing {
@@ -112,67 +113,5 @@ inline std::string redis_call(redisContext* c, const std::vector<std::string>& a
   freeReplyObject(r);
   return out;
 }
-
-// A subscriber on its own connection and thread: every message of the channels matching
-// `pattern`, in arrival order.
-class RedisSubscriber {
- public:
-  struct Message {
-    std::string channel, payload;
-  };
-  RedisSubscriber(std::uint16_t port, const std::string& pattern) {
-    timeval tv{5, 0};
-    c_ = redisConnectWithTimeout("127.0.0.1", port, tv);
-    EXPECT_TRUE(c_ != nullptr && c_->err == 0) << "subscriber cannot connect";
-    auto* r = static_cast<redisReply*>(redisCommand(c_, "PSUBSCRIBE %s", pattern.c_str()));
-    EXPECT_NE(r, nullptr);
-    if (r != nullptr) freeReplyObject(r);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~RedisSubscriber() {
-    stop_ = true;
-    thread_.join();
-    redisFree(c_);
-  }
-  RedisSubscriber(const RedisSubscriber&) = delete;
-  RedisSubscriber& operator=(const RedisSubscriber&) = delete;
-
-  [[nodiscard]] std::vector<Message> messages() {
-    const std::lock_guard<std::mutex> lock(mu_);
-    return messages_;
-  }
-  [[nodiscard]] std::size_t count() {
-    const std::lock_guard<std::mutex> lock(mu_);
-    return messages_.size();
-  }
-
- private:
-  void run() {
-    while (!stop_) {
-      void* reply = nullptr;
-      if (redisGetReplyFromReader(c_, &reply) != REDIS_OK) return;
-      if (reply == nullptr) {
-        // Nothing buffered: wait for bytes briefly, so the thread notices stop_.
-        pollfd p{c_->fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        if (redisBufferRead(c_) != REDIS_OK) return;  // the server went away
-        continue;
-      }
-      auto* r = static_cast<redisReply*>(reply);
-      if (r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
-        const std::lock_guard<std::mutex> lock(mu_);
-        messages_.push_back({std::string(r->element[2]->str, r->element[2]->len),
-                             std::string(r->element[3]->str, r->element[3]->len)});
-      }
-      freeReplyObject(r);
-    }
-  }
-
-  redisContext* c_ = nullptr;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Message> messages_;
-  std::thread thread_;
-};
 
 }  // namespace booktape::testing
