@@ -72,6 +72,10 @@ class RedisServer {
     child_.reset();
   }
 
+  // SIGSTOP / SIGCONT: a Redis that stops reading (its socket buffers fill), then resumes.
+  void pause() { child_->signal(SIGSTOP); }
+  void resume() { child_->signal(SIGCONT); }
+
   // A blocking hiredis connection for the test's own commands (an independent client).
   [[nodiscard]] std::unique_ptr<redisContext, void (*)(redisContext*)> client() const {
     timeval tv{5, 0};

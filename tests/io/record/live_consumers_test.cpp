@@ -192,6 +192,32 @@ TEST(LiveConsumers, RedisKilledAndRestartedMidRunCostsTheArchiveNothing) {
     EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1") << id;
 }
 
+TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItResumes) {
+  RedisServer redis;
+  testing::TempDir dir;
+  Sim sim(sim_options(20'000, 5'000));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.duration_seconds = 6;
+  c.redis_url = redis.url();
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return Status(run.get()).at({"consumers", "redis", "published"}) > 50; }));
+  redis.pause();  // frozen: nothing read, nothing answered
+  std::this_thread::sleep_for(2s);
+  {
+    Status s(run.get());
+    // The books kept up with the network while Redis was frozen, and no frame waited for room.
+    EXPECT_GE(s.at({"books", "frames"}) + 50, s.at({"network", "frames"})) << s.text;
+    EXPECT_EQ(s.at({"network", "ring_full_waits"}), 0u);
+  }
+  redis.resume();
+  EXPECT_EQ(run.wait(), 0);
+  Status s(run.get());
+  EXPECT_GT(s.at({"consumers", "redis", "conflated"}), 0u) << s.text;  // books waited, merged
+  EXPECT_EQ(s.at({"consumers", "redis", "trades_dropped"}), 0u) << s.text;  // trades waited
+  EXPECT_EQ(s.at({"books", "frames"}), s.at({"network", "frames"}));
+  EXPECT_EQ(run.get().gate(), "WS_RAW_SAMPLE_PASS");
+}
+
 TEST(LiveConsumers, AlertsReachAWebhookAndACommandWithTheirFields) {
   HttpReceiver hook;
   testing::TempDir dir;
