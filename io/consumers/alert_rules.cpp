@@ -134,8 +134,10 @@ std::optional<std::int64_t> alert_value(const AlertRule& r, const shm::Top& top,
       return bid && ask ? std::optional<std::int64_t>(std::int64_t{top.best_bid} + top.best_ask) : std::nullopt;
     case AlertMetric::kDisplayed:
     case AlertMetric::kSpreadBps: {
-      // The book queries' own definitions, on a book of the top levels.
-      L2Book b;
+      // The book queries' own definitions, on a book of the top levels (a scratch book per
+      // thread: its levels' storage is reused, nothing is allocated per update).
+      thread_local L2Book b;
+      b.clear();
       if (bid) b.side(Side::kBid).set(top.best_bid, std::max<Size>(top.best_bid_size, 1));
       if (ask) b.side(Side::kAsk).set(top.best_ask, std::max<Size>(top.best_ask_size, 1));
       if (r.metric == AlertMetric::kSpreadBps) {
