@@ -212,9 +212,11 @@ void BookStage::Impl::compare(const CheckpointBatch& batch) {
     const TokenIndex t = books.find(rb.asset_id);
     if (t == kNoToken || books.book(t).state != BookState::kLive) {
       stats.checkpoint_skipped.fetch_add(1, std::memory_order_relaxed);
-      // Its websocket is down (or not synced yet): consumers get this REST book instead,
-      // marked as such, in the slot only; the live book waits for its next snapshot.
-      if (t != kNoToken && feed != nullptr)
+      // Its websocket is down (stale) or never gave it a book: consumers get this REST book
+      // instead, marked as such, in the slot only; the live book waits for its next snapshot.
+      // (Any other state keeps its own book.)
+      if (t != kNoToken && feed != nullptr && (books.book(t).state == BookState::kStale ||
+                                               books.book(t).state == BookState::kAwaitingSnapshot))
         feed->rest_book(t, rb.bids, rb.asks, rb.timestamp_ms, batch.fetched_at);
       continue;  // not synced here: nothing to compare with
     }
