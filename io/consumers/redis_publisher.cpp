@@ -131,7 +131,8 @@ struct RedisPublisher::Impl {
   void append_refreshes(MonoNanos now);
   void flush(MonoNanos now);
   void read_replies(MonoNanos now);
-  void on_reply(const InFlight& f, const ReplyState& r);
+  // False when the connection is of no use (AUTH or SELECT refused).
+  bool on_reply(const InFlight& f, const ReplyState& r);
   const std::string& asset_of(std::uint32_t slot);
   const std::string& market_of(std::uint32_t slot);
   void learn_identity(std::uint32_t slot);
@@ -389,16 +390,17 @@ void RedisPublisher::Impl::flush(MonoNanos now) {
   }
 }
 
-void RedisPublisher::Impl::on_reply(const InFlight& f, const ReplyState& r) {
+bool RedisPublisher::Impl::on_reply(const InFlight& f, const ReplyState& r) {
   if (r.error) {
     ++errors;
-    if (f.cmd == Cmd::kAuth || f.cmd == Cmd::kSelect || errors <= 3) {
+    const bool setup = f.cmd == Cmd::kAuth || f.cmd == Cmd::kSelect;
+    if (setup || errors <= 3) {
       // Redis's own words (they never repeat the password).
-      notice(std::string("redis: ") + (f.cmd == Cmd::kAuth ? "AUTH" : f.cmd == Cmd::kSelect ? "SELECT" : "a command") +
+      notice(std::string("redis: ") + (f.cmd == Cmd::kAuth ? "AUTH" : setup ? "SELECT" : "a command") +
              " refused: " + r.text);
     }
     if (f.cmd == Cmd::kTrade) ++trades_dropped;
-    return;
+    return !setup;  // without AUTH or the db, every command would fail: reconnect later
   }
   switch (f.cmd) {
     case Cmd::kBookPublish: ++published; break;
@@ -413,6 +415,7 @@ void RedisPublisher::Impl::on_reply(const InFlight& f, const ReplyState& r) {
       break;
     default: break;
   }
+  return true;
 }
 
 void RedisPublisher::Impl::read_replies(MonoNanos now) {
@@ -436,8 +439,10 @@ void RedisPublisher::Impl::read_replies(MonoNanos now) {
     const InFlight f = in_flight[if_head];
     if_head = (if_head + 1) % in_flight.size();
     --in_flight_count;
-    on_reply(f, reply);
-    if (c == nullptr) return;
+    if (!on_reply(f, reply)) {
+      fail(now, f.cmd == Cmd::kAuth ? "AUTH refused" : "SELECT refused");
+      return;
+    }
   }
 }
 
