@@ -40,7 +40,8 @@ ConsumerStageOptions stage_options(const RecorderConfig& c,
   }
   o.alert_cooldown_seconds = c.alert_cooldown_seconds;
   o.delivery.webhook_url = c.alert_webhook;
-  o.delivery.ca_file = c.ca_file;
+  // ca_file is the venue's (a private CA replaces the system store): a webhook is verified
+  // against the system store.
   o.delivery.command = c.alert_command;
   o.delivery.timeout_seconds = c.alert_timeout_seconds;
   o.connects = connects;
