@@ -69,9 +69,11 @@ struct ConsumerStage::Impl {
   ConsumerStageOptions opt;
   ConsumerFeed& feed;
   ConsumerStageStats stats;
+  // Before the publisher and the delivery, so it outlives them: the delivery thread writes
+  // notices until it is joined (in the delivery's destructor).
+  moodycamel::ConcurrentQueue<std::string> notices;
   std::unique_ptr<RedisPublisher> redis;
   std::unique_ptr<AlertDelivery> delivery;
-  moodycamel::ConcurrentQueue<std::string> notices;
   std::int64_t cooldown_ns = 0;
 
   // Per rule, per slot (grown as tokens appear: never per update).
