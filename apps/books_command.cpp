@@ -23,15 +23,20 @@ struct BooksArgs {
   bool asset_given = false;
 };
 
-std::string price_text(std::int32_t p) { return p == shm::kNoPrice ? "-" : format_price(p); }
+std::string price_text(std::int32_t p) {
+  return p == shm::kNoPrice ? "-" : format_price(p);
+}
 
 std::string age_text(std::int64_t now_ns, std::int64_t then_ns) {
   if (then_ns <= 0) return "-";
   char b[32];
   const double s = static_cast<double>(now_ns - then_ns) / 1e9;
-  if (s < 60) std::snprintf(b, sizeof b, "%.1fs", s);
-  else if (s < 3600) std::snprintf(b, sizeof b, "%.0fm", s / 60);
-  else std::snprintf(b, sizeof b, "%.1fh", s / 3600);
+  if (s < 60)
+    std::snprintf(b, sizeof b, "%.1fs", s);
+  else if (s < 3600)
+    std::snprintf(b, sizeof b, "%.0fm", s / 60);
+  else
+    std::snprintf(b, sizeof b, "%.1fh", s / 3600);
   return b;
 }
 
@@ -42,7 +47,8 @@ std::string writer_text(const shm::Reader& r, std::int64_t now_ns) {
                   format_utc(h.writer_start_ns).substr(0, 19) + "Z, ";
   if (r.closed()) return s + "exited (these are its last books)";
   const std::int64_t quiet = now_ns - r.heartbeat_ns();
-  if (quiet > 5 * kNanosPerSecond) return s + "silent for " + age_text(now_ns, r.heartbeat_ns()) + " (gone?)";
+  if (quiet > 5 * kNanosPerSecond)
+    return s + "silent for " + age_text(now_ns, r.heartbeat_ns()) + " (gone?)";
   return s + "running";
 }
 
@@ -62,7 +68,8 @@ void print_summary(const shm::Reader& r, std::int64_t now_ns) {
     std::printf("%-24s %-17s %8s %8s %8s %8s %8s %7s %9llu\n", id.c_str(), shm::state_name(h.state),
                 price_text(h.best_bid).c_str(), price_text(h.best_ask).c_str(),
                 both ? format_fixed(std::int64_t{h.best_bid} * 5 + std::int64_t{h.best_ask} * 5,
-                                    kPriceDecimals + 1).c_str()
+                                    kPriceDecimals + 1)
+                           .c_str()
                      : "-",
                 both ? format_price(h.best_ask - h.best_bid).c_str() : "-",
                 price_text(h.last_trade_price).c_str(), age_text(now_ns, h.received_ns).c_str(),
@@ -75,7 +82,8 @@ void print_book(const shm::Book& b, std::int64_t now_ns) {
   std::printf("asset   %s\nmarket  %s\nstate   %s\nupdated %s (%s ago), update %llu\n",
               b.asset_id().c_str(), b.market().empty() ? "-" : b.market().c_str(),
               shm::state_name(h.state), h.received_ns > 0 ? format_utc(h.received_ns).c_str() : "-",
-              age_text(now_ns, h.received_ns).c_str(), static_cast<unsigned long long>(h.update_seq));
+              age_text(now_ns, h.received_ns).c_str(),
+              static_cast<unsigned long long>(h.update_seq));
   std::printf("last    %s x %s\n", price_text(h.last_trade_price).c_str(),
               h.last_trade_price == shm::kNoPrice ? "-" : format_size(h.last_trade_size).c_str());
   std::printf("depth   %u bids, %u asks (the table keeps the best %zu / %zu)\n\n", h.bid_depth,
@@ -145,7 +153,8 @@ Command add_books_command(CLI::App& app) {
   cmd->add_option("--shm", args->shm, "The table's name (the file /dev/shm/NAME)")
       ->required()
       ->type_name("NAME");
-  auto* asset = cmd->add_option("--asset", args->asset, "Show this token's levels")->type_name("ID");
+  auto* asset =
+      cmd->add_option("--asset", args->asset, "Show this token's levels")->type_name("ID");
   cmd->add_flag("--json", args->json,
                 "One JSON object a token, as the Redis books are published (docs/CONSUMERS.md)");
   return [args, asset] {

@@ -84,8 +84,8 @@ int run_consumers(const fs::path& binary, const std::vector<std::string>& rates,
     alerts.push_back(b);
   }
   for (const std::string& rate : rates) {
-    for (const std::string config : {"archive", "archive+redis", "archive+alerts", "books-only",
-                                     "books-only+redis"}) {
+    for (const std::string config :
+         {"archive", "archive+redis", "archive+alerts", "books-only", "books-only+redis"}) {
       Scenario s;
       s.name = config;
       s.rate = rate == "max" ? 0 : std::stod(rate);
@@ -147,12 +147,14 @@ int run_consumers(const fs::path& binary, const std::vector<std::string>& rates,
   }
 
   // The report: whole-process CPU per frame, by thread, and the consumers' latencies.
-  std::string md = "# booktape record: live consumers\n\nSame simulated stream per rate "
-                   "(pregenerated, all tokens, compact envelope, " + std::to_string(seconds) +
-                   " s); whole-process CPU over every frame the simulator sent.\n\n"
-                   "| rate | configuration | frames/s | loss | CPU/frame | bt-net | bt-book | "
-                   "bt-archive | bt-consumers | bt-alerts | rest | vs archive | consumer latency |\n"
-                   "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+  std::string md =
+      "# booktape record: live consumers\n\nSame simulated stream per rate "
+      "(pregenerated, all tokens, compact envelope, " +
+      std::to_string(seconds) +
+      " s); whole-process CPU over every frame the simulator sent.\n\n"
+      "| rate | configuration | frames/s | loss | CPU/frame | bt-net | bt-book | "
+      "bt-archive | bt-consumers | bt-alerts | rest | vs archive | consumer latency |\n"
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
   double base = 0;
   for (const Row& row : rows) {
     const Result& r = row.r;
@@ -169,7 +171,8 @@ int run_consumers(const fs::path& binary, const std::vector<std::string>& rates,
                  : static_cast<double>(it->second) / static_cast<double>(r.sent) / 1e3;
     };
     double named = 0;
-    for (const char* t : {"bt-net", "bt-book", "bt-archive", "bt-consumers", "bt-alerts"}) named += per(t);
+    for (const char* t : {"bt-net", "bt-book", "bt-archive", "bt-consumers", "bt-alerts"})
+      named += per(t);
     double total_threads = 0;
     for (const auto& [name, ns] : r.cpu_ns_by_thread) total_threads += static_cast<double>(ns);
     const double rest = r.sent ? total_threads / static_cast<double>(r.sent) / 1e3 - named : 0;

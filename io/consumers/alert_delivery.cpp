@@ -74,7 +74,8 @@ std::string run_command(const std::vector<std::string>& argv, const std::string&
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  if (WIFEXITED(status)) return argv[0] + " exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFEXITED(status))
+    return argv[0] + " exited with status " + std::to_string(WEXITSTATUS(status));
   return argv[0] + " was killed by signal " + std::to_string(WTERMSIG(status));
 }
 
@@ -106,7 +107,8 @@ struct AlertDelivery::Impl {
     cv.notify_all();
     // What is queued gets up to one timeout to go out; then a request under way is abandoned.
     std::unique_lock<std::mutex> lock(mu);
-    done_cv.wait_for(lock, std::chrono::duration<double>(opt.timeout_seconds), [this] { return finished; });
+    done_cv.wait_for(lock, std::chrono::duration<double>(opt.timeout_seconds),
+                     [this] { return finished; });
     cancel.store(true);
     lock.unlock();
     thread.join();
@@ -153,7 +155,8 @@ bool AlertDelivery::Impl::deliver(const AlertMessage& m) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250 << (attempt - 1)));
       }
       // A command gets a line (for line-based tools: tee, jq, logger); a webhook the JSON.
-      why = channel == 0 ? webhook(m) : run_command(opt.command, m.json + '\n', opt.timeout_seconds);
+      why =
+          channel == 0 ? webhook(m) : run_command(opt.command, m.json + '\n', opt.timeout_seconds);
       if (why.empty()) break;
     }
     if (!why.empty()) {
@@ -181,7 +184,8 @@ void AlertDelivery::Impl::run() {
     const bool ok = deliver(m);
     (ok ? stats.delivered : stats.failed).fetch_add(1, std::memory_order_relaxed);
     timespec zero{};
-    while (sigtimedwait(&pipe, nullptr, &zero) > 0) {}  // a SIGPIPE left pending by an EPIPE
+    while (sigtimedwait(&pipe, nullptr, &zero) > 0) {
+    }  // a SIGPIPE left pending by an EPIPE
     lock.lock();
   }
   finished = true;
@@ -206,6 +210,8 @@ void AlertDelivery::post(AlertMessage m) {
   im.cv.notify_one();
 }
 
-const AlertDeliveryStats& AlertDelivery::stats() const noexcept { return impl_->stats; }
+const AlertDeliveryStats& AlertDelivery::stats() const noexcept {
+  return impl_->stats;
+}
 
 }  // namespace booktape

@@ -19,19 +19,19 @@
 namespace booktape {
 
 struct AlertDeliveryOptions {
-  std::string webhook_url;             // http:// or https://; empty: none
-  std::filesystem::path ca_file;       // for https (empty: the system store)
-  std::vector<std::string> command;    // argv; empty: none
-  double timeout_seconds = 5;          // per attempt, webhook and command alike
+  std::string webhook_url;           // http:// or https://; empty: none
+  std::filesystem::path ca_file;     // for https (empty: the system store)
+  std::vector<std::string> command;  // argv; empty: none
+  double timeout_seconds = 5;        // per attempt, webhook and command alike
   int attempts = 3;
-  std::size_t queue = 1024;            // alerts waiting for delivery
+  std::size_t queue = 1024;  // alerts waiting for delivery
 };
 
 struct AlertDeliveryStats {
   std::atomic<std::uint64_t> delivered{0};  // alerts every configured channel took
   std::atomic<std::uint64_t> failed{0};     // alerts a channel refused after every attempt
   std::atomic<std::uint64_t> retries{0};
-  std::atomic<std::uint64_t> dropped{0};    // the queue was full
+  std::atomic<std::uint64_t> dropped{0};  // the queue was full
   // The frame that crossed was received -> its webhook request handed to the socket (UTC ns).
   LatencyHistogram frame_to_webhook;
 };

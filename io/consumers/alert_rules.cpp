@@ -54,9 +54,13 @@ std::optional<AlertRule> parse_alert_rule(std::string_view text, std::string* wh
   static constexpr struct {
     std::string_view name;
     AlertMetric metric;
-  } kMetrics[] = {{"spread_bps", AlertMetric::kSpreadBps}, {"displayed", AlertMetric::kDisplayed},
-                  {"disconnects", AlertMetric::kDisconnects}, {"stale", AlertMetric::kStale},
-                  {"bid", AlertMetric::kBid}, {"ask", AlertMetric::kAsk}, {"mid", AlertMetric::kMid}};
+  } kMetrics[] = {{"spread_bps", AlertMetric::kSpreadBps},
+                  {"displayed", AlertMetric::kDisplayed},
+                  {"disconnects", AlertMetric::kDisconnects},
+                  {"stale", AlertMetric::kStale},
+                  {"bid", AlertMetric::kBid},
+                  {"ask", AlertMetric::kAsk},
+                  {"mid", AlertMetric::kMid}};
   std::string_view rest = s;
   bool found = false;
   for (const auto& m : kMetrics) {
@@ -128,10 +132,13 @@ std::optional<std::int64_t> alert_value(const AlertRule& r, const shm::Top& top,
                                         std::int64_t now_ns) noexcept {
   const bool bid = top.best_bid != shm::kNoPrice, ask = top.best_ask != shm::kNoPrice;
   switch (r.metric) {
-    case AlertMetric::kBid: return bid ? std::optional<std::int64_t>(2 * std::int64_t{top.best_bid}) : std::nullopt;
-    case AlertMetric::kAsk: return ask ? std::optional<std::int64_t>(2 * std::int64_t{top.best_ask}) : std::nullopt;
+    case AlertMetric::kBid:
+      return bid ? std::optional<std::int64_t>(2 * std::int64_t{top.best_bid}) : std::nullopt;
+    case AlertMetric::kAsk:
+      return ask ? std::optional<std::int64_t>(2 * std::int64_t{top.best_ask}) : std::nullopt;
     case AlertMetric::kMid:
-      return bid && ask ? std::optional<std::int64_t>(std::int64_t{top.best_bid} + top.best_ask) : std::nullopt;
+      return bid && ask ? std::optional<std::int64_t>(std::int64_t{top.best_bid} + top.best_ask)
+                        : std::nullopt;
     case AlertMetric::kDisplayed:
     case AlertMetric::kSpreadBps: {
       // The book queries' own definitions, on a book of the top levels (a scratch book per
@@ -144,32 +151,44 @@ std::optional<std::int64_t> alert_value(const AlertRule& r, const shm::Top& top,
         const auto sp = spread(b);
         return sp ? std::optional<std::int64_t>(sp->bps_x100) : std::nullopt;
       }
-      const DisplayedPrice d = displayed_price(
-          b, top.last_trade_price == shm::kNoPrice ? std::nullopt : std::optional<Price>(top.last_trade_price));
-      return d.source == DisplaySource::kNone ? std::nullopt : std::optional<std::int64_t>(d.value_x2);
+      const DisplayedPrice d = displayed_price(b, top.last_trade_price == shm::kNoPrice
+                                                      ? std::nullopt
+                                                      : std::optional<Price>(top.last_trade_price));
+      return d.source == DisplaySource::kNone ? std::nullopt
+                                              : std::optional<std::int64_t>(d.value_x2);
     }
     case AlertMetric::kStale:
-      return top.received_ns > 0 ? std::optional<std::int64_t>(now_ns - top.received_ns) : std::nullopt;
-    case AlertMetric::kDisconnects: return std::nullopt;
+      return top.received_ns > 0 ? std::optional<std::int64_t>(now_ns - top.received_ns)
+                                 : std::nullopt;
+    case AlertMetric::kDisconnects:
+      return std::nullopt;
   }
   return std::nullopt;
 }
 
 std::string format_alert_value(const AlertRule& r, std::int64_t v) {
   switch (r.metric) {
-    case AlertMetric::kSpreadBps: return format_fixed(v, 2);
-    case AlertMetric::kStale: return format_fixed(v / 1'000'000, 3) + "s";
-    case AlertMetric::kDisconnects: return std::to_string(v);
-    default: return format_fixed(v * 5, kPriceDecimals + 1);  // x2 units -> a decimal
+    case AlertMetric::kSpreadBps:
+      return format_fixed(v, 2);
+    case AlertMetric::kStale:
+      return format_fixed(v / 1'000'000, 3) + "s";
+    case AlertMetric::kDisconnects:
+      return std::to_string(v);
+    default:
+      return format_fixed(v * 5, kPriceDecimals + 1);  // x2 units -> a decimal
   }
 }
 
 bool alert_condition(const AlertRule& r, std::int64_t v) noexcept {
   switch (r.op) {
-    case AlertOp::kGe: return v >= r.threshold;
-    case AlertOp::kGt: return v > r.threshold;
-    case AlertOp::kLe: return v <= r.threshold;
-    case AlertOp::kLt: return v < r.threshold;
+    case AlertOp::kGe:
+      return v >= r.threshold;
+    case AlertOp::kGt:
+      return v > r.threshold;
+    case AlertOp::kLe:
+      return v <= r.threshold;
+    case AlertOp::kLt:
+      return v < r.threshold;
   }
   return false;
 }

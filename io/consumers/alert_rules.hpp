@@ -26,11 +26,19 @@ inline constexpr const char* kAlertGrammar =
     "(stale>10s, 500ms, 2m; > or >= only); disconnects with a count of consecutive failed "
     "connects (disconnects>=3; > or >= only). OP is one of >= > <= <";
 
-enum class AlertMetric : std::uint8_t { kBid, kAsk, kMid, kDisplayed, kSpreadBps, kStale, kDisconnects };
+enum class AlertMetric : std::uint8_t {
+  kBid,
+  kAsk,
+  kMid,
+  kDisplayed,
+  kSpreadBps,
+  kStale,
+  kDisconnects
+};
 enum class AlertOp : std::uint8_t { kGe, kGt, kLe, kLt };
 
 struct AlertRule {
-  std::string text;        // as given, spaces removed: the `rule` field of an alert
+  std::string text;  // as given, spaces removed: the `rule` field of an alert
   AlertMetric metric = AlertMetric::kBid;
   AlertOp op = AlertOp::kGe;
   // In the metric's unit: price x2 (1e-4 USDC; bid, ask, mid, displayed), bps x100

@@ -51,15 +51,21 @@ void append_fill(std::string& out, const Fill& f) {
   out += ",\"cost\":";
   append_quoted(out, f.cost, kNotionalDecimals);
   out += ",\"average_price\":";
-  if (f.filled > 0) append_quoted(out, f.average_price_e8(), 8); else out += "null";
+  if (f.filled > 0)
+    append_quoted(out, f.average_price_e8(), 8);
+  else
+    out += "null";
   out += ",\"worst_price\":";
-  if (f.levels > 0) append_quoted(out, f.worst_price, kPriceDecimals); else out += "null";
+  if (f.levels > 0)
+    append_quoted(out, f.worst_price, kPriceDecimals);
+  else
+    out += "null";
   out += ",\"levels\":";
   append_int(out, f.levels);
   out += f.complete ? ",\"complete\":true}" : ",\"complete\":false}";
 }
 
-constexpr Price kCent = 100;                  // 0.01 in price units
+constexpr Price kCent = 100;                              // 0.01 in price units
 constexpr Notional kUsdc = Notional{1} * 10'000'000'000;  // 1 USDC in notional units (1e-10)
 
 }  // namespace
@@ -122,19 +128,29 @@ std::string odds_json(std::string_view slug, std::string_view condition_id,
     out += ",\"asset_id\":";
     append_json_string(out, o.book.asset_id);
     if (o.book.book == nullptr) {
-      out += ",\"displayed_price\":null,\"displayed_source\":\"none\",\"best_bid\":null,"
-             "\"best_ask\":null";
+      out +=
+          ",\"displayed_price\":null,\"displayed_source\":\"none\",\"best_bid\":null,"
+          "\"best_ask\":null";
     } else {
       const L2Book& b = *o.book.book;
       const DisplayedPrice d = displayed_price(b, o.book.last_trade);
       out += ",\"displayed_price\":";
-      if (d.source == DisplaySource::kNone) out += "null"; else append_quoted(out, d.value_x2 * 5, kPriceDecimals + 1);
+      if (d.source == DisplaySource::kNone)
+        out += "null";
+      else
+        append_quoted(out, d.value_x2 * 5, kPriceDecimals + 1);
       out += ",\"displayed_source\":\"";
       out += to_string(d.source);
       out += "\",\"best_bid\":";
-      if (b.bids().empty()) out += "null"; else append_quoted(out, b.bids().best().price, kPriceDecimals);
+      if (b.bids().empty())
+        out += "null";
+      else
+        append_quoted(out, b.bids().best().price, kPriceDecimals);
       out += ",\"best_ask\":";
-      if (b.asks().empty()) out += "null"; else append_quoted(out, b.asks().best().price, kPriceDecimals);
+      if (b.asks().empty())
+        out += "null";
+      else
+        append_quoted(out, b.asks().best().price, kPriceDecimals);
     }
     out += ",\"state\":";
     append_json_string(out, o.book.state);

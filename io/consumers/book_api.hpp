@@ -21,9 +21,9 @@ namespace booktape {
 struct BookSnapshot {
   std::string_view asset_id, market;  // market: the condition id ("" if unknown)
   const L2Book* book = nullptr;
-  std::string_view state;             // "live", "stale", "rest", ...
+  std::string_view state;  // "live", "stale", "rest", ...
   std::optional<Price> last_trade;
-  std::int64_t received_ns = 0;       // receive time of its last update (UTC ns; 0: none)
+  std::int64_t received_ns = 0;  // receive time of its last update (UTC ns; 0: none)
 };
 
 // {"asset_id","market","state","received_at_utc","age_ms","bids","asks",<analytics>,

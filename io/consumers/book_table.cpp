@@ -47,7 +47,8 @@ std::uint8_t BookTable::state_code(BookState s) noexcept {
     for (std::size_t i = 0; i < codes.size(); ++i) {
       const std::string_view name = to_string(static_cast<BookState>(i));
       codes[i] = static_cast<std::uint8_t>(shm::State::kOther);
-      for (const std::uint8_t c : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}})
+      for (const std::uint8_t c :
+           {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}})
         if (name == shm::state_name(c)) codes[i] = c;
     }
     return codes;
@@ -57,7 +58,9 @@ std::uint8_t BookTable::state_code(BookState s) noexcept {
 }
 
 BookTable::BookTable(const BookTableOptions& o)
-    : name_(o.shm_name), slots_(o.slots), depth_(o.depth),
+    : name_(o.shm_name),
+      slots_(o.slots),
+      depth_(o.depth),
       slot_bytes_(static_cast<std::uint32_t>(shm::slot_bytes_for(o.depth))) {
   if (depth_ < 1 || depth_ > kMaxDepth)
     throw std::runtime_error("book table depth must be 1.." + std::to_string(kMaxDepth));
@@ -145,7 +148,8 @@ void BookTable::end_write(std::byte* s) noexcept {
       .store(seq + 1, std::memory_order_release);
 }
 
-void BookTable::assign(std::uint32_t i, std::string_view asset_id, std::string_view market) noexcept {
+void BookTable::assign(std::uint32_t i, std::string_view asset_id,
+                       std::string_view market) noexcept {
   std::byte* s = slot(i);
   shm::SlotHead h{};
   copy_text(h.asset_id, sizeof h.asset_id, asset_id);
@@ -155,7 +159,8 @@ void BookTable::assign(std::uint32_t i, std::string_view asset_id, std::string_v
   // A fresh slot: nobody reads it before slots_used covers it, so no seqlock is needed; the
   // release store of slots_used publishes it.
   shm::store_words(s + 8, reinterpret_cast<const std::byte*>(&h) + 8, sizeof h - 8);
-  std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base_ + offsetof(shm::Header, slots_used)))
+  std::atomic_ref<std::uint64_t>(
+      *reinterpret_cast<std::uint64_t*>(base_ + offsetof(shm::Header, slots_used)))
       .store(std::uint64_t{i} + 1, std::memory_order_release);
 }
 
@@ -227,7 +232,8 @@ void BookTable::write_book(std::uint32_t i, const TokenBook& tb, std::int64_t re
 
   std::byte* s = slot(i);
   begin_write(s);
-  shm::store_words(s + shm::kStateOffset, reinterpret_cast<const std::byte*>(&h) + shm::kStateOffset,
+  shm::store_words(s + shm::kStateOffset,
+                   reinterpret_cast<const std::byte*>(&h) + shm::kStateOffset,
                    sizeof h - shm::kStateOffset);
   store_side(s + sizeof(shm::SlotHead), b.bids(), nb);
   store_side(s + sizeof(shm::SlotHead) + std::size_t{depth_} * shm::kLevelBytes, b.asks(), na);
@@ -270,7 +276,8 @@ void BookTable::write_rest(std::uint32_t i, const TokenBook& tb, std::span<const
   }
   if (h.best_bid != shm::kNoPrice && h.best_ask != shm::kNoPrice && h.best_bid >= h.best_ask)
     h.flags = shm::kFlagCrossed;
-  shm::store_words(s + shm::kStateOffset, reinterpret_cast<const std::byte*>(&h) + shm::kStateOffset,
+  shm::store_words(s + shm::kStateOffset,
+                   reinterpret_cast<const std::byte*>(&h) + shm::kStateOffset,
                    sizeof h - shm::kStateOffset);
   end_write(s);
 }

@@ -93,7 +93,7 @@ class BookTable {
   std::size_t size_ = 0;
   std::byte* base_ = nullptr;
   std::optional<shm::TableView> view_;  // set once the table is mapped
-  std::vector<Level> scratch_;  // write_rest's sorted side
+  std::vector<Level> scratch_;          // write_rest's sorted side
 };
 
 }  // namespace booktape

@@ -95,9 +95,8 @@ void ConsumerFeed::flush() noexcept {
   touched_.clear();
 }
 
-void ConsumerFeed::rest_book(TokenIndex t, std::span<const Level> bids,
-                             std::span<const Level> asks, std::int64_t venue_ms,
-                             std::int64_t fetched_ns) noexcept {
+void ConsumerFeed::rest_book(TokenIndex t, std::span<const Level> bids, std::span<const Level> asks,
+                             std::int64_t venue_ms, std::int64_t fetched_ns) noexcept {
   if (!identify(t, {})) {
     ++unserved_;
     return;

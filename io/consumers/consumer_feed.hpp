@@ -31,13 +31,13 @@ namespace booktape {
 
 // One last_trade_price, for the consumers.
 struct TradeRecord {
-  std::uint32_t slot = 0;          // the token's slot in the book table
-  std::uint8_t side = 0;           // 0 BUY, 1 SELL (the taker's side)
+  std::uint32_t slot = 0;  // the token's slot in the book table
+  std::uint8_t side = 0;   // 0 BUY, 1 SELL (the taker's side)
   Price price = 0;
   Size size = 0;
   std::int64_t fee_rate_bps = -1;  // -1: the venue did not say
   std::int64_t venue_ms = 0;
-  std::int64_t received_ns = 0;    // receive time of its frame, UTC ns
+  std::int64_t received_ns = 0;  // receive time of its frame, UTC ns
 };
 
 // Counters of the feed (written by the book thread, read by any thread).
@@ -46,8 +46,8 @@ struct ConsumerFeedStats {
   std::atomic<std::uint64_t> queued{0};     // tokens queued for the consumer thread
   std::atomic<std::uint64_t> conflated{0};  // updates merged into one already queued
   std::atomic<std::uint64_t> trades{0}, trades_dropped{0};
-  std::atomic<std::uint64_t> unserved{0};   // updates of tokens past the table's slots
-  std::atomic<std::uint64_t> rest_books{0}; // REST books shown while a token's websocket is down
+  std::atomic<std::uint64_t> unserved{0};    // updates of tokens past the table's slots
+  std::atomic<std::uint64_t> rest_books{0};  // REST books shown while a token's websocket is down
 };
 
 struct ConsumerFeedOptions {
@@ -75,9 +75,8 @@ class ConsumerFeed final : public polymarket::BookObserver {
   void flush() noexcept;
   // A REST checkpoint book for a token whose live book is not live (websocket down): shown in
   // its slot as state "rest" until the live book changes again. Never mixed into the live book.
-  void rest_book(TokenIndex t, std::span<const Level> bids,
-                 std::span<const Level> asks, std::int64_t venue_ms,
-                 std::int64_t fetched_ns) noexcept;
+  void rest_book(TokenIndex t, std::span<const Level> bids, std::span<const Level> asks,
+                 std::int64_t venue_ms, std::int64_t fetched_ns) noexcept;
   // Wakes the consumer thread if it sleeps and work was queued since the last call.
   void notify() noexcept;
   // The counters to the shared stats, and the table's heartbeat (a few times a second).

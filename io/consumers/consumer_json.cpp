@@ -59,7 +59,10 @@ void BookMessage::build(std::string& out, const shm::Book& b, std::int64_t now_n
   append_book_analytics(out, book_,
                         traded ? std::optional<Price>(h.last_trade_price) : std::nullopt);
   out += ",\"last_trade_price\":";
-  if (traded) append_quoted_fixed(out, h.last_trade_price, kPriceDecimals); else out += "null";
+  if (traded)
+    append_quoted_fixed(out, h.last_trade_price, kPriceDecimals);
+  else
+    out += "null";
   out += ",\"state\":\"";
   out += shm::state_name(h.state);
   out += "\",\"stale_reason\":\"";
@@ -80,7 +83,7 @@ void BookMessage::build(std::string& out, const shm::Book& b, std::int64_t now_n
     append_quoted_utc(out, h.rest_fetched_ns);
     out += ",\"rest_age_ms\":";
     append_int(out, h.venue_ms > 0 ? now_ns / 1'000'000 - h.venue_ms
-                                    : (now_ns - h.rest_fetched_ns) / 1'000'000);
+                                   : (now_ns - h.rest_fetched_ns) / 1'000'000);
   }
   out += '}';
 }
@@ -97,7 +100,10 @@ void append_trade_json(std::string& out, std::string_view asset_id, std::string_
   append_quoted_fixed(out, t.size, kSizeDecimals);
   out += t.side == 0 ? ",\"side\":\"BUY\"" : ",\"side\":\"SELL\"";
   out += ",\"fee_rate_bps\":";
-  if (t.fee_rate_bps < 0) out += "null"; else append_int(out, t.fee_rate_bps);
+  if (t.fee_rate_bps < 0)
+    out += "null";
+  else
+    append_int(out, t.fee_rate_bps);
   out += ",\"venue_timestamp_ms\":";
   append_int(out, t.venue_ms);
   out += ",\"received_at_utc\":";

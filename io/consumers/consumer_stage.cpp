@@ -19,12 +19,12 @@ namespace {
 // Consumers are not latency-critical to the microsecond (a webhook, a Redis subscriber): a
 // spin would cost a core at steady rates (measured: ~30% of one at 20 k frames/s with a 20 us
 // spin), so the thread naps almost at once, adding up to ~100 us to a message's latency.
-constexpr std::int64_t kSpinNs = 2'000;          // spin this long after the last work...
-constexpr std::int64_t kNapNs = 100'000;         // ...then nap this long at a time...
-constexpr std::int64_t kNapForNs = 5'000'000;    // ...for this long, then park
-constexpr std::int64_t kParkNs = 50'000'000;     // a park ends on a ring, or after this
-constexpr std::int64_t kTickNs = 100'000'000;    // stale scans, disconnects, counters
-constexpr std::size_t kBatch = 4096;             // feed entries a pass takes at most
+constexpr std::int64_t kSpinNs = 2'000;        // spin this long after the last work...
+constexpr std::int64_t kNapNs = 100'000;       // ...then nap this long at a time...
+constexpr std::int64_t kNapForNs = 5'000'000;  // ...for this long, then park
+constexpr std::int64_t kParkNs = 50'000'000;   // a park ends on a ring, or after this
+constexpr std::int64_t kTickNs = 100'000'000;  // stale scans, disconnects, counters
+constexpr std::size_t kBatch = 4096;           // feed entries a pass takes at most
 
 void append_price(std::string& out, std::int32_t p) {
   if (p == shm::kNoPrice) {
@@ -119,9 +119,15 @@ void ConsumerStage::Impl::fire(const AlertRule& r, std::int64_t value, const shm
   j += ",\"best_ask\":";
   append_price(j, top != nullptr ? top->best_ask : shm::kNoPrice);
   j += ",\"state\":";
-  if (top != nullptr) append_json_string(j, shm::state_name(top->state)); else j += "null";
+  if (top != nullptr)
+    append_json_string(j, shm::state_name(top->state));
+  else
+    j += "null";
   j += ",\"received_at_utc\":";
-  if (top != nullptr && top->received_ns > 0) append_quoted_utc(j, top->received_ns); else j += "null";
+  if (top != nullptr && top->received_ns > 0)
+    append_quoted_utc(j, top->received_ns);
+  else
+    j += "null";
   j += ",\"fired_at_utc\":";
   append_quoted_utc(j, now_utc);
   j += '}';
@@ -264,9 +270,13 @@ void ConsumerStage::set_tokens(std::vector<TokenMeta> tokens) {
   im.tokens_ready.store(true, std::memory_order_release);
 }
 
-bool ConsumerStage::pop_notice(std::string& out) { return impl_->notices.try_dequeue(out); }
+bool ConsumerStage::pop_notice(std::string& out) {
+  return impl_->notices.try_dequeue(out);
+}
 
-const ConsumerStageStats& ConsumerStage::stats() const noexcept { return impl_->stats; }
+const ConsumerStageStats& ConsumerStage::stats() const noexcept {
+  return impl_->stats;
+}
 const RedisStats* ConsumerStage::redis_stats() const noexcept {
   return impl_->redis ? &impl_->redis->stats() : nullptr;
 }
@@ -276,14 +286,19 @@ const AlertDeliveryStats* ConsumerStage::alert_stats() const noexcept {
 
 std::string ConsumerStage::status_json() const {
   const Impl& im = *impl_;
-  auto u = [](const std::atomic<std::uint64_t>& v) { return std::to_string(v.load(std::memory_order_relaxed)); };
+  auto u = [](const std::atomic<std::uint64_t>& v) {
+    return std::to_string(v.load(std::memory_order_relaxed));
+  };
   const ConsumerFeedStats& f = im.feed.stats();
   const BookTable& t = im.feed.table();
   std::string s = "{\"feed\":{\"updates\":" + u(f.updates) + ",\"queued\":" + u(f.queued) +
                   ",\"conflated\":" + u(f.conflated) + ",\"trades\":" + u(f.trades) +
                   ",\"trades_dropped\":" + u(f.trades_dropped) + ",\"unserved\":" + u(f.unserved) +
                   ",\"rest_books\":" + u(f.rest_books) + "},\"table\":{\"shm\":";
-  if (t.shm_name().empty()) s += "null"; else append_json_string(s, t.shm_name());
+  if (t.shm_name().empty())
+    s += "null";
+  else
+    append_json_string(s, t.shm_name());
   s += ",\"slots\":" + std::to_string(t.slot_count()) +
        ",\"slots_used\":" + std::to_string(t.view().slots_used()) +
        ",\"depth\":" + std::to_string(t.depth()) + "},\"thread\":{\"books\":" + u(im.stats.books) +
@@ -297,9 +312,9 @@ std::string ConsumerStage::status_json() const {
          ",\"frame_to_publish\":" + r->frame_to_publish.summary_json() + "}";
   }
   if (const AlertDeliveryStats* a = alert_stats()) {
-    s += ",\"alerts\":{\"fired\":" + u(im.stats.alerts_fired) + ",\"delivered\":" + u(a->delivered) +
-         ",\"failed\":" + u(a->failed) + ",\"retries\":" + u(a->retries) +
-         ",\"dropped\":" + u(a->dropped) +
+    s += ",\"alerts\":{\"fired\":" + u(im.stats.alerts_fired) +
+         ",\"delivered\":" + u(a->delivered) + ",\"failed\":" + u(a->failed) +
+         ",\"retries\":" + u(a->retries) + ",\"dropped\":" + u(a->dropped) +
          ",\"frame_to_webhook\":" + a->frame_to_webhook.summary_json() + "}";
   }
   return s + "}";

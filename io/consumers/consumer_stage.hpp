@@ -27,10 +27,10 @@ struct TokenMeta {
 };
 
 struct ConsumerStageOptions {
-  std::optional<RedisOptions> redis;         // none: no Redis fan-out
+  std::optional<RedisOptions> redis;  // none: no Redis fan-out
   std::vector<AlertRule> alerts;
   double alert_cooldown_seconds = 60;
-  AlertDeliveryOptions delivery;             // used when there are alerts
+  AlertDeliveryOptions delivery;  // used when there are alerts
   // The network's counters, for disconnects>=N (null: that rule never fires).
   const std::atomic<std::uint64_t>* connects = nullptr;
   const std::atomic<std::uint64_t>* connect_failures = nullptr;
@@ -61,7 +61,7 @@ class ConsumerStage {
   bool pop_notice(std::string& out);
 
   [[nodiscard]] const ConsumerStageStats& stats() const noexcept;
-  [[nodiscard]] const RedisStats* redis_stats() const noexcept;         // null: no Redis
+  [[nodiscard]] const RedisStats* redis_stats() const noexcept;          // null: no Redis
   [[nodiscard]] const AlertDeliveryStats* alert_stats() const noexcept;  // null: no alerts
   // {"feed":{...},"table":{...},"redis":{...},"alerts":{...}} (any thread).
   [[nodiscard]] std::string status_json() const;

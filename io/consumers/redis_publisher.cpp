@@ -16,7 +16,9 @@ namespace booktape {
 
 namespace {
 
-std::int64_t secs_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
+std::int64_t secs_to_ns(double s) {
+  return static_cast<std::int64_t>(s * 1e9);
+}
 
 // What the reply at the head of the pipeline answers.
 enum class Cmd : std::uint8_t { kAuth, kSelect, kBookPublish, kBookSet, kTrade, kRefresh };
@@ -35,7 +37,9 @@ struct ReplyState {
   char text[160] = {};
 };
 
-ReplyState* state_of(const redisReadTask* task) { return static_cast<ReplyState*>(task->privdata); }
+ReplyState* state_of(const redisReadTask* task) {
+  return static_cast<ReplyState*>(task->privdata);
+}
 
 void* on_string(const redisReadTask* task, char* str, size_t len) {
   ReplyState* s = state_of(task);
@@ -47,7 +51,9 @@ void* on_string(const redisReadTask* task, char* str, size_t len) {
   }
   return s;
 }
-void* on_array(const redisReadTask* task, int) { return state_of(task); }
+void* on_array(const redisReadTask* task, int) {
+  return state_of(task);
+}
 void* on_integer(const redisReadTask* task, long long v) {
   ReplyState* s = state_of(task);
   if (task->parent == nullptr) {
@@ -56,7 +62,9 @@ void* on_integer(const redisReadTask* task, long long v) {
   }
   return s;
 }
-void* on_nil(const redisReadTask* task) { return state_of(task); }
+void* on_nil(const redisReadTask* task) {
+  return state_of(task);
+}
 void on_free(void*) {}
 
 redisReplyObjectFunctions kNoObjects = {on_string, on_array, on_integer, on_nil, on_free};
@@ -96,7 +104,9 @@ constexpr std::int64_t kReadEveryNs = 100'000;  // replies only pace flow contro
 
 struct RedisPublisher::Impl {
   Impl(RedisOptions o, const shm::TableView& t, std::function<void(std::string)> n)
-      : opt(std::move(o)), table(t), notice(std::move(n)),
+      : opt(std::move(o)),
+        table(t),
+        notice(std::move(n)),
         ttl_ms(std::max<std::int64_t>(1, static_cast<std::int64_t>(opt.ttl_seconds * 1000))),
         backoff_ns(secs_to_ns(opt.backoff_initial_seconds)) {
     const std::size_t slots = table.header().slot_count;
@@ -110,8 +120,8 @@ struct RedisPublisher::Impl {
   ~Impl() { disconnect(); }
 
   enum class Phase : std::uint8_t { kDown, kConnecting, kReady };
-  static constexpr std::int64_t kNever = -1;   // refresh_state: not SET since the connection
-  static constexpr std::int64_t kDead = -2;    // SET, but not live or rest: let it expire
+  static constexpr std::int64_t kNever = -1;  // refresh_state: not SET since the connection
+  static constexpr std::int64_t kDead = -2;   // SET, but not live or rest: let it expire
 
   void connect(MonoNanos now);
   void check_connected(MonoNanos now);
@@ -303,7 +313,8 @@ const std::string& RedisPublisher::Impl::market_of(std::uint32_t slot) {
 void RedisPublisher::Impl::append_book(std::uint32_t slot, MonoNanos now) {
   if (table.read_book(slot, book) != shm::ReadResult::kOk) return;
   message.build(json, book, realtime_now());
-  const std::string_view id(book.head.asset_id, strnlen(book.head.asset_id, sizeof book.head.asset_id));
+  const std::string_view id(book.head.asset_id,
+                            strnlen(book.head.asset_id, sizeof book.head.asset_id));
   resp_header(cmd, 3);
   resp_arg(cmd, "PUBLISH");
   resp_arg2(cmd, kBookChannel, id);
@@ -396,15 +407,22 @@ bool RedisPublisher::Impl::on_reply(const InFlight& f, const ReplyState& r) {
     const bool setup = f.cmd == Cmd::kAuth || f.cmd == Cmd::kSelect;
     if (setup || errors <= 3) {
       // Redis's own words (they never repeat the password).
-      notice(std::string("redis: ") + (f.cmd == Cmd::kAuth ? "AUTH" : setup ? "SELECT" : "a command") +
+      notice(std::string("redis: ") +
+             (f.cmd == Cmd::kAuth ? "AUTH"
+              : setup             ? "SELECT"
+                                  : "a command") +
              " refused: " + r.text);
     }
     if (f.cmd == Cmd::kTrade) ++trades_dropped;
     return !setup;  // without AUTH or the db, every command would fail: reconnect later
   }
   switch (f.cmd) {
-    case Cmd::kBookPublish: ++published; break;
-    case Cmd::kTrade: ++trades_ok; break;
+    case Cmd::kBookPublish:
+      ++published;
+      break;
+    case Cmd::kTrade:
+      ++trades_ok;
+      break;
     case Cmd::kRefresh:
       ++refreshed;
       // The key was gone (expired before we came round, or Redis lost it): SET it again.
@@ -413,7 +431,8 @@ bool RedisPublisher::Impl::on_reply(const InFlight& f, const ReplyState& r) {
         pending_list.push_back(f.slot);
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return true;
 }
@@ -452,7 +471,9 @@ RedisPublisher::RedisPublisher(RedisOptions options, const shm::TableView& table
 
 RedisPublisher::~RedisPublisher() = default;
 
-const RedisStats& RedisPublisher::stats() const noexcept { return impl_->stats; }
+const RedisStats& RedisPublisher::stats() const noexcept {
+  return impl_->stats;
+}
 
 void RedisPublisher::book_changed(std::uint32_t slot) {
   Impl& im = *impl_;
@@ -505,8 +526,9 @@ std::size_t RedisPublisher::service(MonoNanos now) {
 void RedisPublisher::drain(std::int64_t budget_ns) {
   Impl& im = *impl_;
   const MonoNanos until = monotonic_now() + budget_ns;
-  while (im.phase == Impl::Phase::kReady && monotonic_now() < until &&
-         (im.in_flight_count > 0 || im.trade_count > 0 || im.pending_pos < im.pending_list.size())) {
+  while (
+      im.phase == Impl::Phase::kReady && monotonic_now() < until &&
+      (im.in_flight_count > 0 || im.trade_count > 0 || im.pending_pos < im.pending_list.size())) {
     (void)service(monotonic_now());
     pollfd p{im.c != nullptr ? im.c->fd : -1, POLLIN, 0};
     if (im.c != nullptr) (void)::poll(&p, 1, 1);

@@ -27,21 +27,21 @@ namespace booktape {
 
 struct RedisOptions {
   RedisEndpoint endpoint;
-  double ttl_seconds = 5;                 // of the orderbook:polymarket:<id> keys
+  double ttl_seconds = 5;  // of the orderbook:polymarket:<id> keys
   double connect_timeout_seconds = 2;
-  double backoff_initial_seconds = 0.5;   // reconnect: doubling from this...
-  double backoff_max_seconds = 30;        // ...up to this
-  std::size_t max_in_flight = 8192;       // commands awaiting a reply; beyond, books wait
+  double backoff_initial_seconds = 0.5;  // reconnect: doubling from this...
+  double backoff_max_seconds = 30;       // ...up to this
+  std::size_t max_in_flight = 8192;      // commands awaiting a reply; beyond, books wait
   std::size_t max_output_bytes = std::size_t{8} << 20;  // unsent bytes; beyond, books wait
-  std::size_t trade_backlog = 65536;      // trades waiting for Redis; beyond, dropped
+  std::size_t trade_backlog = 65536;                    // trades waiting for Redis; beyond, dropped
 };
 
 struct RedisStats {
-  std::atomic<std::uint64_t> published{0};   // book messages Redis accepted (PUBLISH and SET)
-  std::atomic<std::uint64_t> trades{0};      // trade messages Redis accepted
-  std::atomic<std::uint64_t> refreshed{0};   // TTL refreshes of unchanged books
-  std::atomic<std::uint64_t> conflated{0};   // book changes merged while waiting for Redis
-  std::atomic<std::uint64_t> errors{0};      // error replies, failed connects, commands lost
+  std::atomic<std::uint64_t> published{0};       // book messages Redis accepted (PUBLISH and SET)
+  std::atomic<std::uint64_t> trades{0};          // trade messages Redis accepted
+  std::atomic<std::uint64_t> refreshed{0};       // TTL refreshes of unchanged books
+  std::atomic<std::uint64_t> conflated{0};       // book changes merged while waiting for Redis
+  std::atomic<std::uint64_t> errors{0};          // error replies, failed connects, commands lost
   std::atomic<std::uint64_t> trades_dropped{0};  // backlog full, or lost with a connection
   std::atomic<std::uint64_t> connects{0}, disconnects{0};
   std::atomic<bool> connected{false};

@@ -22,7 +22,8 @@ constexpr int kMaxDb = 1'000'000;  // Redis' own limit is its `databases` settin
 
 std::string RedisEndpoint::where() const {
   if (!unix_path.empty()) return unix_path;
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why) {
@@ -31,7 +32,8 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
     std::string_view rest = url.substr(7);
     const std::size_t q = rest.find('?');
     const std::string_view path = rest.substr(0, q);
-    if (path.empty() || path.front() != '/') return fail(why, "a unix socket needs an absolute path");
+    if (path.empty() || path.front() != '/')
+      return fail(why, "a unix socket needs an absolute path");
     e.unix_path = std::string(path);
     if (q != std::string_view::npos) {
       const std::string_view query = rest.substr(q + 1);
@@ -41,8 +43,9 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
     return e;
   }
   if (url.starts_with("rediss://"))
-    return fail(why, "rediss:// (TLS) is not supported (hiredis 0.14 has no TLS); use a local "
-                     "redis or a TLS tunnel");
+    return fail(why,
+                "rediss:// (TLS) is not supported (hiredis 0.14 has no TLS); use a local "
+                "redis or a TLS tunnel");
   if (!url.starts_with("redis://")) return fail(why, "expected redis:// or unix://");
   std::string_view rest = url.substr(8);
   const std::size_t slash = rest.find('/');
@@ -92,9 +95,8 @@ std::string redact_redis_url(std::string_view url) {
   const std::size_t at = url.substr(0, end).rfind('@');
   if (at == std::string_view::npos || at < host_at) return std::string(url);
   const std::size_t colon = url.substr(host_at, at - host_at).find(':');
-  const std::string user = colon == std::string_view::npos
-                               ? std::string()
-                               : std::string(url.substr(host_at, colon));
+  const std::string user =
+      colon == std::string_view::npos ? std::string() : std::string(url.substr(host_at, colon));
   return std::string(url.substr(0, host_at)) + user + ":***@" + std::string(url.substr(at + 1));
 }
 

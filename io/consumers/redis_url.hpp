@@ -15,12 +15,12 @@ inline constexpr const char* kRedisUrlForm =
     "redis://[[user]:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]";
 
 struct RedisEndpoint {
-  std::string host;           // TCP host (IPv6 without brackets); empty for a unix socket
+  std::string host;  // TCP host (IPv6 without brackets); empty for a unix socket
   std::uint16_t port = 6379;
-  std::string unix_path;      // absolute path of a unix socket; empty for TCP
+  std::string unix_path;  // absolute path of a unix socket; empty for TCP
   int db = 0;
-  std::string username;       // Redis 6 ACL user; empty: the default user
-  std::string password;       // secret; empty: no AUTH
+  std::string username;                     // Redis 6 ACL user; empty: the default user
+  std::string password;                     // secret; empty: no AUTH
   [[nodiscard]] std::string where() const;  // "host:port" or the socket path, for messages
 };
 

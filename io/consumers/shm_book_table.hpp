@@ -44,20 +44,20 @@ inline constexpr std::uint32_t kHeaderBytes = 4096;
 
 // The first page of the file. Constant after creation except the three atomics at the end.
 struct Header {
-  char magic[8];                  // "BTBOOKS1"
-  std::uint32_t layout_version;   // kLayoutVersion
-  std::uint32_t header_bytes;     // where slot 0 starts
-  std::uint32_t slot_bytes;       // the size of one slot (a multiple of 64)
-  std::uint32_t slot_count;       // slots in the file
-  std::uint32_t depth;            // levels kept per side in every slot
-  std::uint32_t price_decimals;   // 4: a price of 4800 is 0.48
-  std::uint32_t size_decimals;    // 6: a size of 1500000 is 1.5 shares
+  char magic[8];                 // "BTBOOKS1"
+  std::uint32_t layout_version;  // kLayoutVersion
+  std::uint32_t header_bytes;    // where slot 0 starts
+  std::uint32_t slot_bytes;      // the size of one slot (a multiple of 64)
+  std::uint32_t slot_count;      // slots in the file
+  std::uint32_t depth;           // levels kept per side in every slot
+  std::uint32_t price_decimals;  // 4: a price of 4800 is 0.48
+  std::uint32_t size_decimals;   // 6: a size of 1500000 is 1.5 shares
   std::uint32_t reserved0;
-  std::int64_t writer_pid;        // the recorder's process id
-  std::int64_t writer_start_ns;   // when it created the table, UTC ns since the epoch
-  std::uint64_t slots_used;       // atomic: slots [0, slots_used) belong to tokens
-  std::int64_t heartbeat_ns;      // atomic: UTC ns of the writer's last sign of life (~4/s)
-  std::uint64_t closed;           // atomic: 1 once the writer has exited cleanly
+  std::int64_t writer_pid;       // the recorder's process id
+  std::int64_t writer_start_ns;  // when it created the table, UTC ns since the epoch
+  std::uint64_t slots_used;      // atomic: slots [0, slots_used) belong to tokens
+  std::int64_t heartbeat_ns;     // atomic: UTC ns of the writer's last sign of life (~4/s)
+  std::uint64_t closed;          // atomic: 1 once the writer has exited cleanly
 };
 static_assert(offsetof(Header, layout_version) == 8 && offsetof(Header, slot_bytes) == 16 &&
               offsetof(Header, depth) == 24 && offsetof(Header, writer_pid) == 40 &&
@@ -69,19 +69,25 @@ static_assert(offsetof(Header, layout_version) == 8 && offsetof(Header, slot_byt
 enum class State : std::uint8_t {
   kAwaitingSnapshot = 0,  // no book yet (or dropped after a bad snapshot)
   kLive = 1,
-  kStale = 2,             // continuity lost (reconnect, bad update, tick size change)
-  kUnconfirmed = 3,       // reserved for the book stage's "unconfirmed" (after a tick change)
-  kOther = 15,            // a state this layout version has no number for
-  kRest = 16,             // a REST checkpoint book while the websocket is down
+  kStale = 2,        // continuity lost (reconnect, bad update, tick size change)
+  kUnconfirmed = 3,  // reserved for the book stage's "unconfirmed" (after a tick change)
+  kOther = 15,       // a state this layout version has no number for
+  kRest = 16,        // a REST checkpoint book while the websocket is down
 };
 inline const char* state_name(std::uint8_t s) noexcept {
   switch (s) {
-    case 0: return "awaiting_snapshot";
-    case 1: return "live";
-    case 2: return "stale";
-    case 3: return "unconfirmed";
-    case 16: return "rest";
-    default: return "other";
+    case 0:
+      return "awaiting_snapshot";
+    case 1:
+      return "live";
+    case 2:
+      return "stale";
+    case 3:
+      return "unconfirmed";
+    case 16:
+      return "rest";
+    default:
+      return "other";
   }
 }
 
@@ -109,15 +115,15 @@ struct Level {
 // The fixed part of a slot; the levels follow it: bids[depth], then asks[depth], best first, one
 // packed word each (pack_level), of which the first bid_count / ask_count are meaningful.
 struct SlotHead {
-  std::uint64_t seq;              // the seqlock: odd while being written
-  std::uint64_t update_seq;       // updates published for this token (1 = the first)
-  char asset_id[80];              // the token id, NUL-padded
-  char market[72];                // the market (condition id), NUL-padded; may be empty
-  std::int64_t received_ns;       // receive time of the frame of the last update, UTC ns
-  std::int64_t venue_ms;          // the venue's timestamp of that update (state rest: the REST
-                                  // book's), ms since the epoch; 0 if none
-  std::int64_t rest_fetched_ns;   // state rest: when the REST book was fetched, UTC ns; else 0
-  std::int32_t best_bid;          // kNoPrice when the side is empty
+  std::uint64_t seq;             // the seqlock: odd while being written
+  std::uint64_t update_seq;      // updates published for this token (1 = the first)
+  char asset_id[80];             // the token id, NUL-padded
+  char market[72];               // the market (condition id), NUL-padded; may be empty
+  std::int64_t received_ns;      // receive time of the frame of the last update, UTC ns
+  std::int64_t venue_ms;         // the venue's timestamp of that update (state rest: the REST
+                                 // book's), ms since the epoch; 0 if none
+  std::int64_t rest_fetched_ns;  // state rest: when the REST book was fetched, UTC ns; else 0
+  std::int32_t best_bid;         // kNoPrice when the side is empty
   std::int32_t best_ask;
   std::int64_t best_bid_size;
   std::int64_t best_ask_size;
@@ -128,12 +134,12 @@ struct SlotHead {
                                   // 4 connection lost
   std::uint8_t flags;             // kFlagCrossed | kFlagInSync
   std::int64_t last_trade_size;
-  std::int64_t last_trade_ms;     // the venue's timestamp of the last trade
-  std::uint16_t bid_count;        // levels written below (<= depth)
+  std::int64_t last_trade_ms;  // the venue's timestamp of the last trade
+  std::uint16_t bid_count;     // levels written below (<= depth)
   std::uint16_t ask_count;
-  std::uint16_t bid_depth;        // levels the whole book has on that side
+  std::uint16_t bid_depth;  // levels the whole book has on that side
   std::uint16_t ask_depth;
-  std::int32_t tick;              // the tick size, 1e-4 USDC; 0 if the venue never said
+  std::int32_t tick;  // the tick size, 1e-4 USDC; 0 if the venue never said
   std::uint32_t reserved;
 };
 static_assert(offsetof(SlotHead, update_seq) == 8 && offsetof(SlotHead, asset_id) == 16 &&
@@ -154,11 +160,13 @@ inline constexpr std::size_t slot_bytes_for(std::uint32_t depth) noexcept {
 
 inline std::uint64_t load_word(const std::byte* p) noexcept {
   // The mapping may be read-only: atomic_ref's load does not write.
-  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(p)))
+  return std::atomic_ref<std::uint64_t>(
+             *reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(p)))
       .load(std::memory_order_relaxed);
 }
 inline void store_word(std::byte* p, std::uint64_t v) noexcept {
-  std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(p)).store(v, std::memory_order_relaxed);
+  std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(p))
+      .store(v, std::memory_order_relaxed);
 }
 // `bytes` (a multiple of 8) from shared `src` to private `dst`, one atomic word at a time.
 inline void load_words(void* dst, const std::byte* src, std::size_t bytes) noexcept {
@@ -212,7 +220,8 @@ enum class ReadResult : std::uint8_t {
 // Reader below made). Throws std::runtime_error when the bytes are not a table this reader knows.
 class TableView {
  public:
-  TableView(const void* base, std::size_t size) : base_(static_cast<const std::byte*>(base)), size_(size) {
+  TableView(const void* base, std::size_t size)
+      : base_(static_cast<const std::byte*>(base)), size_(size) {
     const std::string why = check();
     if (!why.empty()) throw std::runtime_error(why);
   }
@@ -221,8 +230,8 @@ class TableView {
   [[nodiscard]] const Header& header() const noexcept { return header_; }
   [[nodiscard]] std::uint32_t slots_used() const noexcept {
     const std::uint64_t n =
-        std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(
-                                           const_cast<std::byte*>(base_ + offsetof(Header, slots_used))))
+        std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(
+                                           base_ + offsetof(Header, slots_used))))
             .load(std::memory_order_acquire);
     return n < header_.slot_count ? static_cast<std::uint32_t>(n) : header_.slot_count;
   }
@@ -293,7 +302,8 @@ class TableView {
       const std::size_t nb = out.head.bid_count < depth ? out.head.bid_count : depth;
       const std::size_t na = out.head.ask_count < depth ? out.head.ask_count : depth;
       const std::byte* levels = s + sizeof(SlotHead);
-      for (std::size_t k = 0; k < nb; ++k) out.bids[k] = unpack(load_word(levels + kLevelBytes * k));
+      for (std::size_t k = 0; k < nb; ++k)
+        out.bids[k] = unpack(load_word(levels + kLevelBytes * k));
       for (std::size_t k = 0; k < na; ++k)
         out.asks[k] = unpack(load_word(levels + kLevelBytes * (depth + k)));
       std::atomic_thread_fence(std::memory_order_acquire);
@@ -317,7 +327,8 @@ class TableView {
                  static_cast<std::int32_t>(w >> kLevelPriceShift)};
   }
   static std::uint64_t seq(const std::byte* s, std::memory_order o) noexcept {
-    return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(s)))
+    return std::atomic_ref<std::uint64_t>(
+               *reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(s)))
         .load(o);
   }
 
@@ -361,19 +372,21 @@ class Reader : public TableView {
     const int fd = ::shm_open(("/" + name).c_str(), O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) {
       const int e = errno;
-      throw std::runtime_error("cannot open the book table /dev/shm/" + name + ": " +
-                               std::strerror(e) +
-                               (e == ENOENT ? " (is `booktape record --shm " + name + "` running?)"
-                                            : std::string()));
+      throw std::runtime_error(
+          "cannot open the book table /dev/shm/" + name + ": " + std::strerror(e) +
+          (e == ENOENT ? " (is `booktape record --shm " + name + "` running?)" : std::string()));
     }
     struct stat st {};
     const bool sized = ::fstat(fd, &st) == 0 && st.st_size >= static_cast<off_t>(kHeaderBytes);
-    void* p = sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0)
-                    : MAP_FAILED;
+    void* p =
+        sized ? ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0)
+              : MAP_FAILED;
     const int e = errno;
     ::close(fd);
-    if (!sized) throw std::runtime_error("/dev/shm/" + name + " is too small for a booktape book table");
-    if (p == MAP_FAILED) throw std::runtime_error("cannot map /dev/shm/" + name + ": " + std::strerror(e));
+    if (!sized)
+      throw std::runtime_error("/dev/shm/" + name + " is too small for a booktape book table");
+    if (p == MAP_FAILED)
+      throw std::runtime_error("cannot map /dev/shm/" + name + ": " + std::strerror(e));
     mapped_ = static_cast<std::size_t>(st.st_size);
     const std::string why = adopt(p, mapped_);
     if (!why.empty()) {

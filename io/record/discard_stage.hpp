@@ -30,7 +30,9 @@ class DiscardStage {
     }
   }
   // Records released (frames and session events), any thread.
-  [[nodiscard]] std::uint64_t released() const noexcept { return frames_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t released() const noexcept {
+    return frames_.load(std::memory_order_relaxed);
+  }
 
  private:
   PipelineRing& ring_;

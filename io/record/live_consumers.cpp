@@ -54,9 +54,12 @@ ConsumerStageOptions stage_options(const RecorderConfig& c,
 LiveConsumers::LiveConsumers(const RecorderConfig& cfg, const std::atomic<std::uint64_t>* connects,
                              const std::atomic<std::uint64_t>* connect_failures)
     : feed_(std::make_unique<ConsumerFeed>(feed_options(cfg))),
-      stage_(std::make_unique<ConsumerStage>(stage_options(cfg, connects, connect_failures), *feed_)) {}
+      stage_(std::make_unique<ConsumerStage>(stage_options(cfg, connects, connect_failures),
+                                             *feed_)) {}
 
-LiveConsumers::~LiveConsumers() { stop(); }
+LiveConsumers::~LiveConsumers() {
+  stop();
+}
 
 void LiveConsumers::start(int cpu) {
   thread_ = std::thread([this, cpu] {
@@ -75,7 +78,8 @@ void LiveConsumers::stop() {
 void LiveConsumers::set_tokens(const std::vector<std::vector<TokenInfo>>& groups) {
   std::vector<TokenMeta> tokens;
   for (const auto& g : groups)
-    for (const TokenInfo& t : g) tokens.push_back({t.token_id, t.market_slug, t.outcome, t.condition_id});
+    for (const TokenInfo& t : g)
+      tokens.push_back({t.token_id, t.market_slug, t.outcome, t.condition_id});
   stage_->set_tokens(std::move(tokens));
 }
 

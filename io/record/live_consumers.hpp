@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "codecs/envelope.hpp"
 #include "io/consumers/consumer_stage.hpp"
 #include "io/record/recorder_config.hpp"
-#include "codecs/envelope.hpp"
 
 namespace booktape {
 

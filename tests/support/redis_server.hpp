@@ -49,11 +49,19 @@ class RedisServer {
       ADD_FAILURE() << kRedisServer << " is missing: run scripts/install-deps.sh (redis-server)";
       return;
     }
-    std::vector<std::string> argv = {kRedisServer,     "--port",      std::to_string(port_),
-                                     "--bind",         "127.0.0.1",   "--save",
-                                     "",               "--appendonly", "no",
-                                     "--dir",          dir_.path().string(),
-                                     "--logfile",      (dir_.path() / "redis.log").string()};
+    std::vector<std::string> argv = {kRedisServer,
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--dir",
+                                     dir_.path().string(),
+                                     "--logfile",
+                                     (dir_.path() / "redis.log").string()};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     child_ = std::make_unique<Child>(argv);
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -110,7 +118,8 @@ inline std::string redis_call(redisContext* c, const std::vector<std::string>& a
       redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
   if (r == nullptr) return "<no reply>";
   std::string out;
-  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+      r->type == REDIS_REPLY_ERROR)
     out.assign(r->str, r->len);
   else if (r->type == REDIS_REPLY_INTEGER)
     out = std::to_string(r->integer);

@@ -42,7 +42,8 @@ class Drainer {
     while (!stop_.load(std::memory_order_relaxed)) {
       std::uint32_t s = 0;
       TradeRecord t;
-      while (feed_.pop_trade(t)) {}
+      while (feed_.pop_trade(t)) {
+      }
       if (feed_.pop_dirty(s)) {
         (void)feed_.table().view().read_book(s, b);
       } else {
@@ -83,19 +84,29 @@ void decode_apply_consumers(benchmark::State& state, const std::string& text, bo
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void consumers_price_change(benchmark::State& s) { decode_apply_consumers(s, price_change_2_entries(), false); }
-void consumers_price_change_drained(benchmark::State& s) { decode_apply_consumers(s, price_change_2_entries(), true); }
-void consumers_book(benchmark::State& s) { decode_apply_consumers(s, book_60_levels(), false); }
-void consumers_trade(benchmark::State& s) { decode_apply_consumers(s, last_trade(), true); }
+void consumers_price_change(benchmark::State& s) {
+  decode_apply_consumers(s, price_change_2_entries(), false);
+}
+void consumers_price_change_drained(benchmark::State& s) {
+  decode_apply_consumers(s, price_change_2_entries(), true);
+}
+void consumers_book(benchmark::State& s) {
+  decode_apply_consumers(s, book_60_levels(), false);
+}
+void consumers_trade(benchmark::State& s) {
+  decode_apply_consumers(s, last_trade(), true);
+}
 BENCHMARK(consumers_price_change)->Name("BM_DecodeApplyConsumers/price_change_real");
-BENCHMARK(consumers_price_change_drained)->Name("BM_DecodeApplyConsumers/price_change_real+drained");
+BENCHMARK(consumers_price_change_drained)
+    ->Name("BM_DecodeApplyConsumers/price_change_real+drained");
 BENCHMARK(consumers_book)->Name("BM_DecodeApplyConsumers/book_60_levels");
 BENCHMARK(consumers_trade)->Name("BM_DecodeApplyConsumers/last_trade_price_real+drained");
 
 // The hook alone for one update of a book: what the book stage adds to apply_change().
 void hook(benchmark::State& state, std::size_t levels, bool drained) {
   BookKeeper books;
-  const TokenIndex t = books.token("71321045679252212594626385532706912750332728571942532289631379312455583992563");
+  const TokenIndex t =
+      books.token("71321045679252212594626385532706912750332728571942532289631379312455583992563");
   std::vector<Level> bids, asks;
   for (std::size_t i = 0; i < levels / 2; ++i) {
     bids.push_back({Size{1'000'000 + static_cast<Size>(i)}, static_cast<Price>(4'900 - 10 * i)});
@@ -115,7 +126,8 @@ void hook(benchmark::State& state, std::size_t levels, bool drained) {
   state.counters["levels"] = static_cast<double>(levels);
 }
 BENCHMARK_CAPTURE(hook, book_60_levels, 60, false)->Name("BM_ConsumerHook/book_60_levels");
-BENCHMARK_CAPTURE(hook, book_60_levels_drained, 60, true)->Name("BM_ConsumerHook/book_60_levels+drained");
+BENCHMARK_CAPTURE(hook, book_60_levels_drained, 60, true)
+    ->Name("BM_ConsumerHook/book_60_levels+drained");
 BENCHMARK_CAPTURE(hook, book_6_levels, 6, false)->Name("BM_ConsumerHook/book_6_levels");
 
 // A reader of the table: the top of book, and the whole slot (20 levels a side).

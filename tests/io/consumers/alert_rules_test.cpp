@@ -39,9 +39,9 @@ TEST(AlertRules, TheIssuesGrammarParsesExactly) {
 }
 
 TEST(AlertRules, RulesOutsideTheGrammarSayWhy) {
-  for (const char* bad : {"", "bid", "bid=0.7", "bid>=1.5", "bid>=0.70001", "bid>=-0.1",
-                          "volume>3", "stale>10", "stale<10s", "stale>0s", "disconnects>=0",
-                          "disconnects<=3", "spread_bps>x", "ask<=0.3x"}) {
+  for (const char* bad :
+       {"", "bid", "bid=0.7", "bid>=1.5", "bid>=0.70001", "bid>=-0.1", "volume>3", "stale>10",
+        "stale<10s", "stale>0s", "disconnects>=0", "disconnects<=3", "spread_bps>x", "ask<=0.3x"}) {
     std::string why;
     EXPECT_FALSE(parse_alert_rule(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
@@ -68,10 +68,10 @@ TEST(AlertRules, AFlickerAroundTheThresholdFiresOnceUntilClearedAndCooledDown) {
   AlertEdge e;
   const std::int64_t cool = 60'000'000'000;
   EXPECT_FALSE(e.update(r, 2 * 6900, 0, cool));
-  EXPECT_TRUE(e.update(r, 2 * 7000, 1, cool));    // crossed: fires
-  EXPECT_FALSE(e.update(r, 2 * 6995, 2, cool));   // inside the one-cent band: not cleared
-  EXPECT_FALSE(e.update(r, 2 * 7010, 3, cool));   // flicker: quiet
-  EXPECT_FALSE(e.update(r, 2 * 6800, 4, cool));   // cleared, but cooling down
+  EXPECT_TRUE(e.update(r, 2 * 7000, 1, cool));   // crossed: fires
+  EXPECT_FALSE(e.update(r, 2 * 6995, 2, cool));  // inside the one-cent band: not cleared
+  EXPECT_FALSE(e.update(r, 2 * 7010, 3, cool));  // flicker: quiet
+  EXPECT_FALSE(e.update(r, 2 * 6800, 4, cool));  // cleared, but cooling down
   EXPECT_FALSE(e.update(r, 2 * 7100, 5, cool));
   EXPECT_FALSE(e.update(r, 2 * 6800, cool + 10, cool));  // cleared and cooled: re-armed
   EXPECT_TRUE(e.update(r, 2 * 7100, cool + 11, cool));   // a new crossing fires

@@ -24,8 +24,8 @@ TEST(BookTable, AReaderSeesTheTopLevelsStateAndIdentityOfASlot) {
   o.depth = 3;
   BookTable table(o);
   // Levels are {size, price}: sizes in 1e-6 shares, prices in 1e-4 USDC.
-  TokenBook tb = book_of({{100'000'000, 4800}, {5'000'000, 4700}, {1, 4600}, {2, 4500}},
-                         {{7'000'000, 5200}});
+  TokenBook tb =
+      book_of({{100'000'000, 4800}, {5'000'000, 4700}, {1, 4600}, {2, 4500}}, {{7'000'000, 5200}});
   tb.last_trade_price = 4900;
   tb.last_trade_size = 3'000'000;
   tb.last_event_ms = 1'757'908'892'351;
@@ -69,7 +69,8 @@ TEST(BookTable, StatesAreNumberedByTheirNames) {
   EXPECT_EQ(BookTable::state_code(BookState::kAwaitingSnapshot), 0);
   EXPECT_EQ(BookTable::state_code(BookState::kLive), 1);
   EXPECT_EQ(BookTable::state_code(BookState::kStale), 2);
-  for (const int c : {0, 1, 2, 3, 16}) EXPECT_STRNE(shm::state_name(static_cast<std::uint8_t>(c)), "other");
+  for (const int c : {0, 1, 2, 3, 16})
+    EXPECT_STRNE(shm::state_name(static_cast<std::uint8_t>(c)), "other");
 }
 
 TEST(BookTable, ARestBookIsShownBestFirstAsStateRest) {
@@ -163,8 +164,10 @@ TEST(BookTable, ReadersNeverSeeATornSlotWhileTheWriterHammersIt) {
   std::vector<TokenBook> books;
   for (int v = 0; v < kVariants; ++v) {
     std::vector<Level> bids, asks;
-    for (int k = 0; k < 2 + v % 7; ++k) bids.push_back({Size{1'000 * v + k + 1}, 4000 - 10 * k - v});
-    for (int k = 0; k < 1 + v % 5; ++k) asks.push_back({Size{7'000 * v + k + 1}, 6000 + 10 * k + v});
+    for (int k = 0; k < 2 + v % 7; ++k)
+      bids.push_back({Size{1'000 * v + k + 1}, 4000 - 10 * k - v});
+    for (int k = 0; k < 1 + v % 5; ++k)
+      asks.push_back({Size{7'000 * v + k + 1}, 6000 + 10 * k + v});
     books.push_back(book_of(bids, asks));
   }
   for (std::uint32_t s = 0; s < kSlots; ++s) table.assign(s, std::to_string(s), "m");
@@ -187,9 +190,11 @@ TEST(BookTable, ReadersNeverSeeATornSlotWhileTheWriterHammersIt) {
                   b.bids.size() == std::min<std::size_t>(want.bids().depth(), kDepth) &&
                   b.asks.size() == std::min<std::size_t>(want.asks().depth(), kDepth);
         for (std::size_t k = 0; ok && k < b.bids.size(); ++k)
-          ok = b.bids[k].price == want.bids().level(k).price && b.bids[k].size == want.bids().level(k).size;
+          ok = b.bids[k].price == want.bids().level(k).price &&
+               b.bids[k].size == want.bids().level(k).size;
         for (std::size_t k = 0; ok && k < b.asks.size(); ++k)
-          ok = b.asks[k].price == want.asks().level(k).price && b.asks[k].size == want.asks().level(k).size;
+          ok = b.asks[k].price == want.asks().level(k).price &&
+               b.asks[k].size == want.asks().level(k).size;
         last[s] = b.head.update_seq;
         if (!ok) torn.fetch_add(1);
         ++n;

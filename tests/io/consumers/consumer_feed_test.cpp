@@ -10,16 +10,19 @@
 namespace booktape {
 namespace {
 
-constexpr const char* kAsset = "71321045679252212594626385532706912750332728571942532289631379312455583992563";
+constexpr const char* kAsset =
+    "71321045679252212594626385532706912750332728571942532289631379312455583992563";
 
 struct Stage {
-  explicit Stage(std::uint32_t slots = 8, std::size_t trades = 16) : feed([&] {
-    ConsumerFeedOptions o;
-    o.table.slots = slots;
-    o.table.depth = 4;
-    o.trade_queue = trades;
-    return o;
-  }()), applier(books) {
+  explicit Stage(std::uint32_t slots = 8, std::size_t trades = 16)
+      : feed([&] {
+          ConsumerFeedOptions o;
+          o.table.slots = slots;
+          o.table.depth = 4;
+          o.trade_queue = trades;
+          return o;
+        }()),
+        applier(books) {
     feed.attach(books);
     applier.observer = &feed;
   }

@@ -48,8 +48,8 @@ TEST(PythonReader, TheDocumentedReaderReadsALiveTable) {
   o.slots = 8;
   BookTable table(o);
   table.assign(0, "7132", "0xabc");
-  table.write_book(0, testing::book_of({{200'000'000, 5000}, {1, 4900}}, {{150'500'000, 5100}}),
-                   7, TradeMark{});
+  table.write_book(0, testing::book_of({{200'000'000, 5000}, {1, 4900}}, {{150'500'000, 5100}}), 7,
+                   TradeMark{});
   table.assign(1, "42", "0xdef");
   TokenBook stale = testing::book_of({}, {{1'000'000, 9990}});
   stale.state = BookState::kStale;
@@ -78,13 +78,14 @@ TEST(PythonReader, TheDocumentedReaderReadsALiveTable) {
     }
   });
   // Imported as a module (beside it), so its command-line part does not run.
-  const std::string check = "import sys\nfrom booktape_books import BookTable\n"
-                            "t = BookTable(sys.argv[1])\n"
-                            "bad = 0\n"
-                            "for _ in range(20000):\n"
-                            "    b = t.read(0)\n"
-                            "    bad += b['best_bid_size'] != b['best_ask_size'] or b['bids'][0][1] != b['asks'][0][1]\n"
-                            "print('torn', bad)\n";
+  const std::string check =
+      "import sys\nfrom booktape_books import BookTable\n"
+      "t = BookTable(sys.argv[1])\n"
+      "bad = 0\n"
+      "for _ in range(20000):\n"
+      "    b = t.read(0)\n"
+      "    bad += b['best_bid_size'] != b['best_ask_size'] or b['bids'][0][1] != b['asks'][0][1]\n"
+      "print('torn', bad)\n";
   std::ofstream(dir.path() / "check.py") << check;
   testing::Child py({kPython, (dir.path() / "check.py").string(), name});
   const std::string out = py.read_all(60s);

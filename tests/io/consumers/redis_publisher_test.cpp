@@ -20,7 +20,8 @@ using testing::redis_call;
 using testing::RedisServer;
 using testing::RedisSubscriber;
 
-constexpr const char* kAsset = "71321045679252212594626385532706912750332728571942532289631379312455583992563";
+constexpr const char* kAsset =
+    "71321045679252212594626385532706912750332728571942532289631379312455583992563";
 
 struct Rig {
   explicit Rig(const std::string& url, double ttl = 5) {
@@ -116,7 +117,8 @@ TEST(RedisPublisher, PublishesBooksAndTradesUnderTheSeedsNamesAndSetsTheKeyWithI
 
   auto c = server.client();
   EXPECT_EQ(redis_call(c.get(), {"GET", std::string("orderbook:polymarket:") + kAsset}), book_msg);
-  const long ttl = std::stol(redis_call(c.get(), {"PTTL", std::string("orderbook:polymarket:") + kAsset}));
+  const long ttl =
+      std::stol(redis_call(c.get(), {"PTTL", std::string("orderbook:polymarket:") + kAsset}));
   EXPECT_GT(ttl, 3000);
   EXPECT_LE(ttl, 5000);
   EXPECT_TRUE(rig.until([&] { return rig.redis->stats().published.load() == 1; }));
@@ -136,7 +138,9 @@ TEST(RedisPublisher, ALiveBooksKeyOutlivesItsTtlByRefreshesAndAStaleOnesExpires)
   rig.redis->book_changed(0);
   rig.redis->book_changed(1);
   auto c = server.client();
-  ASSERT_TRUE(rig.until([&] { return redis_call(c.get(), {"EXISTS", "orderbook:polymarket:2"}) == "1"; }));
+  ASSERT_TRUE(rig.until([&] {
+    return redis_call(c.get(), {"EXISTS", "orderbook:polymarket:2"}) == "1";
+  }));
   // 1.2 s: three TTLs. The live book was refreshed; the stale one was left to expire.
   const auto until = std::chrono::steady_clock::now() + 1200ms;
   while (std::chrono::steady_clock::now() < until) {
@@ -162,14 +166,16 @@ TEST(RedisPublisher, WhileRedisIsDownBooksConflateToTheLatestAndAllGoOutWhenItCo
   EXPECT_NE(rig.all_notices().find("cannot connect"), std::string::npos) << rig.all_notices();
   // A server appears on that port.
   testing::TempDir dir;
-  testing::Child redis({testing::kRedisServer, "--port", std::to_string(port), "--bind", "127.0.0.1",
-                        "--save", "", "--dir", dir.path().string(), "--logfile",
+  testing::Child redis({testing::kRedisServer, "--port", std::to_string(port), "--bind",
+                        "127.0.0.1", "--save", "", "--dir", dir.path().string(), "--logfile",
                         (dir.path() / "log").string()});
-  ASSERT_TRUE(rig.until([&] { return rig.redis->stats().published.load() == 1; })) << rig.all_notices();
+  ASSERT_TRUE(rig.until([&] { return rig.redis->stats().published.load() == 1; }))
+      << rig.all_notices();
   timeval tv{5, 0};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(field(redis_call(c, {"GET", "orderbook:polymarket:1"}), "bids"), R"([["0.4","0.00005"]])");
+  EXPECT_EQ(field(redis_call(c, {"GET", "orderbook:polymarket:1"}), "bids"),
+            R"([["0.4","0.00005"]])");
   redisFree(c);
   redis.signal(SIGKILL);
 }
@@ -181,7 +187,8 @@ TEST(RedisPublisher, APasswordIsSentAndAWrongOneIsReportedWithoutIt) {
     rig.table->assign(0, "1", "m");
     rig.table->write_book(0, book_of({{1, 4000}}, {}), 1, TradeMark{});
     rig.redis->book_changed(0);
-    ASSERT_TRUE(rig.until([&] { return rig.redis->stats().published.load() == 1; })) << rig.all_notices();
+    ASSERT_TRUE(rig.until([&] { return rig.redis->stats().published.load() == 1; }))
+        << rig.all_notices();
     auto c = server.client();
     EXPECT_EQ(redis_call(c.get(), {"AUTH", "s3cret"}), "OK");
     EXPECT_EQ(redis_call(c.get(), {"SELECT", "2"}), "OK");
@@ -209,14 +216,16 @@ TEST(RedisPublisher, KilledAndRestartedRedisGetsEveryBookAgain) {
   server.kill();
   rig.table->write_book(3, book_of({{2, 4100}}, {}), 2, TradeMark{});
   rig.redis->book_changed(3);
-  ASSERT_TRUE(rig.until([&] { return rig.redis->stats().disconnects.load() == 1; })) << rig.all_notices();
-  server.start();
-  ASSERT_TRUE(rig.until([&] { return rig.redis->stats().connects.load() == 2 &&
-                                     rig.redis->stats().published.load() >= 10; }))
+  ASSERT_TRUE(rig.until([&] { return rig.redis->stats().disconnects.load() == 1; }))
       << rig.all_notices();
+  server.start();
+  ASSERT_TRUE(rig.until([&] {
+    return rig.redis->stats().connects.load() == 2 && rig.redis->stats().published.load() >= 10;
+  })) << rig.all_notices();
   auto c = server.client();
   for (int s = 0; s < 5; ++s)
-    EXPECT_EQ(redis_call(c.get(), {"EXISTS", "orderbook:polymarket:" + std::to_string(s)}), "1") << s;
+    EXPECT_EQ(redis_call(c.get(), {"EXISTS", "orderbook:polymarket:" + std::to_string(s)}), "1")
+        << s;
   EXPECT_EQ(field(redis_call(c.get(), {"GET", "orderbook:polymarket:3"}), "best_bid"), "\"0.41\"");
 }
 
@@ -238,9 +247,9 @@ TEST(RedisUrl, AcceptsTheDocumentedFormsAndExplainsTheRest) {
   EXPECT_EQ(e->unix_path, "/run/redis/redis.sock");
   EXPECT_EQ(e->db, 4);
   std::string why;
-  for (const char* bad : {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x",
-                          "unix://relative.sock", "unix:///s?database=1", "redis://secret@h",
-                          "rediss://h"}) {
+  for (const char* bad :
+       {"http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x",
+        "unix://relative.sock", "unix:///s?database=1", "redis://secret@h", "rediss://h"}) {
     EXPECT_FALSE(parse_redis_url(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
   }

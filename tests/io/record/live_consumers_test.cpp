@@ -61,7 +61,9 @@ RecorderConfig config_for(SimServer& sim, const fs::path& out) {
   return c;
 }
 
-fs::path ws_dir(const fs::path& out) { return archive_stream_dir(out, "polymarket", "ws_raw"); }
+fs::path ws_dir(const fs::path& out) {
+  return archive_stream_dir(out, "polymarket", "ws_raw");
+}
 
 // The recorder's status JSON, parsed (a document that owns its parser).
 struct Status {
@@ -137,7 +139,8 @@ TEST(LiveConsumers, RedisCarriesTheLastBookOfEveryTokenAsReplayedAndEveryTradeOn
     ASSERT_EQ(m.channel, "polymarket:orderbook:" + id);
     std::string shaped = "{\"asset_id\":";
     append_json_string(shaped, id);
-    shaped += ",\"bids\":" + simdjson::minify(e["bids"]) + ",\"asks\":" + simdjson::minify(e["asks"]) + "}";
+    shaped += ",\"bids\":" + simdjson::minify(e["bids"]) +
+              ",\"asks\":" + simdjson::minify(e["asks"]) + "}";
     last[id] = shaped;
   }
   Replayer replayer;
@@ -149,8 +152,9 @@ TEST(LiveConsumers, RedisCarriesTheLastBookOfEveryTokenAsReplayedAndEveryTradeOn
     EXPECT_EQ(last[id], top_levels(book, c.consumer_depth)) << id;
   }
   // Every trade the archive holds was published, and once.
-  const auto trade_events = replayer.decoder_stats().events_by_type[static_cast<std::size_t>(
-      polymarket::EventType::kLastTradePrice)];
+  const auto trade_events =
+      replayer.decoder_stats()
+          .events_by_type[static_cast<std::size_t>(polymarket::EventType::kLastTradePrice)];
   EXPECT_GT(trade_events, 10u);
   EXPECT_EQ(trades.size(), trade_events);
   EXPECT_EQ(std::set<std::string>(trades.begin(), trades.end()).size(), trades.size());
@@ -169,12 +173,18 @@ TEST(LiveConsumers, RedisKilledAndRestartedMidRunCostsTheArchiveNothing) {
   c.rest_checkpoint_interval_seconds = 0.5;
   c.redis_url = redis.url();
   RecorderRun run(c);
-  ASSERT_TRUE(eventually([&] { return Status(run.get()).at({"consumers", "redis", "published"}) > 50; }));
+  ASSERT_TRUE(eventually([&] {
+    return Status(run.get()).at({"consumers", "redis", "published"}) > 50;
+  }));
   redis.kill();
-  ASSERT_TRUE(eventually([&] { return Status(run.get()).at({"consumers", "redis", "disconnects"}) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return Status(run.get()).at({"consumers", "redis", "disconnects"}) == 1;
+  }));
   std::this_thread::sleep_for(1s);
   redis.start();
-  ASSERT_TRUE(eventually([&] { return Status(run.get()).at({"consumers", "redis", "connects"}) == 2; }));
+  ASSERT_TRUE(eventually([&] {
+    return Status(run.get()).at({"consumers", "redis", "connects"}) == 2;
+  }));
   EXPECT_EQ(run.wait(), 0);
   EXPECT_EQ(run.get().gate(), "WS_RAW_SAMPLE_PASS");
 
@@ -189,7 +199,8 @@ TEST(LiveConsumers, RedisKilledAndRestartedMidRunCostsTheArchiveNothing) {
   // And Redis has every token's book again.
   auto client = redis.client();
   for (const auto& [id, book] : testing::books_by_asset(books_json(replayer.books())))
-    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1") << id;
+    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1")
+        << id;
 }
 
 TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItResumes) {
@@ -200,7 +211,9 @@ TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItRe
   c.duration_seconds = 6;
   c.redis_url = redis.url();
   RecorderRun run(c);
-  ASSERT_TRUE(eventually([&] { return Status(run.get()).at({"consumers", "redis", "published"}) > 50; }));
+  ASSERT_TRUE(eventually([&] {
+    return Status(run.get()).at({"consumers", "redis", "published"}) > 50;
+  }));
   redis.pause();  // frozen: nothing read, nothing answered
   std::this_thread::sleep_for(2s);
   {
@@ -214,10 +227,12 @@ TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItRe
   Status s(run.get());
   // Books waited and merged (in the feed when the consumer thread was behind, or in front of
   // Redis when its buffers were full: which one depends on the machine); trades waited.
-  EXPECT_GT(s.at({"consumers", "redis", "conflated"}) + s.at({"consumers", "feed", "conflated"}), 0u)
+  EXPECT_GT(s.at({"consumers", "redis", "conflated"}) + s.at({"consumers", "feed", "conflated"}),
+            0u)
       << s.text;
   EXPECT_EQ(s.at({"consumers", "redis", "trades_dropped"}), 0u) << s.text;
-  EXPECT_EQ(s.at({"consumers", "redis", "trades"}), s.at({"consumers", "feed", "trades"})) << s.text;
+  EXPECT_EQ(s.at({"consumers", "redis", "trades"}), s.at({"consumers", "feed", "trades"}))
+      << s.text;
   EXPECT_EQ(s.at({"books", "frames"}), s.at({"network", "frames"}));
   EXPECT_EQ(run.get().gate(), "WS_RAW_SAMPLE_PASS");
   // Every token's latest book reached Redis after it resumed.
@@ -225,7 +240,8 @@ TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItRe
   replayer.run({ws_dir(c.out)});
   auto client = redis.client();
   for (const auto& [id, book] : testing::books_by_asset(books_json(replayer.books())))
-    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1") << id;
+    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1")
+        << id;
 }
 
 TEST(LiveConsumers, AlertsReachAWebhookAndACommandWithTheirFields) {
@@ -266,7 +282,8 @@ TEST(LiveConsumers, AlertsReachAWebhookAndACommandWithTheirFields) {
   // The command got the same alerts, one line each.
   std::ifstream in(lines);
   std::size_t n = 0;
-  for (std::string line; std::getline(in, line); ++n) EXPECT_EQ(p.parse(line)["rule"].get_string().value(), "bid>=0.01");
+  for (std::string line; std::getline(in, line); ++n)
+    EXPECT_EQ(p.parse(line)["rule"].get_string().value(), "bid>=0.01");
   EXPECT_EQ(n, got.size());
   Status s(run.get());
   EXPECT_EQ(s.at({"consumers", "alerts", "fired"}), got.size());
@@ -357,20 +374,28 @@ TEST(LiveConsumers, WhileTheWebsocketIsDownConsumersGetTheRestBookMarkedRest) {
   ASSERT_TRUE(sim->inject(drop, err)) << err;
   // Down: the slots show the REST books, marked rest, with their times.
   shm::Book b;
-  ASSERT_TRUE(eventually([&] {
-    if (table.read_book(0, b) != shm::ReadResult::kOk) return false;
-    return b.head.state == static_cast<std::uint8_t>(shm::State::kRest);
-  }, 3s)) << shm::state_name(b.head.state);
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (table.read_book(0, b) != shm::ReadResult::kOk) return false;
+        return b.head.state == static_cast<std::uint8_t>(shm::State::kRest);
+      },
+      3s))
+      << shm::state_name(b.head.state);
   EXPECT_GT(b.head.rest_fetched_ns, 0);
   EXPECT_GT(b.head.venue_ms, 0);
   EXPECT_FALSE(b.bids.empty() && b.asks.empty());
   EXPECT_EQ(b.head.stale_reason, static_cast<std::uint8_t>(StaleReason::kExternal));
-  EXPECT_TRUE(eventually([&] { return Status(run.get()).at({"consumers", "feed", "rest_books"}) >= 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return Status(run.get()).at({"consumers", "feed", "rest_books"}) >= 1;
+  }));
   // Back up: the live book takes the slot again.
-  ASSERT_TRUE(eventually([&] {
-    return table.read_book(0, b) == shm::ReadResult::kOk &&
-           b.head.state == static_cast<std::uint8_t>(shm::State::kLive);
-  }, 10s)) << shm::state_name(b.head.state);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return table.read_book(0, b) == shm::ReadResult::kOk &&
+               b.head.state == static_cast<std::uint8_t>(shm::State::kLive);
+      },
+      10s))
+      << shm::state_name(b.head.state);
   EXPECT_EQ(b.head.rest_fetched_ns, 0);
   EXPECT_EQ(run.stop(), 0);
   ::shm_unlink(("/" + c.shm).c_str());
