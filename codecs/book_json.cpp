@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include "codecs/envelope.hpp"
@@ -50,22 +51,32 @@ std::string books_json(const BookKeeper& books) {
   return out;
 }
 
-namespace {
-// `"value"` as an exact decimal string, without a temporary string (no allocation).
 void append_quoted_fixed(std::string& out, Int128 value, int decimals) {
   char buf[64];
   out += '"';
   out.append(buf, format_fixed(buf, value, decimals));
   out += '"';
 }
-}  // namespace
+
+void append_price_or_null(std::string& out, Price p) {
+  if (p == kNoPrice) {
+    out += "null";
+  } else {
+    append_quoted_fixed(out, p, kPriceDecimals);
+  }
+}
+
+void append_json_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
 
 void append_book_analytics(std::string& out, const L2Book& b, std::optional<Price> last) {
   const TopOfBook top = BookKeeper::top_of(b);
   out += ",\"best_bid\":";
-  if (top.bid == kNoPrice) out += "null"; else append_quoted_fixed(out, top.bid, kPriceDecimals);
+  append_price_or_null(out, top.bid);
   out += ",\"best_ask\":";
-  if (top.ask == kNoPrice) out += "null"; else append_quoted_fixed(out, top.ask, kPriceDecimals);
+  append_price_or_null(out, top.ask);
   if (const auto m2 = mid_x2(b)) {
     out += ",\"mid\":";
     append_quoted_fixed(out, *m2 * 5, kPriceDecimals + 1);

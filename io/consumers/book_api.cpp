@@ -4,24 +4,13 @@
 
 #include "codecs/book_json.hpp"
 #include "codecs/envelope.hpp"
+#include "core/book_keeper.hpp"
 #include "core/book_queries.hpp"
 #include "io/consumers/consumer_json.hpp"
 
 namespace booktape {
 
 namespace {
-
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-void append_quoted(std::string& out, Int128 v, int decimals) {
-  char buf[64];
-  out += '"';
-  out.append(buf, format_fixed(buf, v, decimals));
-  out += '"';
-}
 
 // "received_at_utc" and "age_ms", or nulls for a book that never had an update.
 void append_age(std::string& out, std::int64_t received_ns, std::int64_t now_ns) {
@@ -32,36 +21,36 @@ void append_age(std::string& out, std::int64_t received_ns, std::int64_t now_ns)
   out += ",\"received_at_utc\":";
   append_quoted_utc(out, received_ns);
   out += ",\"age_ms\":";
-  append_int(out, (now_ns - received_ns) / 1'000'000);
+  append_json_int(out, (now_ns - received_ns) / 1'000'000);
 }
 
 void append_depth(std::string& out, const Depth& d) {
   out += "{\"size\":";
-  append_quoted(out, d.size, kSizeDecimals);
+  append_quoted_fixed(out, d.size, kSizeDecimals);
   out += ",\"notional\":";
-  append_quoted(out, d.notional, kNotionalDecimals);
+  append_quoted_fixed(out, d.notional, kNotionalDecimals);
   out += ",\"levels\":";
-  append_int(out, d.levels);
+  append_json_int(out, d.levels);
   out += '}';
 }
 
 void append_fill(std::string& out, const Fill& f) {
   out += "{\"filled\":";
-  append_quoted(out, f.filled, kSizeDecimals);
+  append_quoted_fixed(out, f.filled, kSizeDecimals);
   out += ",\"cost\":";
-  append_quoted(out, f.cost, kNotionalDecimals);
+  append_quoted_fixed(out, f.cost, kNotionalDecimals);
   out += ",\"average_price\":";
   if (f.filled > 0)
-    append_quoted(out, f.average_price_e8(), 8);
+    append_quoted_fixed(out, f.average_price_e8(), 8);
   else
     out += "null";
   out += ",\"worst_price\":";
   if (f.levels > 0)
-    append_quoted(out, f.worst_price, kPriceDecimals);
+    append_quoted_fixed(out, f.worst_price, kPriceDecimals);
   else
     out += "null";
   out += ",\"levels\":";
-  append_int(out, f.levels);
+  append_json_int(out, f.levels);
   out += f.complete ? ",\"complete\":true}" : ",\"complete\":false}";
 }
 
@@ -86,15 +75,15 @@ std::string book_detail_json(const BookSnapshot& s, std::int64_t now_ns) {
   append_side_json(out, b.asks());
   append_book_analytics(out, b, s.last_trade);
   out += ",\"depth\":{\"bids\":";
-  append_int(out, static_cast<std::int64_t>(b.bids().depth()));
+  append_json_int(out, static_cast<std::int64_t>(b.bids().depth()));
   out += ",\"asks\":";
-  append_int(out, static_cast<std::int64_t>(b.asks().depth()));
+  append_json_int(out, static_cast<std::int64_t>(b.asks().depth()));
   out += "},\"depth_within\":{";
   bool first = true;
   for (const Price cents : {1, 5, 10}) {
     out += first ? "" : ",";
     first = false;
-    append_quoted(out, cents * kCent, kPriceDecimals);
+    append_quoted_fixed(out, cents * kCent, kPriceDecimals);
     out += ":{\"bids\":";
     append_depth(out, depth_band(b.bids(), cents * kCent));
     out += ",\"asks\":";
@@ -138,19 +127,13 @@ std::string odds_json(std::string_view slug, std::string_view condition_id,
       if (d.source == DisplaySource::kNone)
         out += "null";
       else
-        append_quoted(out, d.value_x2 * 5, kPriceDecimals + 1);
+        append_quoted_fixed(out, d.value_x2 * 5, kPriceDecimals + 1);
       out += ",\"displayed_source\":\"";
       out += to_string(d.source);
       out += "\",\"best_bid\":";
-      if (b.bids().empty())
-        out += "null";
-      else
-        append_quoted(out, b.bids().best().price, kPriceDecimals);
+      append_price_or_null(out, BookKeeper::top_of(b).bid);
       out += ",\"best_ask\":";
-      if (b.asks().empty())
-        out += "null";
-      else
-        append_quoted(out, b.asks().best().price, kPriceDecimals);
+      append_price_or_null(out, BookKeeper::top_of(b).ask);
     }
     out += ",\"state\":";
     append_json_string(out, o.book.state);

@@ -10,19 +10,6 @@ namespace booktape {
 
 namespace {
 
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
-void append_quoted_fixed(std::string& out, Int128 v, int decimals) {
-  char buf[64];
-  out += '"';
-  out.append(buf, format_fixed(buf, v, decimals));
-  out += '"';
-}
-
 const char* stale_reason_name(std::uint8_t r) noexcept {
   return to_string(static_cast<StaleReason>(r));
 }
@@ -59,10 +46,7 @@ void BookMessage::build(std::string& out, const shm::Book& b, std::int64_t now_n
   append_book_analytics(out, book_,
                         traded ? std::optional<Price>(h.last_trade_price) : std::nullopt);
   out += ",\"last_trade_price\":";
-  if (traded)
-    append_quoted_fixed(out, h.last_trade_price, kPriceDecimals);
-  else
-    out += "null";
+  append_price_or_null(out, traded ? h.last_trade_price : kNoPrice);
   out += ",\"state\":\"";
   out += shm::state_name(h.state);
   out += "\",\"stale_reason\":\"";
@@ -70,19 +54,19 @@ void BookMessage::build(std::string& out, const shm::Book& b, std::int64_t now_n
   out += "\",\"received_at_utc\":";
   append_quoted_utc(out, h.received_ns);
   out += ",\"venue_timestamp_ms\":";
-  append_int(out, h.venue_ms);
+  append_json_int(out, h.venue_ms);
   out += ",\"seq\":";
-  append_int(out, static_cast<std::int64_t>(h.update_seq));
+  append_json_int(out, static_cast<std::int64_t>(h.update_seq));
   out += ",\"depth\":{\"bids\":";
-  append_int(out, h.bid_depth);
+  append_json_int(out, h.bid_depth);
   out += ",\"asks\":";
-  append_int(out, h.ask_depth);
+  append_json_int(out, h.ask_depth);
   out += '}';
   if (h.state == static_cast<std::uint8_t>(shm::State::kRest)) {
     out += ",\"rest_fetched_at_utc\":";
     append_quoted_utc(out, h.rest_fetched_ns);
     out += ",\"rest_age_ms\":";
-    append_int(out, h.venue_ms > 0 ? now_ns / 1'000'000 - h.venue_ms
+    append_json_int(out, h.venue_ms > 0 ? now_ns / 1'000'000 - h.venue_ms
                                    : (now_ns - h.rest_fetched_ns) / 1'000'000);
   }
   out += '}';
@@ -103,9 +87,9 @@ void append_trade_json(std::string& out, std::string_view asset_id, std::string_
   if (t.fee_rate_bps < 0)
     out += "null";
   else
-    append_int(out, t.fee_rate_bps);
+    append_json_int(out, t.fee_rate_bps);
   out += ",\"venue_timestamp_ms\":";
-  append_int(out, t.venue_ms);
+  append_json_int(out, t.venue_ms);
   out += ",\"received_at_utc\":";
   append_quoted_utc(out, t.received_ns);
   out += '}';

@@ -7,6 +7,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "codecs/book_json.hpp"
 #include "codecs/envelope.hpp"
 #include "core/clock.hpp"
 #include "core/fixed_point.hpp"
@@ -25,17 +26,6 @@ constexpr std::int64_t kNapForNs = 5'000'000;  // ...for this long, then park
 constexpr std::int64_t kParkNs = 50'000'000;   // a park ends on a ring, or after this
 constexpr std::int64_t kTickNs = 100'000'000;  // stale scans, disconnects, counters
 constexpr std::size_t kBatch = 4096;           // feed entries a pass takes at most
-
-void append_price(std::string& out, std::int32_t p) {
-  if (p == shm::kNoPrice) {
-    out += "null";
-    return;
-  }
-  char buf[64];
-  out += '"';
-  out.append(buf, format_fixed(buf, p, kPriceDecimals));
-  out += '"';
-}
 
 void append_text_or_null(std::string& out, const std::string* s) {
   if (s == nullptr) {
@@ -115,9 +105,9 @@ void ConsumerStage::Impl::fire(const AlertRule& r, std::int64_t value, const shm
   j += ",\"value\":";
   append_json_string(j, format_alert_value(r, value));
   j += ",\"best_bid\":";
-  append_price(j, top != nullptr ? top->best_bid : shm::kNoPrice);
+  append_price_or_null(j, top != nullptr ? top->best_bid : shm::kNoPrice);
   j += ",\"best_ask\":";
-  append_price(j, top != nullptr ? top->best_ask : shm::kNoPrice);
+  append_price_or_null(j, top != nullptr ? top->best_ask : shm::kNoPrice);
   j += ",\"state\":";
   if (top != nullptr)
     append_json_string(j, shm::state_name(top->state));

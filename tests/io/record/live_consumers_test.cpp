@@ -98,6 +98,14 @@ std::string top_levels(std::string_view book_json, std::size_t depth) {
   return out + "}";
 }
 
+// Every token the archive replays to has its book key in Redis.
+void expect_every_book_in_redis(RedisServer& redis, const Replayer& replayer) {
+  auto client = redis.client();
+  for (const auto& [id, book] : testing::books_by_asset(books_json(replayer.books())))
+    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1")
+        << id;
+}
+
 TEST(LiveConsumers, RedisCarriesTheLastBookOfEveryTokenAsReplayedAndEveryTradeOnce) {
   RedisServer redis;
   RedisSubscriber sub(redis.port(), "polymarket:*");
@@ -197,10 +205,7 @@ TEST(LiveConsumers, RedisKilledAndRestartedMidRunCostsTheArchiveNothing) {
   EXPECT_EQ(s.at({"archive", "frames_dropped"}), 0u);
   EXPECT_EQ(s.at({"network", "ring_full_waits"}), 0u);
   // And Redis has every token's book again.
-  auto client = redis.client();
-  for (const auto& [id, book] : testing::books_by_asset(books_json(replayer.books())))
-    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1")
-        << id;
+  expect_every_book_in_redis(redis, replayer);
 }
 
 TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItResumes) {
@@ -238,10 +243,7 @@ TEST(LiveConsumers, ARedisThatStopsReadingNeverSlowsTheBooksAndCatchesUpWhenItRe
   // Every token's latest book reached Redis after it resumed.
   Replayer replayer;
   replayer.run({ws_dir(c.out)});
-  auto client = redis.client();
-  for (const auto& [id, book] : testing::books_by_asset(books_json(replayer.books())))
-    EXPECT_EQ(testing::redis_call(client.get(), {"EXISTS", "orderbook:polymarket:" + id}), "1")
-        << id;
+  expect_every_book_in_redis(redis, replayer);
 }
 
 TEST(LiveConsumers, AlertsReachAWebhookAndACommandWithTheirFields) {
