@@ -16,6 +16,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates \
       libdeflate0 \
+      libhiredis0.14 \
       libmimalloc2.0 \
       libprometheus-cpp-core1.0 \
       libsimdjson14 \

@@ -11,6 +11,7 @@ namespace booktape::apps {
 
 using Command = std::function<int()>;
 
+Command add_books_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
 Command add_discover_command(CLI::App& app);
 Command add_record_command(CLI::App& app);

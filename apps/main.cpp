@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
 
+  const booktape::apps::Command books = booktape::apps::add_books_command(app);
   const booktape::apps::Command demo = booktape::apps::add_demo_command(app);
   const booktape::apps::Command discover = booktape::apps::add_discover_command(app);
   const booktape::apps::Command record = booktape::apps::add_record_command(app);
@@ -28,8 +29,8 @@ int main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::fprintf(stderr,
-                 "booktape: unknown command '%s' (commands: demo, discover, record, replay, "
-                 "sim, top; see booktape --help)\n",
+                 "booktape: unknown command '%s' (commands: books, demo, discover, record, "
+                 "replay, sim, top; see booktape --help)\n",
                  argv[1]);
     return 2;
   }
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    if (app.got_subcommand("books")) return books();
     if (app.got_subcommand("demo")) return demo();
     if (app.got_subcommand("discover")) return discover();
     if (app.got_subcommand("record")) return record();

@@ -159,6 +159,31 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
   cmd.add_flag_callback(
       "--http-public", [f] { f->http_public = true; },
       "Allow --http on an address other than loopback (it has no authentication)");
+
+  // Live consumers (docs/CONSUMERS.md).
+  text("--shm", &RecordFlags::shm,
+       "Serve the books in the shared-memory table /dev/shm/NAME (read it with booktape books) "
+       "(default: none)")
+      ->type_name("NAME");
+  text("--redis", &RecordFlags::redis_url,
+       "Publish books and trades to Redis: redis://[[user]:password@]host[:port][/db] or "
+       "unix:///path[?db=N]; the password may come from REDIS_PASSWORD (default: none)")
+      ->type_name("URL");
+  cmd.add_option_function<std::vector<std::string>>(
+         "--alert", [f](const std::vector<std::string>& v) { f->alerts = v; },
+         "Alert when a rule turns true; repeatable: bid>=0.70, ask<=0.30, mid>=X, displayed>=X, "
+         "spread_bps>X, stale>10s, disconnects>=N (default: none)")
+      ->type_name("RULE");
+  text("--alert-webhook", &RecordFlags::alert_webhook,
+       "POST each alert as JSON to this http(s) URL (default: none)")
+      ->type_name("URL");
+  text("--alert-command", &RecordFlags::alert_command,
+       "Run this command with each alert's JSON on stdin; split at spaces, no shell (for "
+       "arguments with spaces use alert_command in the config) (default: none)")
+      ->type_name("CMD");
+  cmd.add_flag_callback(
+      "--books-only", [f] { f->books_only = true; },
+      "No archive: live books and their consumers only (default: off)");
   return f;
 }
 
@@ -214,6 +239,22 @@ RecorderConfig effective_config(const RecordFlags& flags) {
   if (flags.assets_per_connection) c.assets_per_connection = *flags.assets_per_connection;
   if (flags.http) c.http_listen = *flags.http;
   if (flags.http_public) c.http_public = *flags.http_public;
+
+  if (flags.shm) c.shm = *flags.shm;
+  if (flags.redis_url) c.redis_url = *flags.redis_url;
+  if (flags.alerts) c.alerts = *flags.alerts;  // the command line's rules replace the file's
+  if (flags.alert_webhook) c.alert_webhook = *flags.alert_webhook;
+  if (flags.alert_command) {
+    c.alert_command.clear();
+    std::string_view rest = *flags.alert_command;
+    for (std::string_view w = trim(rest); !w.empty(); w = trim(rest)) {
+      const std::size_t end = std::min(w.find_first_of(" \t"), w.size());
+      c.alert_command.emplace_back(w.substr(0, end));
+      rest = w.substr(end);
+    }
+    if (c.alert_command.empty()) throw ConfigError("--alert-command: expected a command, got nothing");
+  }
+  if (flags.books_only) c.books_only = *flags.books_only;
 
   const std::vector<std::string> problems = validate(c);
   if (!problems.empty()) {

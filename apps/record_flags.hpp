@@ -40,6 +40,13 @@ struct RecordFlags {
   std::optional<std::string> status;
   std::optional<std::string> http;
   std::optional<bool> http_public;
+  // Live consumers (docs/CONSUMERS.md).
+  std::optional<std::string> shm;
+  std::optional<std::string> redis_url;
+  std::optional<std::vector<std::string>> alerts;
+  std::optional<std::string> alert_webhook;
+  std::optional<std::string> alert_command;  // split at spaces into argv (no shell)
+  std::optional<bool> books_only;
 };
 
 // Registers --config and the override flags on `cmd`; the returned flags fill in as `cmd` parses.

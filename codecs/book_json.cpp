@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include "codecs/envelope.hpp"
@@ -10,9 +11,7 @@
 
 namespace booktape {
 
-namespace {
-
-void append_side(std::string& out, const BookSide& side) {
+void append_side_json(std::string& out, const BookSide& side) {
   out += '[';
   char buf[64];
   for (std::size_t i = 0; i < side.depth(); ++i) {
@@ -27,23 +26,13 @@ void append_side(std::string& out, const BookSide& side) {
   out += ']';
 }
 
-void append_price_or_null(std::string& out, Price p) {
-  if (p == kNoPrice) {
-    out += "null";
-  } else {
-    out += '"' + format_price(p) + '"';
-  }
-}
-
-}  // namespace
-
 void append_book_json(std::string& out, std::string_view asset_id, const L2Book& book) {
   out += "{\"asset_id\":";
   append_json_string(out, asset_id);
   out += ",\"bids\":";
-  append_side(out, book.bids());
+  append_side_json(out, book.bids());
   out += ",\"asks\":";
-  append_side(out, book.asks());
+  append_side_json(out, book.asks());
   out += '}';
 }
 
@@ -62,6 +51,52 @@ std::string books_json(const BookKeeper& books) {
   return out;
 }
 
+void append_quoted_fixed(std::string& out, Int128 value, int decimals) {
+  char buf[64];
+  out += '"';
+  out.append(buf, format_fixed(buf, value, decimals));
+  out += '"';
+}
+
+void append_price_or_null(std::string& out, Price p) {
+  if (p == kNoPrice) {
+    out += "null";
+  } else {
+    append_quoted_fixed(out, p, kPriceDecimals);
+  }
+}
+
+void append_json_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+void append_book_analytics(std::string& out, const L2Book& b, std::optional<Price> last) {
+  const TopOfBook top = BookKeeper::top_of(b);
+  out += ",\"best_bid\":";
+  append_price_or_null(out, top.bid);
+  out += ",\"best_ask\":";
+  append_price_or_null(out, top.ask);
+  if (const auto m2 = mid_x2(b)) {
+    out += ",\"mid\":";
+    append_quoted_fixed(out, *m2 * 5, kPriceDecimals + 1);
+  }
+  if (const auto sp = spread(b)) {
+    out += ",\"spread\":";
+    append_quoted_fixed(out, sp->absolute, kPriceDecimals);
+    out += ",\"spread_bps\":";
+    append_quoted_fixed(out, sp->bps_x100, 2);
+  }
+  const DisplayedPrice d = displayed_price(b, last);
+  if (d.source != DisplaySource::kNone) {
+    out += ",\"displayed_price\":";
+    append_quoted_fixed(out, d.value_x2 * 5, kPriceDecimals + 1);
+    out += ",\"displayed_source\":\"";
+    out += to_string(d.source);
+    out += '"';
+  }
+}
+
 std::string book_view_json(const BookKeeper& books, TokenIndex t) {
   const TokenBook& tb = books.book(t);
   const L2Book& b = tb.book;
@@ -71,23 +106,9 @@ std::string book_view_json(const BookKeeper& books, TokenIndex t) {
          to_string(tb.stale_reason) + "\",\"in_sync\":" + (tb.in_sync ? "true" : "false") +
          ",\"crossed\":" + (tb.crossed ? "true" : "false");
   if (tb.last_update_ns != 0) out += ",\"last_update_utc\":\"" + format_utc(tb.last_update_ns) + '"';
-  const TopOfBook top = BookKeeper::top_of(b);
-  out += ",\"best_bid\":";
-  append_price_or_null(out, top.bid);
-  out += ",\"best_ask\":";
-  append_price_or_null(out, top.ask);
-  if (const auto m2 = mid_x2(b)) out += ",\"mid\":\"" + format_fixed(*m2 * 5, kPriceDecimals + 1) + '"';
-  if (const auto sp = spread(b)) {
-    out += ",\"spread\":\"" + format_price(sp->absolute) + "\",\"spread_bps\":\"" +
-           format_fixed(sp->bps_x100, 2) + '"';
-  }
   const std::optional<Price> last =
       tb.last_trade_price == kNoPrice ? std::nullopt : std::optional<Price>(tb.last_trade_price);
-  const DisplayedPrice d = displayed_price(b, last);
-  if (d.source != DisplaySource::kNone) {
-    out += ",\"displayed_price\":\"" + format_fixed(d.value_x2 * 5, kPriceDecimals + 1) +
-           "\",\"displayed_source\":\"" + to_string(d.source) + '"';
-  }
+  append_book_analytics(out, b, last);
   out += ",\"depth_levels\":{\"bids\":" + std::to_string(b.bids().depth()) +
          ",\"asks\":" + std::to_string(b.asks().depth()) + '}';
   out += ",\"book\":";

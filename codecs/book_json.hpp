@@ -3,7 +3,9 @@
 // ground truth, tests): a list of
 //   {"asset_id": "...", "bids": [["0.48","100"], ...], "asks": [...]}
 // with levels best first and prices/sizes as exact decimal strings, sorted by asset_id.
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +15,17 @@
 namespace booktape {
 
 void append_book_json(std::string& out, std::string_view asset_id, const L2Book& book);
+// Pieces of book JSON, without temporary strings (no allocation once `out` has grown):
+// `"0.48"` (an exact decimal string), a price or null (kNoPrice), an integer.
+void append_quoted_fixed(std::string& out, Int128 value, int decimals);
+void append_price_or_null(std::string& out, Price p);
+void append_json_int(std::string& out, std::int64_t v);
+// One side in that shape: [["0.48","100"], ...], best first.
+void append_side_json(std::string& out, const BookSide& side);
+// The queries every book view carries, each as `,"key":value`: best_bid and best_ask (null for
+// an empty side), then mid, spread and spread_bps (both sides present), displayed_price and
+// displayed_source (when there is one). Prices are exact decimal strings.
+void append_book_analytics(std::string& out, const L2Book& book, std::optional<Price> last_trade);
 std::string books_json(const BookKeeper& books);  // the whole list, one book per line
 // A list in that shape split by asset id, each book minified, to compare two lists book by
 // book (a replay's against the simulator's truth). Empty if `json` is not such a list.

@@ -7,9 +7,10 @@ void BookApplier::on_book(BookEvent& e) {
   if (t == kNoToken) return;  // over the token limit; counted by the keeper
   if (e.bad_levels > 0) {
     books_.mark_stale(t, StaleReason::kBadSnapshot);
-    return;
+  } else {
+    books_.apply_snapshot(t, e.bids, e.asks, e.timestamp_ms);
   }
-  books_.apply_snapshot(t, e.bids, e.asks, e.timestamp_ms);
+  if (observer != nullptr) observer->on_touched(t, e.market);
 }
 
 void BookApplier::on_price_change(const PriceChangeEvent& e) {
@@ -22,24 +23,28 @@ void BookApplier::on_price_change(const PriceChangeEvent& e) {
     if (t == kNoToken) continue;
     if (c.flags & (kBadPrice | kBadSize | kBadSide)) {
       books_.mark_stale(t, StaleReason::kBadUpdate);
-      continue;
+    } else {
+      const bool check = !e.legacy && !(c.flags & kBadBest);
+      books_.apply_change(t, c.side, c.price, c.size, e.timestamp_ms,
+                          check ? &c.venue_top : nullptr);
     }
-    const bool check = !e.legacy && !(c.flags & kBadBest);
-    books_.apply_change(t, c.side, c.price, c.size, e.timestamp_ms,
-                        check ? &c.venue_top : nullptr);
+    if (observer != nullptr) observer->on_touched(t, e.market);
   }
 }
 
 void BookApplier::on_last_trade(const LastTradeEvent& e) {
   const TokenIndex t = books_.token(e.asset_id);
-  if (t != kNoToken) books_.record_trade(t, e.price, e.size, e.timestamp_ms);
+  if (t == kNoToken) return;
+  books_.record_trade(t, e.price, e.size, e.timestamp_ms);
+  if (observer != nullptr) observer->on_trade(t, e);
 }
 
 void BookApplier::on_tick_size_change(const TickSizeChangeEvent& e) {
   const TokenIndex t = books_.token(e.asset_id);
   // An unreadable new tick still ends the epoch: the venue changed the grid either way.
-  if (t != kNoToken) books_.apply_tick_size(t, (e.flags & kBadPrice) ? 0 : e.new_tick,
-                                            e.timestamp_ms);
+  if (t == kNoToken) return;
+  books_.apply_tick_size(t, (e.flags & kBadPrice) ? 0 : e.new_tick, e.timestamp_ms);
+  if (observer != nullptr) observer->on_touched(t, e.market);
 }
 
 void BookApplier::on_best_bid_ask(const BestBidAskEvent& e) {

@@ -25,6 +25,16 @@ struct ApplierStats {
   std::uint64_t market_events = 0;         // new_market + market_resolved
 };
 
+// Told of what the applier changed, for the live consumers (io/consumers/consumer_feed.hpp):
+// every token whose book, state or last trade an event touched, and every trade. Called on the
+// book thread, inside decode(): cheap, never blocking.
+class BookObserver {
+ public:
+  virtual ~BookObserver() = default;
+  virtual void on_touched(TokenIndex t, std::string_view market) noexcept = 0;
+  virtual void on_trade(TokenIndex t, const LastTradeEvent& e) noexcept = 0;
+};
+
 class BookApplier final : public EventSink {
  public:
   explicit BookApplier(BookKeeper& books) : books_(books) {}
@@ -40,6 +50,8 @@ class BookApplier final : public EventSink {
 
   // Optional: called for new_market/market_resolved (the recorder rolls subscriptions on them).
   std::function<void(const MarketEvent&)> on_market_event;
+  // Optional: the live consumers' hook (null in replay).
+  BookObserver* observer = nullptr;
 
   [[nodiscard]] const ApplierStats& stats() const noexcept { return stats_; }
 

@@ -7,6 +7,9 @@
 //                        [--memory-markets 2,25,100] [--seconds S] [--out DIR]
 //       offered rate up to saturation (a configuration stops after two points it could not
 //       sustain), for every transport x wait strategy; then RSS against tracked tokens.
+//   booktape_perf_record --consumers [--rates R,...|max] [--seconds S] [--out DIR]
+//       the live consumers (perf/consumers_perf.hpp): archive, +Redis, +alerts, books-only,
+//       books-only +Redis on the same stream: CPU per frame and consumer-side latencies.
 //   booktape_perf_record [--only NAME,NAME,...] [--seconds S] [--out DIR]
 //       the fixed scenarios of docs/PERFORMANCE.md: max and 200k frames/s (full and compact
 //       envelope; max-full-l1: the full envelope at gzip level 1), lat50k (spin-then-park and
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "perf/consumers_perf.hpp"
 #include "perf/perf_report.hpp"
 #include "perf/record_scenario.hpp"
 
@@ -38,6 +42,7 @@ constexpr const char* kUsage =
     "usage: booktape_perf_record --sweep [--rates R,R,...] [--transports ws,tls]\n"
     "                            [--waits spin-then-park,busy-spin] [--envelope compact|full]\n"
     "                            [--memory-markets M,M,...] [--seconds S] [--out DIR]\n"
+    "       booktape_perf_record --consumers [--rates R,R,...] [--seconds S] [--out DIR]\n"
     "       booktape_perf_record [--only NAME,NAME,...] [--seconds S] [--out DIR]\n"
     "Starts booktape sim and booktape record on loopback and measures sustained frames/s with\n"
     "zero loss, CPU per frame by thread, read->book and read->archive latency, ring high-water\n"
@@ -115,7 +120,7 @@ std::vector<Scenario> fixed_scenarios(double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool sweep = false;
+  bool sweep = false, consumers = false, rates_given = false;
   std::string only;
   double seconds = 10;
   fs::path out = "perf/results";
@@ -138,10 +143,14 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--sweep") sweep = true;
+    else if (a == "--consumers") consumers = true;
     else if (a == "--only") only = value();
     else if (a == "--seconds") seconds = std::stod(value());
     else if (a == "--out") out = value();
-    else if (a == "--rates") rates = split(value());
+    else if (a == "--rates") {
+      rates = split(value());
+      rates_given = true;
+    }
     else if (a == "--transports") transports = split(value());
     else if (a == "--waits") waits = split(value());
     else if (a == "--envelope") envelope = value();
@@ -152,6 +161,10 @@ int main(int argc, char** argv) {
     }
   }
   const fs::path binary = fs::path(BOOKTAPE_BINARY);
+  if (consumers) {
+    return booktape::perf::run_consumers(
+        binary, rates_given ? rates : std::vector<std::string>{"20000", "max"}, seconds, out);
+  }
   const std::string stamp = booktape::format_utc(booktape::realtime_now()).substr(0, 19);
   Report report;
   report.command = command;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace booktape::perf {
 
@@ -26,6 +27,11 @@ struct Scenario {
   int markets = 2;            // simulator series (each: the live window and the next: 4 tokens)
   int gzip_level = -1;        // the archive's gzip level (-1: the recorder's default)
   bool http = false;          // the operator listener on, /metrics and /status read every second
+  // Live consumers (docs/CONSUMERS.md).
+  bool books_only = false;           // --books-only: no archive stage (and no run manifest)
+  std::string redis_url = {};        // publish books and trades here ("": no Redis)
+  std::vector<std::string> alerts = {};  // alert rules ...
+  std::string alert_webhook = {};    // ... POSTed here
 };
 
 // A latency summary as the recorder reports it (ns; count 0: none).

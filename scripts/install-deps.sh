@@ -18,6 +18,8 @@ packages=(
   prometheus-cpp-dev                                    # /metrics text format (io/net/metrics_exposition)
   prometheus                                            # tests: promtool check metrics, a real scraping server
   chromium tmux                                         # tests: the status page headless, booktape top in a pane
+  libhiredis-dev redis-server redis-tools               # Redis fan-out; a real server and redis-cli for its tests
+  python3                                               # runs docs/CONSUMERS.md's Python reader in a test
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
   systemd strace                                        # systemd-analyze, -sysusers, -tmpfiles; the units' syscall filter (tests/deploy)

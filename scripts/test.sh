@@ -2,8 +2,9 @@
 # Builds and runs the whole test suite: the release build, the instruction-count gate and a
 # short run of every fuzzer, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 #   scripts/test.sh [--release-only]
-#   scripts/test.sh --tsan    # only: ThreadSanitizer on the lock-free rings, the wait strategies
-#                             # and the stage plumbing (the recorder tests), ~10 minutes
+#   scripts/test.sh --tsan    # only: ThreadSanitizer on the lock-free rings, the wait strategies,
+#                             # the stage plumbing (the recorder tests) and the live consumers
+#                             # (the book table's seqlock, the feed, their threads), ~12 minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +25,9 @@ run_preset() {
 if [ "${1:-}" = "--tsan" ]; then
   echo "== tsan: build"
   cmake --preset tsan >/dev/null
-  cmake --build --preset tsan --target core_tests record_tests
-  echo "== tsan: rings, wait strategies, stages"
-  ctest --preset tsan -R '^(FrameRing|SpscQueue|Doorbell|IdleStrategy|SleepStrategy|LatencyHistogram|Recorder|HourRollover)\.'
+  cmake --build --preset tsan --target core_tests record_tests consumers_tests
+  echo "== tsan: rings, wait strategies, stages, consumers"
+  ctest --preset tsan -R '^(FrameRing|SpscQueue|Doorbell|IdleStrategy|SleepStrategy|LatencyHistogram|Recorder|HourRollover|BookTable|ConsumerFeed|RedisPublisher|LiveConsumers)\.'
   exit 0
 fi
 

@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/spsc_queue.hpp"
+#include "io/consumers/consumer_feed.hpp"
 
 namespace booktape {
 
@@ -40,8 +41,12 @@ struct Pending {
 
 struct BookStage::Impl {
   Impl(BookStageOptions o, PipelineRing& r, PipelineBells& b)
-      : opt(o), ring(r), bells(b), applier(books) {
+      : opt(o), ring(r), bells(b), applier(books), feed(o.consumers) {
     books.track_state(opt.compare_checkpoints);
+    if (feed != nullptr) {
+      feed->attach(books);
+      applier.observer = feed;
+    }
   }
   ~Impl() {
     CheckpointBatch* left = nullptr;
@@ -67,6 +72,7 @@ struct BookStage::Impl {
   BookKeeper books;
   pm::Decoder decoder;
   pm::BookApplier applier;
+  ConsumerFeed* feed;  // null: no live consumers
   // REST thread -> this stage; owns the batches in it. The book stage polls it every pass, and
   // an empty check here is a compare of two cached positions.
   SpscQueue<CheckpointBatch*> checkpoints{kCheckpointQueue};
@@ -117,6 +123,7 @@ const BookHealth& BookStage::health(bool* fresh) {
 
 void BookStage::Impl::on_frame(const RecordHeader* h) {
   books.begin_frame(h->global_sequence, h->received_ns, h->monotonic_ns);
+  if (feed != nullptr) feed->begin_frame(h->received_ns);
   const char* data = reinterpret_cast<const char*>(h + 1);
   if (h->opcode == 2) {
     decoder.count_binary();
@@ -125,6 +132,7 @@ void BookStage::Impl::on_frame(const RecordHeader* h) {
     decoder.decode(data, h->length, h->length + PipelineRing::kPayloadPadding, applier);
   }
   stats.read_to_book.record(monotonic_now() - h->monotonic_ns);
+  if (feed != nullptr) feed->flush();  // after the latency sample: consumers come second
 }
 
 void BookStage::Impl::on_event(PipelineEvent* e) {
@@ -158,11 +166,16 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
       if (it == sessions.end()) break;  // a connection attempt that never came up
       // Continuity is lost: every book of this connection is stale until its fresh snapshot.
       // Its tokens are watched again when a connection carrying them opens.
+      if (feed != nullptr) feed->begin_frame(e->at);
       for (const std::string& id : it->second) {
         const TokenIndex t = books.find(id);
-        if (t != kNoToken) books.mark_stale(t, StaleReason::kExternal);
+        if (t != kNoToken) {
+          books.mark_stale(t, StaleReason::kExternal);
+          if (feed != nullptr) feed->touch(t);
+        }
         watched.erase(id);
       }
+      if (feed != nullptr) feed->flush();
       const std::vector<std::string> ids = std::move(it->second);
       sessions.erase(it);
       // Closed because its markets all rolled off: those tokens are gone, not waiting.
@@ -211,6 +224,12 @@ void BookStage::Impl::compare(const CheckpointBatch& batch) {
     const TokenIndex t = books.find(rb.asset_id);
     if (t == kNoToken || books.book(t).state != BookState::kLive) {
       stats.checkpoint_skipped.fetch_add(1, std::memory_order_relaxed);
+      // Its websocket is down (stale) or never gave it a book: consumers get this REST book
+      // instead, marked as such, in the slot only; the live book waits for its next snapshot.
+      // (Any other state keeps its own book.)
+      if (t != kNoToken && feed != nullptr && (books.book(t).state == BookState::kStale ||
+                                               books.book(t).state == BookState::kAwaitingSnapshot))
+        feed->rest_book(t, rb.bids, rb.asks, rb.timestamp_ms, batch.fetched_at);
       continue;  // not synced here: nothing to compare with
     }
     const TokenBook& tb = books.book(t);
@@ -323,6 +342,7 @@ void BookStage::Impl::publish() {
   stats.live.store(live, std::memory_order_relaxed);
   stats.stale.store(stale, std::memory_order_relaxed);
   stats.awaiting.store(awaiting, std::memory_order_relaxed);
+  if (feed != nullptr) feed->publish(realtime_now());
 }
 
 // A whole sweep of 100 k books at once would hold the thread for milliseconds; a slice per pass
@@ -380,6 +400,7 @@ std::size_t BookStage::Impl::poll() {
     compare(*batch);
     ++work;
   }
+  if (feed != nullptr) feed->notify();  // once a pass, not per frame
   const MonoNanos now = monotonic_now();
   if (!pending.empty()) check_pending(now);
   if (now >= next_scan) {

@@ -21,6 +21,8 @@
 
 namespace booktape {
 
+class ConsumerFeed;
+
 struct BookStageOptions {
   WaitMode wait = WaitMode::kSpinThenPark;
   std::int64_t max_spin_ns = IdleStrategy::kMaxSpinNs;  // spin-then-park's longest spin
@@ -30,6 +32,8 @@ struct BookStageOptions {
   double checkpoint_wait_seconds = 5;       // how long a REST book may wait for the stream
   // Publish every token's health once a second (health()), for the operator listener.
   bool publish_health = false;
+  // The live consumers' feed (io/consumers/consumer_feed.hpp), owned by the caller; null: none.
+  ConsumerFeed* consumers = nullptr;
 };
 
 // One token as the book stage last saw it (the operator's /status, status page and `top`).

@@ -21,6 +21,8 @@
 #include "io/net/url.hpp"
 #include "io/record/archive_stage.hpp"
 #include "io/record/book_stage.hpp"
+#include "io/record/discard_stage.hpp"
+#include "io/record/live_consumers.hpp"
 #include "io/record/network_stage.hpp"
 #include "io/record/operator_http.hpp"
 #include "io/record/operator_view.hpp"
@@ -134,6 +136,8 @@ struct Recorder::Impl {
   std::unique_ptr<BookStage> book;
   std::unique_ptr<ArchiveStage> archive;
   std::unique_ptr<RestCheckpointer> rest;
+  std::unique_ptr<DiscardStage> discard;       // books_only: in the archive's place
+  std::unique_ptr<LiveConsumers> consumers;    // shm, Redis, alerts (docs/CONSUMERS.md)
   std::atomic<bool> producer_done{false}, rest_stop{false};
   std::thread net_thread, book_thread, archive_thread, rest_thread;
   std::unique_ptr<RecorderService> service;  // systemd notify and the stuck-thread watch
@@ -190,6 +194,7 @@ void Recorder::Impl::apply_plan(const std::vector<std::vector<TokenInfo>>& group
   }
   if (rest && !changed.empty()) rest->set_tokens(plan.all_assets());
   if (view && !changed.empty()) view->set_plan(plan);
+  if (consumers) consumers->set_tokens(groups);
 }
 
 void Recorder::Impl::start_plan() {
@@ -328,8 +333,9 @@ void Recorder::Impl::start_threads() {
   });
   archive_thread = std::thread([this, pinned, c = cpu(2)] {
     pinned("bt-archive", c);
-    archive->run(producer_done);
+    if (archive) archive->run(producer_done); else discard->run(producer_done);
   });
+  if (consumers) consumers->start(cpu(2));  // a cold thread, like REST's: off the book's cpu
   net_thread = std::thread([this, pinned, c = cpu(0)] {
     pinned("bt-net", c);
     net->run();
@@ -359,6 +365,7 @@ void Recorder::Impl::stop_threads() {
   producer_done.store(true, std::memory_order_release);
   bells.data.ring();
   if (book_thread.joinable()) book_thread.join();
+  if (consumers) consumers->stop();  // after the books: their last updates still go out
   if (archive_thread.joinable()) archive_thread.join();
   if (rest_thread.joinable()) rest_thread.join();
 }
@@ -366,6 +373,7 @@ void Recorder::Impl::stop_threads() {
 void Recorder::Impl::handle_events() {
   std::string notice;
   while (net->pop_notice(notice)) log("%s", notice.c_str());
+  if (consumers) consumers->pop_notices([this](const std::string& s) { log("%s", s.c_str()); });
   HealthEvent h;
   while (book->pop_health(h)) {
     net->resubscribe(h.token);
@@ -383,14 +391,18 @@ std::string Recorder::Impl::status_text(double fps) const {
   char s[512];
   const double fill = 100.0 * static_cast<double>(ring->used_observed()) /
                       static_cast<double>(ring->capacity());
+  char to_archive[48] = " (books only)";
+  if (archive) {
+    std::snprintf(to_archive, sizeof to_archive, ", ->archive %.1f ms",
+                  static_cast<double>(archive->stats().read_to_archive.quantile(0.99)) / 1e6);
+  }
   std::snprintf(s, sizeof s,
                 "%.0f frames/s | books %u/%zu live, %u stale | conns %u/%u, reconnects %llu | "
-                "ring %.1f%% | p99 read->book %.1f us, ->archive %.1f ms",
+                "ring %.1f%% | p99 read->book %.1f us%s",
                 fps, b.live.load(), plan.token_count(), b.stale.load(), n.live_connections.load(),
                 n.shards.load(), static_cast<unsigned long long>(n.disconnects.load()), fill,
-                static_cast<double>(b.read_to_book.quantile(0.99)) / 1e3,
-                static_cast<double>(archive->stats().read_to_archive.quantile(0.99)) / 1e6);
-  return s;
+                static_cast<double>(b.read_to_book.quantile(0.99)) / 1e3, to_archive);
+  return consumers ? s + consumers->status_text() : std::string(s);
 }
 
 void Recorder::Impl::status_tick(MonoNanos now, bool final_line) {
@@ -403,8 +415,7 @@ void Recorder::Impl::status_tick(MonoNanos now, bool final_line) {
         static_cast<unsigned long long>(full - last_ring_full));
     last_ring_full = full;
   }
-  const ArchiveStageStats& a = archive->stats();
-  const std::uint64_t werr = a.write_errors.load(std::memory_order_relaxed);
+  const std::uint64_t werr = archive ? archive->stats().write_errors.load(std::memory_order_relaxed) : 0;
   if (werr != last_write_errors) {
     log("ALARM: %llu archive write(s) failed (retrying; frames are kept in memory up to a bound)",
         static_cast<unsigned long long>(werr - last_write_errors));
@@ -445,7 +456,7 @@ void Recorder::Impl::control_loop() {
   while (!stop.load(std::memory_order_acquire)) {
     const MonoNanos now = monotonic_now();
     if (now >= deadline) break;
-    if (archive->stats().failed.load(std::memory_order_acquire)) {
+    if (archive && archive->stats().failed.load(std::memory_order_acquire)) {
       // A recorder that cannot archive has no reason to run: stop (the gate reports the loss).
       log("ALARM: the archive stage stopped writing (%s); stopping the recorder",
           archive->failure().c_str());
@@ -484,7 +495,7 @@ int Recorder::Impl::run() {
   }
 
   // Before any writer exists, so no file of this run can be mistaken for a crashed one.
-  recover_archive();
+  if (!cfg.books_only) recover_archive();
 
   ring = std::make_unique<PipelineRing>(round_up_pow2(cfg.ring_bytes));
   NetworkOptions no;
@@ -514,6 +525,16 @@ int Recorder::Impl::run() {
   bo.initial_book_timeout_seconds = cfg.initial_book_timeout_seconds;
   bo.token_silent_seconds = cfg.token_silent_seconds;
   bo.publish_health = http != nullptr;
+  if (wants_consumers(cfg)) {
+    try {
+      consumers = std::make_unique<LiveConsumers>(cfg, &net->stats().connects,
+                                                  &net->stats().connect_failures);
+    } catch (const std::exception& e) {
+      log("live consumers: %s", e.what());
+      return 2;
+    }
+    bo.consumers = consumers->feed();
+  }
   book = std::make_unique<BookStage>(bo, *ring, bells);
 
   ArchiveWriterOptions wo;
@@ -530,7 +551,11 @@ int Recorder::Impl::run() {
   ArchiveStageOptions ao;
   ao.writer = wo;
   ao.max_frame_bytes = cfg.max_frame_bytes;
-  archive = std::make_unique<ArchiveStage>(ao, *ring, bells);
+  if (cfg.books_only) {
+    discard = std::make_unique<DiscardStage>(*ring, bells);
+  } else {
+    archive = std::make_unique<ArchiveStage>(ao, *ring, bells);
+  }
 
   if (cfg.rest_checkpoint_interval_seconds > 0) {
     RestCheckpointOptions ro;
@@ -540,6 +565,7 @@ int Recorder::Impl::run() {
     ro.batch = cfg.rest_batch;
     ro.writer = wo;
     ro.writer.stream = "rest_checkpoints";
+    ro.archive = !cfg.books_only;
     ro.stop = &rest_stop;
     try {
       rest = std::make_unique<RestCheckpointer>(ro, book.get());
@@ -557,8 +583,12 @@ int Recorder::Impl::run() {
   if (const std::string s = service->describe(); !s.empty()) log("%s", s.c_str());
   serve_operator();
 
-  log("run %s: %s -> %s (%s envelope)", run_id.c_str(), redact_url(cfg.ws_url).c_str(), cfg.out.c_str(),
-      cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
+  if (cfg.books_only) {
+    log("run %s: %s -> books only (no archive)", run_id.c_str(), redact_url(cfg.ws_url).c_str());
+  } else {
+    log("run %s: %s -> %s (%s envelope)", run_id.c_str(), redact_url(cfg.ws_url).c_str(),
+        cfg.out.c_str(), cfg.envelope == EnvelopeMode::kFull ? "full" : "compact");
+  }
   if (cfg.wait == WaitMode::kBusySpin && std::thread::hardware_concurrency() < 2) {
     // The book thread holds a core; the network and archive threads need another.
     log("warning: busy-spin on 1 cpu: the book thread never yields; use spin-then-park");
@@ -669,6 +699,11 @@ void Recorder::Impl::recover_archive() {
 int Recorder::Impl::finish() {
   const UnixNanos ended = realtime_now();
   status_tick(monotonic_now(), true);
+  if (!archive) {  // books only: nothing on disk to close, check or report
+    log("%llu frames, books only: no archive written",
+        static_cast<unsigned long long>(net->stats().frames.load()));
+    return 0;
+  }
   const NetworkStats& n = net->stats();
   const BookStageStats& b = book->stats();
   const ArchiveStageStats& a = archive->stats();
@@ -817,7 +852,8 @@ std::string Recorder::status_json() const {
   if (!im.running.load(std::memory_order_acquire)) return "{\"running\":false}";
   const NetworkStats& n = im.net->stats();
   const BookStageStats& b = im.book->stats();
-  const ArchiveStageStats& a = im.archive->stats();
+  const ArchiveStageStats none;  // books only: an archive that wrote nothing
+  const ArchiveStageStats& a = im.archive ? im.archive->stats() : none;
   auto u = [](std::uint64_t v) { return std::to_string(v); };
   std::string s = "{\"running\":true,\"run_id\":\"" + im.run_id + "\",\"network\":{\"frames\":" +
                   u(n.frames.load()) + ",\"bytes\":" + u(n.bytes.load()) + ",\"connects\":" +
@@ -862,6 +898,7 @@ std::string Recorder::status_json() const {
        ",\"failed\":" + u(rv.failed) + ",\"frames\":" + u(rv.frames) +
        ",\"torn_tail_bytes\":" + u(rv.torn_tail_bytes) + ",\"torn_tail_rows\":" +
        u(rv.torn_tail_rows) + "}";
+  if (im.consumers) s += ",\"consumers\":" + im.consumers->status_json();
   if (im.rest) {
     const RestCheckpointStats& r = im.rest->stats();
     s += ",\"rest\":{\"rounds\":" + u(r.rounds.load()) + ",\"rounds_ok\":" + u(r.rounds_ok.load()) +

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -22,6 +23,10 @@
 #include <utility>
 
 #include "io/net/http_server.hpp"
+#include "io/consumers/alert_delivery.hpp"
+#include "io/consumers/alert_rules.hpp"
+#include "io/consumers/book_table.hpp"
+#include "io/consumers/redis_url.hpp"
 #include "io/net/url.hpp"
 
 namespace booktape {
@@ -58,6 +63,15 @@ bool is_status(std::string_view s) {
 bool has_scheme(const std::string& url, std::string_view a, std::string_view b) {
   const std::optional<Url> u = parse_url(url);
   return u && (u->scheme == a || u->scheme == b);
+}
+
+constexpr const char* kShmNameForm =
+    "empty, or a name of 1-200 letters, digits, '.', '_' or '-' (the file /dev/shm/<name>)";
+bool valid_shm_name(const std::string& s) {
+  return s.size() <= 200 && s != "." && s != ".." &&
+         std::all_of(s.begin(), s.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+         });
 }
 
 // ---- YAML text of values (to_yaml and messages) ---------------------------------------------
@@ -343,6 +357,26 @@ const std::vector<Field>& fields() {
           return v.empty() || parse_listen_address(v, host, port);
         }));
     f.push_back(field<bool>("http_public", &C::http_public, "true or false"));
+    // Live consumers (docs/CONSUMERS.md); their checks live in io/record/live_consumers.cpp.
+    f.push_back(field<std::string>("shm", &C::shm, kShmNameForm, valid_shm_name));
+    f.push_back(field<std::string>("redis_url", &C::redis_url, std::string("empty, or ") + kRedisUrlForm,
+                                   [](const std::string& v) { return v.empty() || parse_redis_url(v); }));
+    f.push_back(seconds("redis_ttl_seconds", &C::redis_ttl_seconds, false));
+    f.push_back(integer<std::uint32_t>("consumer_depth", &C::consumer_depth, 1, BookTable::kMaxDepth,
+                                       "an integer between 1 and 1000 (levels per side)"));
+    f.push_back(integer<std::uint32_t>("consumer_slots", &C::consumer_slots, 1, BookTable::kMaxSlots,
+                                       "an integer between 1 and 4194304 (tokens)"));
+    // Each rule is checked in validate(), which can say which one is wrong and why.
+    f.push_back(field<std::vector<std::string>>("alerts", &C::alerts, "a list of alert rules"));
+    f.push_back(field<std::string>("alert_webhook", &C::alert_webhook,
+                                   "empty, or an http:// or https:// URL",
+                                   [](const std::string& v) { return v.empty() || has_scheme(v, "http", "https"); }));
+    f.push_back(field<std::vector<std::string>>(
+        "alert_command", &C::alert_command, "a list: the program, then its arguments (no shell)",
+        [](const std::vector<std::string>& v) { return v.empty() || !v.front().empty(); }));
+    f.push_back(seconds("alert_cooldown_seconds", &C::alert_cooldown_seconds, true));
+    f.push_back(seconds("alert_timeout_seconds", &C::alert_timeout_seconds, false));
+    f.push_back(field<bool>("books_only", &C::books_only, "true or false"));
     return f;
   }();
   return kFields;
@@ -631,6 +665,10 @@ std::vector<std::string> validate(const RecorderConfig& c) {
                        "authentication, so serving it beyond this host needs http_public: true "
                        "(--http-public); or use 127.0.0.1:PORT.");
   }
+  for (const std::string& rule : c.alerts) {
+    std::string why;
+    if (!parse_alert_rule(rule, &why)) problems.push_back("alerts: " + why + "; " + kAlertGrammar + ".");
+  }
   // Each connection starts this much after the previous one: an hour is already a long queue.
   if (c.connect_stagger_seconds > 3600 && c.connect_stagger_seconds <= kMaxSeconds) {
     problems.push_back("connect_stagger_seconds (" + show_value(c.connect_stagger_seconds) +
@@ -643,6 +681,8 @@ RecorderConfig with_urls_redacted(RecorderConfig c) {
   c.ws_url = redact_url(c.ws_url);
   c.rest_url = redact_url(c.rest_url);
   c.gamma_url = redact_url(c.gamma_url);
+  c.redis_url = redact_redis_url(c.redis_url);
+  c.alert_webhook = redact_webhook_url(c.alert_webhook);
   return c;
 }
 

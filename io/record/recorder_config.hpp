@@ -78,7 +78,24 @@ struct RecorderConfig {
   // --- the operator listener (docs/OPERATIONS.md) -------------------------------------------
   std::string http_listen;                 // HOST:PORT serving /metrics, /status and / ("": off)
   bool http_public = false;                // allow an http_listen address other than loopback
+  // --- live consumers (docs/CONSUMERS.md) -----------------------------------------------------
+  std::string shm;                         // the book table /dev/shm/<shm>; empty: none
+  std::string redis_url;                   // redis://... or unix://... (REDIS_PASSWORD); empty: off
+  double redis_ttl_seconds = 5;            // of the orderbook:polymarket:<asset_id> keys
+  std::uint32_t consumer_depth = 20;       // levels per side in the table and the Redis books
+  std::uint32_t consumer_slots = 131072;   // tokens the consumers serve (the table's slots)
+  std::vector<std::string> alerts;         // rules: bid>=0.70, stale>10s, disconnects>=3, ...
+  std::string alert_webhook;               // POST each alert here (http/https); empty: none
+  std::vector<std::string> alert_command;  // run this argv with each alert on stdin; empty: none
+  double alert_cooldown_seconds = 60;      // a rule fires again for a token after this at least
+  double alert_timeout_seconds = 5;        // per delivery attempt (webhook or command)
+  bool books_only = false;                 // no archive: books and their consumers only
 };
+
+// Whether the config asks for any live consumer (shm, redis_url or alerts).
+[[nodiscard]] inline bool wants_consumers(const RecorderConfig& c) noexcept {
+  return !c.shm.empty() || !c.redis_url.empty() || !c.alerts.empty();
+}
 
 // A problem in a config file or a value; what() names the file, the line and the key.
 struct ConfigError : std::runtime_error {

@@ -162,8 +162,10 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
     append_json_string(line, e.what());
     line += "}\n";
   }
-  writer.append_record(at, mono, line);
-  writer.poll(monotonic_now(), realtime_now());
+  if (opt.archive) {
+    writer.append_record(at, mono, line);
+    writer.poll(monotonic_now(), realtime_now());
+  }
   return ok;
 }
 

@@ -25,6 +25,7 @@ struct RestCheckpointOptions {
   int batch = 500;
   double backoff_max_seconds = 300;
   ArchiveWriterOptions writer;          // stream "rest_checkpoints"
+  bool archive = true;                  // false (books_only): fetch and compare, write nothing
   const std::atomic<bool>* stop = nullptr;  // set: a request under way is abandoned
 };
 

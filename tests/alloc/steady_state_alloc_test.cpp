@@ -13,6 +13,9 @@
 #include "codecs/polymarket_decoder.hpp"
 #include "core/book_keeper.hpp"
 #include "io/archive/writer.hpp"
+#include "io/consumers/alert_rules.hpp"
+#include "io/consumers/consumer_feed.hpp"
+#include "io/consumers/consumer_json.hpp"
 #include "tests/alloc/counting_malloc.hpp"
 #include "tests/support/fixture_files.hpp"
 #include "tests/support/stream_gen.hpp"
@@ -64,6 +67,60 @@ TEST(SteadyStateAllocations, BookStageDecodesAndAppliesWithoutAllocating) {
   EXPECT_EQ(allocations, 0) << "over " << frames.size() << " frames";
   EXPECT_GT(books.totals().changes_applied, 30'000u);
   EXPECT_GT(decoder.stats().frames_by_kind[static_cast<std::size_t>(polymarket::FrameKind::kMalformed)], 0u);
+}
+
+// The live consumers' share of the book stage (the feed's slot writes and queues), and what the
+// consumer thread does per update before Redis (pop, read the slot, build the book message,
+// judge the alert rules): no allocation either. (hiredis's own buffers are outside this.)
+TEST(SteadyStateAllocations, TheConsumerFeedAndTheConsumerThreadsWorkDoNotAllocate) {
+  const std::vector<std::string> frames = mixed_stream();
+  polymarket::Decoder decoder;
+  BookKeeper books;
+  polymarket::BookApplier applier(books);
+  ConsumerFeedOptions fo;
+  fo.table.slots = 64;
+  ConsumerFeed feed(fo);
+  feed.attach(books);
+  applier.observer = &feed;
+  shm::Book book;
+  BookMessage message;
+  std::string json;
+  std::vector<AlertRule> rules;
+  for (const char* r : {"bid>=0.5", "ask<=0.4", "displayed>=0.6", "spread_bps>100"})
+    rules.push_back(*parse_alert_rule(r));
+  std::vector<AlertEdge> edges(rules.size() * 64);
+  std::uint64_t published = 0, fired = 0;
+  auto pass = [&] {
+    std::uint64_t seq = 0;
+    for (const std::string& f : frames) {
+      ++seq;
+      books.begin_frame(seq, static_cast<std::int64_t>(seq));
+      feed.begin_frame(static_cast<std::int64_t>(seq));
+      decoder.decode(f.data(), f.size(), f.capacity(), applier);
+      feed.flush();
+      feed.notify();
+      std::uint32_t slot = 0;
+      while (feed.pop_dirty(slot)) {  // the consumer thread's turn
+        if (feed.table().view().read_book(slot, book) != shm::ReadResult::kOk) continue;
+        message.build(json, book, static_cast<std::int64_t>(seq));
+        ++published;
+        shm::Top top;
+        (void)feed.table().view().read_top(slot, top);
+        for (std::size_t r = 0; r < rules.size(); ++r) {
+          const auto v = alert_value(rules[r], top, static_cast<std::int64_t>(seq));
+          if (v && edges[r * 64 + slot].update(rules[r], *v, static_cast<std::int64_t>(seq), 0)) ++fired;
+        }
+      }
+      TradeRecord t;
+      while (feed.pop_trade(t)) {}
+    }
+  };
+  pass();
+  const std::uint64_t published_before = published;
+  const long allocations = count_allocations(pass);
+  EXPECT_EQ(allocations, 0) << "over " << frames.size() << " frames";
+  EXPECT_GT(published - published_before, 15'000u);
+  EXPECT_GT(fired, 0u);
 }
 
 TEST(SteadyStateAllocations, ArchiveStageEncodesCompressesAndWritesWithoutAllocating) {

@@ -62,6 +62,14 @@ TEST(BadArguments, ExitWithTwoAndSayWhat) {
        "rest_checkpoint_interval_seconds"},
       {{"record", "--asset", "1", "--cpus", "0,0,1023"}, "CPU 1023 is not available"},
       {{"record", "--asset", "1", "--assets-file", dir.path().string()}, "is not a file"},
+      {{"record", "--asset", "1", "--alert", "volume>3"}, "unknown metric in 'volume>3'"},
+      {{"record", "--asset", "1", "--alert", "bid>=1.5"}, "a rule is METRIC OP VALUE"},
+      {{"record", "--asset", "1", "--redis", "http://localhost"}, "redis_url must be empty, or redis://"},
+      {{"record", "--asset", "1", "--alert-webhook", "ftp://x"}, "alert_webhook must be"},
+      {{"record", "--asset", "1", "--alert-command", " "}, "--alert-command: expected a command"},
+      {{"record", "--asset", "1", "--shm", "a/b"}, "shm must be empty, or a name"},
+      {{"books"}, "--shm is required"},
+      {{"books", "--shm", "x", "--asset", ""}, "--asset needs a token id"},
   };
   for (const auto& c : cases) {
     std::string shown;
@@ -102,12 +110,18 @@ TEST(BadArguments, AKeyInAUrlIsNeitherLoggedNorArchived) {
   const Outcome o = run({"record", "--ws-url", "ws://127.0.0.1:1/ws/market?apikey=WSSECRET",
                          "--rest-url", "http://127.0.0.1:1/?key=RESTSECRET", "--asset", "1",
                          "--duration-seconds", "1", "--rest-checkpoint-interval-seconds", "0.2",
-                         "--status", "log", "--out", out.string()});
+                         "--redis", "redis://:REDISSECRET@127.0.0.1:1/0", "--alert",
+                         "disconnects>=1", "--alert-webhook",
+                         "http://127.0.0.1:1/botHOOKSECRET/sendMessage", "--status", "log",
+                         "--out", out.string()});
   EXPECT_EQ(o.code, 1) << o.output;  // the gate: nothing recorded
   EXPECT_NE(o.output.find("apikey=***"), std::string::npos) << o.output;
   const std::string written = everything_under(out);
   EXPECT_NE(written.find("apikey=***"), std::string::npos);  // the manifest's config
-  for (const char* secret : {"WSSECRET", "RESTSECRET"}) {
+  // Redis is down too: a warning, and the run goes on (and retries).
+  EXPECT_NE(o.output.find("redis: cannot connect to 127.0.0.1:1"), std::string::npos) << o.output;
+  EXPECT_NE(written.find("redis://:***@127.0.0.1:1/0"), std::string::npos);
+  for (const char* secret : {"WSSECRET", "RESTSECRET", "REDISSECRET", "HOOKSECRET"}) {
     EXPECT_EQ(o.output.find(secret), std::string::npos) << o.output;
     EXPECT_EQ(written.find(secret), std::string::npos) << secret;
   }

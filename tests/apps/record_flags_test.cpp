@@ -91,6 +91,21 @@ TEST(RecordFlags, EveryFlagSetsItsSetting) {
   EXPECT_EQ(c.status, "log");
 }
 
+TEST(RecordFlags, TheConsumerFlagsSetTheirSettings) {
+  const RecorderConfig c = config_from(
+      {"--shm", "books", "--redis", "redis://:pw@127.0.0.1:6380/2", "--alert", "bid>=0.70",
+       "--alert", "stale>10s", "--alert-webhook", "https://example.com/hook", "--alert-command",
+       "  /usr/bin/logger -t  booktape ", "--books-only"});
+  EXPECT_EQ(c.shm, "books");
+  EXPECT_EQ(c.redis_url, "redis://:pw@127.0.0.1:6380/2");
+  EXPECT_EQ(c.alerts, (std::vector<std::string>{"bid>=0.70", "stale>10s"}));
+  EXPECT_EQ(c.alert_webhook, "https://example.com/hook");
+  // Split at spaces into argv: no shell.
+  EXPECT_EQ(c.alert_command, (std::vector<std::string>{"/usr/bin/logger", "-t", "booktape"}));
+  EXPECT_TRUE(c.books_only);
+  EXPECT_FALSE(config_from({}).books_only);
+}
+
 TEST(RecordFlags, AssetIsRepeatableAndTakesCommaLists) {
   const RecorderConfig c = config_from({"--asset", "111", "--asset", "222", "--asset", "333,444"});
   EXPECT_EQ(c.assets, (std::vector<std::string>{"111", "222", "333", "444"}));

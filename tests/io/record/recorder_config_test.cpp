@@ -30,7 +30,9 @@ const std::vector<std::string> kKeys = {
     "gzip_level", "block_bytes", "block_max_age_seconds", "max_file_bytes", "fsync",
     "fsync_interval_seconds", "cpus", "wait", "spin_max_us", "ring_bytes", "duration_seconds", "status",
     "status_interval_seconds",
-    "http_listen", "http_public"};
+    "http_listen", "http_public", "shm", "redis_url", "redis_ttl_seconds", "consumer_depth",
+    "consumer_slots", "alerts", "alert_webhook", "alert_command", "alert_cooldown_seconds",
+    "alert_timeout_seconds", "books_only"};
 // clang-format on
 
 fs::path write_file(const fs::path& path, std::string_view text) {
@@ -86,6 +88,17 @@ RecorderConfig all_changed() {
   c.status_interval_seconds = 0.5;
   c.http_listen = "[::1]:9464";
   c.http_public = true;
+  c.shm = "bt.books-1";
+  c.redis_url = "redis://127.0.0.1:6380/1";
+  c.redis_ttl_seconds = 7.5;
+  c.consumer_depth = 5;
+  c.consumer_slots = 1000;
+  c.alerts = {"bid>=0.70", "stale>10s", "disconnects>=3"};
+  c.alert_webhook = "http://127.0.0.1:9/hook";
+  c.alert_command = {"/usr/bin/logger", "a b"};
+  c.alert_cooldown_seconds = 0;
+  c.alert_timeout_seconds = 1.5;
+  c.books_only = true;
   return c;
 }
 
@@ -133,6 +146,17 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.status_interval_seconds, b.status_interval_seconds);
   EXPECT_EQ(a.http_listen, b.http_listen);
   EXPECT_EQ(a.http_public, b.http_public);
+  EXPECT_EQ(a.shm, b.shm);
+  EXPECT_EQ(a.redis_url, b.redis_url);
+  EXPECT_EQ(a.redis_ttl_seconds, b.redis_ttl_seconds);
+  EXPECT_EQ(a.consumer_depth, b.consumer_depth);
+  EXPECT_EQ(a.consumer_slots, b.consumer_slots);
+  EXPECT_EQ(a.alerts, b.alerts);
+  EXPECT_EQ(a.alert_webhook, b.alert_webhook);
+  EXPECT_EQ(a.alert_command, b.alert_command);
+  EXPECT_EQ(a.alert_cooldown_seconds, b.alert_cooldown_seconds);
+  EXPECT_EQ(a.alert_timeout_seconds, b.alert_timeout_seconds);
+  EXPECT_EQ(a.books_only, b.books_only);
 }
 
 // The ConfigError message of loading `yaml`, or "" when it loads.
@@ -644,6 +668,39 @@ TEST(ReadAssetsFile, ANonDecimalIdNamesItsLine) {
   EXPECT_THROW(read_assets_file(file), ConfigError);
   write_file(file, "-123\n");
   EXPECT_THROW(read_assets_file(file), ConfigError);
+}
+
+// ---- live consumers ---------------------------------------------------------------------------
+
+TEST(RecorderConfig, ConsumerSettingsSayWhatIsWrongAndTheExpectedForm) {
+  RecorderConfig c;
+  c.alerts = {"bid>=0.70", "bid>=1.5"};
+  c.redis_url = "http://localhost";
+  c.shm = "../escape";
+  c.alert_webhook = "ftp://x";
+  const std::string all = joined(validate(c));
+  EXPECT_NE(all.find("alerts: 'bid>=1.5': the price must be 0..1"), std::string::npos) << all;
+  EXPECT_NE(all.find("a rule is METRIC OP VALUE"), std::string::npos) << all;
+  EXPECT_NE(all.find("redis_url must be empty, or redis://"), std::string::npos) << all;
+  EXPECT_NE(all.find("shm must be empty, or a name"), std::string::npos) << all;
+  EXPECT_NE(all.find("alert_webhook must be empty, or an http:// or https:// URL"), std::string::npos) << all;
+  EXPECT_EQ(problems_with(c, "alerts:").size(), 1u);  // the good rule is not one of them
+}
+
+TEST(RecorderConfig, TheRedisPasswordAndTheWebhookPathNeverReachTheManifest) {
+  RecorderConfig c;
+  c.redis_url = "redis://user:s3cret@127.0.0.1:6379/2";
+  c.alert_webhook = "https://api.telegram.org/bot123:ABC-token/sendMessage";
+  const std::string yaml = to_yaml(with_urls_redacted(c));
+  EXPECT_EQ(yaml.find("s3cret"), std::string::npos) << yaml;
+  EXPECT_EQ(yaml.find("ABC-token"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("redis_url: \"redis://user:***@127.0.0.1:6379/2\""), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("alert_webhook: \"https://api.telegram.org/***\""), std::string::npos) << yaml;
+  // A bad URL's message shows it redacted too.
+  c.redis_url = "redis://:s3cret@host:0";
+  const std::string all = joined(validate(c));
+  EXPECT_EQ(all.find("s3cret"), std::string::npos) << all;
+  EXPECT_NE(all.find("redis_url must be"), std::string::npos) << all;
 }
 
 TEST(ReadAssetsFile, AMissingFileIsAConfigError) {
