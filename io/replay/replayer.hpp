@@ -19,6 +19,8 @@ namespace booktape {
 
 struct ReplayOptions {
   bool verify_sha256 = false;
+  // Check closed files against their manifest entries (ArchiveReader::Options::check_manifest).
+  bool check_manifest = true;
   // Stop before the first frame received after this time (replay --at).
   std::optional<UnixNanos> stop_after;
   // Called about once a second with frames so far (progress on long replays).
