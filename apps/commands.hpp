@@ -16,5 +16,6 @@ Command add_discover_command(CLI::App& app);
 Command add_record_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
 Command add_sim_command(CLI::App& app);
+Command add_verify_command(CLI::App& app);
 
 }  // namespace booktape::apps
