@@ -16,6 +16,7 @@ Command add_discover_command(CLI::App& app);
 Command add_record_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
 Command add_sim_command(CLI::App& app);
+Command add_upload_command(CLI::App& app);
 Command add_verify_command(CLI::App& app);
 
 }  // namespace booktape::apps

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   const booktape::apps::Command record = booktape::apps::add_record_command(app);
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
   const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
+  const booktape::apps::Command upload = booktape::apps::add_upload_command(app);
   const booktape::apps::Command verify = booktape::apps::add_verify_command(app);
 
   const auto is_command = [&app](const char* word) {
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::fprintf(stderr,
                  "booktape: unknown command '%s' (commands: demo, discover, record, replay, "
-                 "sim, verify; see booktape --help)\n",
+                 "sim, upload, verify; see booktape --help)\n",
                  argv[1]);
     return 2;
   }
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("record")) return record();
     if (app.got_subcommand("replay")) return replay();
     if (app.got_subcommand("sim")) return sim();
+    if (app.got_subcommand("upload")) return upload();
     if (app.got_subcommand("verify")) return verify();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "booktape: %s\n", e.what());

@@ -16,6 +16,8 @@ packages=(
   libyaml-cpp-dev libcli11-dev                          # config and command line
   valgrind                                              # instruction counts for the latency gate
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
+  rclone                                                # booktape upload runs it; its tests serve WebDAV with it
+  python3-pandas                                        # the export test's independent reader
 )
 
 missing=()

@@ -233,6 +233,11 @@ class RootVerifier {
     progress(p.filename().string());
     VerifiedFile v;
     v.path = manifest_path_of(p, out_.root);
+    if (o_.select && !o_.select(v.path)) {
+      const auto it = listed_.find(v.path);
+      if (it != listed_.end()) it->second.seen = true;  // present; not asked about
+      return;
+    }
     const std::optional<ArchiveLocation> loc = locate_archive_file(p);
     if (loc) v.stream = loc->stream;
     const std::string name = p.filename().string();
@@ -311,7 +316,7 @@ class RootVerifier {
 
   void unseen_entries() {
     for (auto& [path, l] : listed_) {
-      if (l.seen) continue;
+      if (l.seen || (o_.select && !o_.select(path))) continue;
       VerifiedFile v;
       v.path = path;
       v.entry = *l.entry;

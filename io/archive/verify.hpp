@@ -98,6 +98,9 @@ struct RootVerification {
 struct VerifyOptions {
   bool label = true;             // append manifest_label lines (off: a read-only check)
   bool verify_payloads = true;   // recompute every payload's sha256
+  // When set, only the files (paths relative to the root) it accepts are read and reported:
+  // `upload` checks only what it will upload or remove. Sequences are then partial.
+  std::function<bool(const std::string& path)> select;
   // About once a second: files and frames done so far, the file being read.
   std::function<void(std::uint64_t files, std::uint64_t frames, const std::string& file)> progress;
 };
