@@ -74,8 +74,11 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
   }
 
   books_.begin_frame(f.has_envelope ? f.global_sequence : frame_index_, f.received_ns);
+  if (opt_.before_frame) opt_.before_frame(f);
   if (f.opcode == Opcode::kBinary) {
     decoder_.count_binary();
+  } else if (opt_.events != nullptr) {
+    decoder_.decode(f.data, f.size, f.readable, *opt_.events);
   } else {
     decoder_.decode(f.data, f.size, f.readable, applier_);
   }
@@ -91,6 +94,7 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
 }
 
 void Replayer::on_record(std::string_view line) {
+  if (opt_.on_record) opt_.on_record(line);
   // Records are few (files and connections, not frames): a DOM parse of a copy is fine here.
   simdjson::dom::parser parser;
   simdjson::dom::element rec;

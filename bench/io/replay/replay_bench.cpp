@@ -6,6 +6,7 @@
 #include "bench/bench_frames.hpp"
 #include "codecs/polymarket_classifier.hpp"
 #include "io/archive/writer.hpp"
+#include "io/replay/export_dataset.hpp"
 #include "io/replay/replayer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -73,6 +74,32 @@ void BM_ReplayArchive(benchmark::State& state) {
       static_cast<double>(bytes) / static_cast<double>(kFrames);
 }
 BENCHMARK(BM_ReplayArchive)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// `booktape export` of the same archive, all four datasets (books sampled every second), into a
+// folder on the same file system as the temp dirs: frames/s against BM_ReplayArchive's.
+void BM_ExportArchive(benchmark::State& state) {
+  const auto& dir = archive_dir();
+  testing::TempDir out;
+  std::uint64_t frames = 0, rows = 0, csv_bytes = 0, bytes = 0;
+  for (auto _ : state) {
+    ExportOptions o;
+    o.inputs = {dir};
+    o.out = out.path();
+    const ExportResult r = run_export(o);
+    frames += r.frames;
+    rows = csv_bytes = bytes = 0;
+    for (const ExportedFile& f : r.files) {
+      rows += f.rows;
+      csv_bytes += f.csv_bytes;
+      bytes += f.bytes;
+    }
+  }
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["rows_per_frame"] = static_cast<double>(rows) / static_cast<double>(kFrames);
+  state.counters["csv_to_gzip"] = static_cast<double>(csv_bytes) / static_cast<double>(bytes);
+}
+BENCHMARK(BM_ExportArchive)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 }  // namespace
 }  // namespace booktape::bench
