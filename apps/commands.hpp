@@ -14,6 +14,7 @@ using Command = std::function<int()>;
 Command add_demo_command(CLI::App& app);
 Command add_discover_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
 Command add_record_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
 Command add_sim_command(CLI::App& app);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   const booktape::apps::Command demo = booktape::apps::add_demo_command(app);
   const booktape::apps::Command discover = booktape::apps::add_discover_command(app);
   const booktape::apps::Command export_ = booktape::apps::add_export_command(app);
+  const booktape::apps::Command merge = booktape::apps::add_merge_command(app);
   const booktape::apps::Command record = booktape::apps::add_record_command(app);
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
   const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
@@ -30,8 +31,8 @@ int main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::fprintf(stderr,
-                 "booktape: unknown command '%s' (commands: demo, discover, export, record, "
-                 "replay, sim, upload, verify; see booktape --help)\n",
+                 "booktape: unknown command '%s' (commands: demo, discover, export, merge, "
+                 "record, replay, sim, upload, verify; see booktape --help)\n",
                  argv[1]);
     return 2;
   }
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("demo")) return demo();
     if (app.got_subcommand("discover")) return discover();
     if (app.got_subcommand("export")) return export_();
+    if (app.got_subcommand("merge")) return merge();
     if (app.got_subcommand("record")) return record();
     if (app.got_subcommand("replay")) return replay();
     if (app.got_subcommand("sim")) return sim();
