@@ -17,6 +17,7 @@ Command add_export_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
 Command add_record_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 Command add_sim_command(CLI::App& app);
 Command add_upload_command(CLI::App& app);
 Command add_verify_command(CLI::App& app);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   const booktape::apps::Command merge = booktape::apps::add_merge_command(app);
   const booktape::apps::Command record = booktape::apps::add_record_command(app);
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
+  const booktape::apps::Command report = booktape::apps::add_report_command(app);
   const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
   const booktape::apps::Command upload = booktape::apps::add_upload_command(app);
   const booktape::apps::Command verify = booktape::apps::add_verify_command(app);
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::fprintf(stderr,
                  "booktape: unknown command '%s' (commands: demo, discover, export, merge, "
-                 "record, replay, sim, upload, verify; see booktape --help)\n",
+                 "record, replay, report, sim, upload, verify; see booktape --help)\n",
                  argv[1]);
     return 2;
   }
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("merge")) return merge();
     if (app.got_subcommand("record")) return record();
     if (app.got_subcommand("replay")) return replay();
+    if (app.got_subcommand("report")) return report();
     if (app.got_subcommand("sim")) return sim();
     if (app.got_subcommand("upload")) return upload();
     if (app.got_subcommand("verify")) return verify();

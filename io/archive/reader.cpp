@@ -580,6 +580,7 @@ bool ArchiveReader::Impl::read_booktape_members(const MappedFile& m, ArchiveVisi
       continue;
     }
     ++r.members;
+    r.raw_bytes += block.size();
     off += h.member_bytes;
     std::memset(block.ensure(kPadding), 0, kPadding);
     std::size_t consumed = 0;
@@ -654,6 +655,7 @@ bool ArchiveReader::Impl::read_stream(const MappedFile& m, ArchiveVisitor& v, Fi
   carry.clear();
   bool keep_going = true;
   auto feed = [&](std::string_view chunk) {
+    r.raw_bytes += chunk.size();
     carry.append(chunk);
     std::memset(carry.ensure(kPadding), 0, kPadding);
     std::size_t consumed = 0;

@@ -69,6 +69,7 @@ struct FileReport {
   bool booktape_members = false;  // gzip members carrying our BT subfield
   bool open_file = false;         // a ".open" file: the writer did not close it
   std::uint64_t bytes = 0;
+  std::uint64_t raw_bytes = 0;   // decompressed bytes read (the JSONL); for compression ratios
   std::uint64_t members = 0;
   std::uint64_t lines = 0;
   std::uint64_t frames = 0;
