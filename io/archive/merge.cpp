@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "codecs/envelope.hpp"
+#include "codecs/json_out.hpp"
 #include "codecs/polymarket_classifier.hpp"
 #include "codecs/sha256.hpp"
 #include "io/archive/paths.hpp"
@@ -279,14 +280,10 @@ MergeResult merge_archives(const MergeOptions& o) {
     std::string m = "{\"record\":\"merge\",\"at_ns\":" + std::to_string(first_time) + ",\"sources\":[";
     for (std::size_t i = 0; i < r.sources.size(); ++i) {
       if (i) m += ',';
-      m += "{\"recorder\":" + std::to_string(i) + ",\"input\":";
-      append_json_string(m, r.sources[i].input);
-      m += ",\"run_ids\":[";
-      for (std::size_t j = 0; j < r.sources[i].run_ids.size(); ++j) {
-        if (j) m += ',';
-        append_json_string(m, r.sources[i].run_ids[j]);
-      }
-      m += "]}";
+      m += "{\"recorder\":" + std::to_string(i);
+      json_str(m, "input", r.sources[i].input);
+      json_str_array(m, "run_ids", r.sources[i].run_ids);
+      m += "}";
     }
     m += "],\"uncovered\":[";
     for (std::size_t i = 0; i < r.uncovered.size(); ++i) {
@@ -421,14 +418,10 @@ std::string MergeResult::json() const {
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const MergeSource& m = sources[i];
     if (i) s += ',';
-    s += "{\"recorder\":" + std::to_string(i) + ",\"input\":";
-    append_json_string(s, m.input);
-    s += ",\"run_ids\":[";
-    for (std::size_t j = 0; j < m.run_ids.size(); ++j) {
-      if (j) s += ',';
-      append_json_string(s, m.run_ids[j]);
-    }
-    s += "],\"frames\":" + std::to_string(m.frames) +
+    s += "{\"recorder\":" + std::to_string(i);
+    json_str(s, "input", m.input);
+    json_str_array(s, "run_ids", m.run_ids);
+    s += ",\"frames\":" + std::to_string(m.frames) +
          ",\"control_frames\":" + std::to_string(m.control_frames) +
          ",\"primary\":" + std::to_string(m.primary) +
          ",\"only_here\":" + std::to_string(m.only_here) +
@@ -450,12 +443,8 @@ std::string MergeResult::json() const {
   s += ']';
   intervals("covered", covered);
   intervals("uncovered", uncovered);
-  s += ",\"files\":[";
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, files[i]);
-  }
-  s += "]}\n";
+  json_str_array(s, "files", files);
+  s += "}\n";
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "codecs/envelope.hpp"
+#include "codecs/json_out.hpp"
 #include "codecs/sha256.hpp"
 #include "io/archive/child_process.hpp"
 #include "io/archive/manifest.hpp"
@@ -425,13 +426,6 @@ class Uploader {
   std::vector<std::string> recheck_;  // uploaded before; checked again before removal
 };
 
-void str(std::string& s, const char* key, std::string_view v) {
-  s += ",\"";
-  s += key;
-  s += "\":";
-  append_json_string(s, v);
-}
-
 }  // namespace
 
 std::string redact_remote(std::string_view remote) {
@@ -476,9 +470,9 @@ std::uint64_t UploadResult::removed() const noexcept {
 
 std::string UploadResult::json() const {
   std::string s = "{\"exit_code\":" + std::to_string(exit_code);
-  str(s, "remote", remote);
-  str(s, "verified_by", verified_by);
-  if (!fatal.empty()) str(s, "fatal", fatal);
+  json_str(s, "remote", remote);
+  json_str(s, "verified_by", verified_by);
+  if (!fatal.empty()) json_str(s, "fatal", fatal);
   for (const UploadStatus st : {UploadStatus::kVerified, UploadStatus::kFailed,
                                 UploadStatus::kAlreadyUploaded, UploadStatus::kWouldUpload})
     s += std::string(",\"") + to_string(st) + "\":" + std::to_string(count(st));
@@ -490,25 +484,18 @@ std::string UploadResult::json() const {
     if (i) s += ',';
     s += "{\"path\":";
     append_json_string(s, f.path);
-    str(s, "status", to_string(f.status));
-    str(s, "sha256", f.sha256);
+    json_str(s, "status", to_string(f.status));
+    json_str(s, "sha256", f.sha256);
     s += ",\"bytes\":" + std::to_string(f.bytes);
     s += std::string(",\"local_verified\":") + (f.local_verified ? "true" : "false");
     s += std::string(",\"removed\":") + (f.removed ? "true" : "false");
-    if (!f.why.empty()) str(s, "why", f.why);
+    if (!f.why.empty()) json_str(s, "why", f.why);
     s += '}';
   }
-  s += "],\"rclone_errors\":[";
-  for (std::size_t i = 0; i < rclone_errors.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, rclone_errors[i]);
-  }
-  s += "],\"local_problems\":[";
-  for (std::size_t i = 0; i < local_problems.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, local_problems[i]);
-  }
-  s += "]}\n";
+  s += "]";
+  json_str_array(s, "rclone_errors", rclone_errors);
+  json_str_array(s, "local_problems", local_problems);
+  s += "}\n";
   return s;
 }
 

@@ -4,38 +4,27 @@
 
 #include <fstream>
 
-#include "codecs/envelope.hpp"
+#include "codecs/json_out.hpp"
 
 namespace booktape {
 
-namespace {
-
-void field(std::string& s, const char* key, const std::string& value) {
-  s += ",\"";
-  s += key;
-  s += "\":";
-  append_json_string(s, value);
-}
-
-}  // namespace
-
 std::string render_upload_line(const UploadRecord& r) {
   std::string s = "{\"record\":\"upload\"";
-  field(s, "path", r.path);
-  field(s, "sha256", r.sha256);
+  json_str(s, "path", r.path);
+  json_str(s, "sha256", r.sha256);
   s += ",\"bytes\":" + std::to_string(r.bytes);
-  field(s, "remote", r.remote);
-  field(s, "remote_path", r.remote_path);
-  field(s, "verified_by", r.verified_by);
+  json_str(s, "remote", r.remote);
+  json_str(s, "remote_path", r.remote_path);
+  json_str(s, "verified_by", r.verified_by);
   s += ",\"verified_at_utc\":\"" + format_utc(r.verified_at) + "\"}\n";
   return s;
 }
 
 std::string render_removal_line(const UploadRecord& r) {
   std::string s = "{\"record\":\"upload_local_removed\"";
-  field(s, "path", r.path);
-  field(s, "sha256", r.sha256);
-  field(s, "remote_path", r.remote_path);
+  json_str(s, "path", r.path);
+  json_str(s, "sha256", r.sha256);
+  json_str(s, "remote_path", r.remote_path);
   s += ",\"removed_at_utc\":\"" + format_utc(r.removed_at) + "\"}\n";
   return s;
 }

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "codecs/envelope.hpp"
+#include "codecs/json_out.hpp"
 #include "io/archive/manifest_index.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/upload_manifest.hpp"
@@ -443,23 +444,9 @@ class RootVerifier {
   MonoNanos last_progress_ = 0;
 };
 
-void kv(std::string& s, const char* key, std::uint64_t v) {
-  s += ",\"";
-  s += key;
-  s += "\":" + std::to_string(v);
-}
-
-void str(std::string& s, const char* key, std::string_view v) {
-  s += ",\"";
-  s += key;
-  s += "\":";
-  append_json_string(s, v);
-}
-
 void opt_u64(std::string& s, const char* key, const std::optional<std::uint64_t>& v) {
-  s += ",\"";
-  s += key;
-  s += "\":" + (v ? std::to_string(*v) : std::string("null"));
+  json_key(s, key);
+  s += v ? std::to_string(*v) : std::string("null");
 }
 
 }  // namespace
@@ -508,52 +495,43 @@ std::string VerifyResult::json() const {
        {FileVerdict::kOk, FileVerdict::kInvalid, FileVerdict::kMissing, FileVerdict::kOffloaded,
         FileVerdict::kUnlisted, FileVerdict::kOpenInUse, FileVerdict::kOpenLeft,
         FileVerdict::kForeign})
-    kv(s, to_string(v), count(v));
+    json_u64(s, to_string(v), count(v));
   s += "}";
-  kv(s, "unexplained_gaps", unexplained_gaps());
+  json_u64(s, "unexplained_gaps", unexplained_gaps());
   s += ",\"roots\":[";
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const RootVerification& root = roots[i];
     if (i) s += ',';
-    s += "{\"root\":";
-    append_json_string(s, root.root.string());
-    kv(s, "manifest_bad_lines", root.manifest_bad_lines);
-    s += ",\"errors\":[";
-    for (std::size_t j = 0; j < root.errors.size(); ++j) {
-      if (j) s += ',';
-      append_json_string(s, root.errors[j]);
-    }
-    s += "],\"files\":[";
+    s += "{";
+    json_str(s, "root", root.root.string(), true);
+    json_u64(s, "manifest_bad_lines", root.manifest_bad_lines);
+    json_str_array(s, "errors", root.errors);
+    s += ",\"files\":[";
     for (std::size_t j = 0; j < root.files.size(); ++j) {
       const VerifiedFile& f = root.files[j];
       const FileReport& r = f.report;
       if (j) s += ',';
-      s += "{\"path\":";
-      append_json_string(s, f.path);
-      str(s, "stream", f.stream);
-      str(s, "verdict", to_string(f.verdict));
-      s += ",\"problems\":[";
-      for (std::size_t k = 0; k < f.problems.size(); ++k) {
-        if (k) s += ',';
-        append_json_string(s, f.problems[k]);
-      }
-      s += "]";
-      kv(s, "bytes", r.bytes);
-      kv(s, "members", r.members);
-      kv(s, "rows", r.lines);
-      kv(s, "frames", r.frames);
-      kv(s, "corrupt_bytes", r.corrupt_bytes);
-      kv(s, "missing_rows", r.missing_rows);
+      s += "{";
+      json_str(s, "path", f.path, true);
+      json_str(s, "stream", f.stream);
+      json_str(s, "verdict", to_string(f.verdict));
+      json_str_array(s, "problems", f.problems);
+      json_u64(s, "bytes", r.bytes);
+      json_u64(s, "members", r.members);
+      json_u64(s, "rows", r.lines);
+      json_u64(s, "frames", r.frames);
+      json_u64(s, "corrupt_bytes", r.corrupt_bytes);
+      json_u64(s, "missing_rows", r.missing_rows);
       if (f.entry) {
         s += ",\"manifest\":{\"sha256\":";
         append_json_string(s, f.entry->sha256);
-        kv(s, "bytes", f.entry->bytes);
-        kv(s, "rows", f.entry->rows);
-        kv(s, "frames", f.entry->frames);
-        kv(s, "members", f.entry->members);
+        json_u64(s, "bytes", f.entry->bytes);
+        json_u64(s, "rows", f.entry->rows);
+        json_u64(s, "frames", f.entry->frames);
+        json_u64(s, "members", f.entry->members);
         s += "}";
       }
-      if (!f.label_written.empty()) str(s, "label_written", f.label_written);
+      if (!f.label_written.empty()) json_str(s, "label_written", f.label_written);
       s += "}";
     }
     s += "],\"runs\":[";
@@ -562,14 +540,14 @@ std::string VerifyResult::json() const {
       if (j) s += ',';
       s += "{\"run_id\":";
       append_json_string(s, rs.run_id);
-      kv(s, "files", rs.files);
-      kv(s, "frames", rs.frames);
-      kv(s, "first_global_message_sequence", rs.first_sequence);
-      kv(s, "last_global_message_sequence", rs.last_sequence);
-      kv(s, "lost_recorded", rs.lost_recorded);
-      kv(s, "missing_unexplained", rs.missing_unexplained);
-      kv(s, "loss_records", rs.loss_records);
-      kv(s, "crash_records", rs.crash_records);
+      json_u64(s, "files", rs.files);
+      json_u64(s, "frames", rs.frames);
+      json_u64(s, "first_global_message_sequence", rs.first_sequence);
+      json_u64(s, "last_global_message_sequence", rs.last_sequence);
+      json_u64(s, "lost_recorded", rs.lost_recorded);
+      json_u64(s, "missing_unexplained", rs.missing_unexplained);
+      json_u64(s, "loss_records", rs.loss_records);
+      json_u64(s, "crash_records", rs.crash_records);
       s += "}";
     }
     s += "],\"gaps\":[";
@@ -578,14 +556,14 @@ std::string VerifyResult::json() const {
       if (j) s += ',';
       s += "{\"run_id\":";
       append_json_string(s, g.run_id);
-      kv(s, "first", g.first);
-      kv(s, "last", g.last);
-      kv(s, "frames", g.last - g.first + 1);
-      str(s, "where", g.where);
-      str(s, "status", g.recorded_loss     ? "lost_recorded"
+      json_u64(s, "first", g.first);
+      json_u64(s, "last", g.last);
+      json_u64(s, "frames", g.last - g.first + 1);
+      json_str(s, "where", g.where);
+      json_str(s, "status", g.recorded_loss     ? "lost_recorded"
                        : g.in_damaged_file ? "in_damaged_file"
                                            : "unexplained");
-      if (g.recorded_loss) str(s, "loss_reason", g.loss_reason);
+      if (g.recorded_loss) json_str(s, "loss_reason", g.loss_reason);
       s += "}";
     }
     s += "],\"losses\":[";
@@ -594,8 +572,8 @@ std::string VerifyResult::json() const {
       if (j) s += ',';
       s += "{\"run_id\":";
       append_json_string(s, l.run_id);
-      str(s, "reason", l.reason);
-      if (!l.written_by_run_id.empty()) str(s, "written_by_run_id", l.written_by_run_id);
+      json_str(s, "reason", l.reason);
+      if (!l.written_by_run_id.empty()) json_str(s, "written_by_run_id", l.written_by_run_id);
       opt_u64(s, "frames", l.frames);
       opt_u64(s, "first_global_message_sequence", l.first);
       opt_u64(s, "last_global_message_sequence", l.last);

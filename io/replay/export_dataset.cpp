@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "codecs/envelope.hpp"
+#include "codecs/json_out.hpp"
 #include "core/version.hpp"
 #include "io/archive/paths.hpp"
 #include "io/replay/export_csv.hpp"
@@ -613,52 +613,38 @@ class Exporter final : public pm::EventSink {
   bool emitting_ = false;
 };
 
-void kv(std::string& s, const char* key, std::uint64_t v) {
-  s += ",\"";
-  s += key;
-  s += "\":" + std::to_string(v);
-}
-
 std::string manifest_json(const ExportOptions& o, const ExportResult& r) {
   std::string s = "{\"format\":\"booktape.export\",\"format_version\":1,\"writer\":\"booktape " BOOKTAPE_VERSION "\"";
   s += ",\"created_at_utc\":\"" + format_utc(realtime_now()) + "\"";
   s += ",\"layout\":\"tardis.dev CSV (docs/ORDERBOOK_SCHEMA.md)\",\"exchange\":\"polymarket\"";
-  s += ",\"inputs\":[";
-  for (std::size_t i = 0; i < o.inputs.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, o.inputs[i].string());
-  }
-  s += "],\"kinds\":[";
+  std::vector<std::string> inputs;
+  for (const fs::path& p : o.inputs) inputs.push_back(p.string());
+  json_str_array(s, "inputs", inputs);
+  s += ",\"kinds\":[";
   for (std::size_t i = 0; i < o.kinds.size(); ++i) {
     s += std::string(i ? "," : "") + "\"" + to_string(o.kinds[i]) + "\"";
   }
   s += "]";
-  kv(s, "depth", static_cast<std::uint64_t>(o.depth));
+  json_u64(s, "depth", static_cast<std::uint64_t>(o.depth));
   s += ",\"interval_ns\":" + std::to_string(o.interval_ns);
   s += ",\"from_utc\":" + (o.from ? "\"" + format_utc(*o.from) + "\"" : std::string("null"));
   s += ",\"to_utc\":" + (o.to ? "\"" + format_utc(*o.to) + "\"" : std::string("null"));
-  s += ",\"assets\":[";
-  for (std::size_t i = 0; i < o.assets.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, o.assets[i]);
-  }
-  s += "]";
-  kv(s, "frames_replayed", r.frames);
-  kv(s, "frames_in_range", r.frames_in_range);
-  kv(s, "damaged_input_files", r.damaged_files);
-  kv(s, "sequence_gaps", r.sequence_gaps);
-  s += ",\"note\":";
-  append_json_string(s, r.note);
+  json_str_array(s, "assets", o.assets);
+  json_u64(s, "frames_replayed", r.frames);
+  json_u64(s, "frames_in_range", r.frames_in_range);
+  json_u64(s, "damaged_input_files", r.damaged_files);
+  json_u64(s, "sequence_gaps", r.sequence_gaps);
+  json_str(s, "note", r.note);
   s += ",\"files\":[";
   for (std::size_t i = 0; i < r.files.size(); ++i) {
     const ExportedFile& f = r.files[i];
     if (i) s += ',';
-    s += "{\"name\":";
-    append_json_string(s, f.name);
+    s += "{";
+    json_str(s, "name", f.name, true);
     s += ",\"kind\":\"" + f.kind + "\",\"date\":\"" + f.date + "\"";
-    kv(s, "rows", f.rows);
-    kv(s, "bytes", f.bytes);
-    kv(s, "csv_bytes", f.csv_bytes);
+    json_u64(s, "rows", f.rows);
+    json_u64(s, "bytes", f.bytes);
+    json_u64(s, "csv_bytes", f.csv_bytes);
     s += ",\"sha256\":\"" + f.sha256 + "\"";
     s += ",\"first_local_timestamp\":" + std::to_string(f.first_local_us);
     s += ",\"last_local_timestamp\":" + std::to_string(f.last_local_us) + "}";

@@ -8,7 +8,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "codecs/envelope.hpp"
+#include "codecs/json_out.hpp"
 #include "codecs/svg_chart.hpp"
 #include "core/version.hpp"
 #include "io/archive/manifest_index.hpp"
@@ -490,16 +490,13 @@ std::array<std::string, 3> SoakReport::svgs() const {
 
 std::string SoakReport::json() const {
   std::string s = "{\"format\":\"booktape.soak_report\",\"format_version\":1,\"writer\":\"booktape " BOOKTAPE_VERSION "\"";
-  auto kv = [&s](const char* k, std::uint64_t v) { s += ",\"" + std::string(k) + "\":" + std::to_string(v); };
+  auto kv = [&s](const char* k, std::uint64_t v) { json_u64(s, k, v); };
   auto kd = [&s](const char* k, double v) {
     char b[48];
     std::snprintf(b, sizeof b, "%.6g", v);
     s += ",\"" + std::string(k) + "\":" + b;
   };
-  auto ks = [&s](const char* k, const std::string& v) {
-    s += ",\"" + std::string(k) + "\":";
-    append_json_string(s, v);
-  };
+  auto ks = [&s](const char* k, const std::string& v) { json_str(s, k, v); };
   ks("root", root.string());
   s += ",\"since_utc\":" + (since ? "\"" + format_utc(*since) + "\"" : std::string("null"));
   ks("generated_at_utc", format_utc(generated_at));
@@ -517,12 +514,7 @@ std::string SoakReport::json() const {
   s += "]";
   kv("assets", assets);
   kv("markets", markets);
-  s += ",\"market_slugs\":[";
-  for (std::size_t i = 0; i < market_slugs.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, market_slugs[i]);
-  }
-  s += "]";
+  json_str_array(s, "market_slugs", market_slugs);
   kv("frames", frames);
   s += ",\"events_by_type\":{";
   bool first = true;
@@ -617,12 +609,8 @@ std::string SoakReport::json() const {
   series("frames_per_second", frames_per_second);
   series("reconnects", reconnects);
   series("archive_bytes", archive_bytes);
-  s += ",\"findings\":[";
-  for (std::size_t i = 0; i < findings.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, findings[i]);
-  }
-  s += "]}\n";
+  json_str_array(s, "findings", findings);
+  s += "}\n";
   return s;
 }
 

@@ -13,10 +13,8 @@ struct CliResult {
   std::string out;
 };
 
-// Runs the booktape binary with `args` (shell words), capturing stdout; stderr is kept in the
-// test log.
-inline CliResult booktape(const std::string& args) {
-  const std::string cmd = std::string(BOOKTAPE_BINARY) + " " + args;
+// Runs a shell command line, capturing stdout; stderr is kept in the test log.
+inline CliResult run_shell(const std::string& cmd) {
   CliResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -25,6 +23,12 @@ inline CliResult booktape(const std::string& args) {
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// Runs the booktape binary with `args` (shell words), capturing stdout; stderr is kept in the
+// test log.
+inline CliResult booktape(const std::string& args) {
+  return run_shell(std::string(BOOKTAPE_BINARY) + " " + args);
 }
 
 }  // namespace booktape::testing

@@ -29,17 +29,6 @@ constexpr const char* kPython = "/usr/bin/python3";  // Debian's, with python3-p
 // 2025-11-21T23:59:50Z: the archive crosses midnight.
 constexpr UnixNanos kT0 = 1'763'769'590'000'000'000;
 
-CliResult run(const std::string& cmd) {
-  CliResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 std::string book_msg(const std::string& id, std::string_view bids, std::string_view asks, int ts) {
   return "{\"event_type\":\"book\",\"asset_id\":\"" + id + "\",\"market\":\"0x" +
          std::string(64, 'a') + "\",\"timestamp\":\"" + std::to_string(1'763'769'000'000 + ts) +
@@ -109,7 +98,7 @@ void write_awkward(const fs::path& root) {
 }
 
 std::string python_check(const fs::path& out, const fs::path& books, int depth = 25) {
-  const CliResult r = run(std::string(kPython) + " " + BOOKTAPE_SOURCE_DIR +
+  const CliResult r = testing::run_shell(std::string(kPython) + " " + BOOKTAPE_SOURCE_DIR +
                           "/tests/apps/export_reader.py " + out.string() + " " + books.string() +
                           " " + std::to_string(depth));
   EXPECT_EQ(r.status, 0) << r.out;
@@ -117,7 +106,7 @@ std::string python_check(const fs::path& out, const fs::path& books, int depth =
 }
 
 std::vector<std::string> csv_lines(const fs::path& gz) {
-  const CliResult r = run("zcat " + gz.string());
+  const CliResult r = testing::run_shell("zcat " + gz.string());
   std::vector<std::string> out;
   for (std::size_t a = 0; a < r.out.size();) {
     std::size_t b = r.out.find('\n', a);

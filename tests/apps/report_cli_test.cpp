@@ -142,13 +142,10 @@ TEST(ReportCli, EveryNumberOfTheSoakReportComesFromTheArchive) {
   EXPECT_NE(md.find("soak_test_2025-11-21_frames.svg"), std::string::npos);
   for (const char* svg : {"frames", "reconnects", "disk"}) {
     const fs::path f = reports / ("soak_test_2025-11-21_" + std::string(svg) + ".svg");
-    FILE* py = ::popen(("/usr/bin/python3 -c \"import xml.etree.ElementTree as E; E.parse('" +
-                        f.string() + "'); print('ok')\"").c_str(), "r");
-    ASSERT_NE(py, nullptr);
-    char buf[16] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, py);
-    EXPECT_EQ(::pclose(py), 0) << f;
-    EXPECT_EQ(std::string(buf, n), "ok\n") << f;
+    const CliResult py = testing::run_shell("/usr/bin/python3 -c \"import xml.etree.ElementTree as E; E.parse('" +
+                                            f.string() + "'); print('ok')\"");
+    EXPECT_EQ(py.status, 0) << f;
+    EXPECT_EQ(py.out, "ok\n") << f;
   }
 
   // --since: only run 2 counts.

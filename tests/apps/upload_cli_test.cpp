@@ -135,15 +135,11 @@ TEST(UploadCli, WithoutRcloneOnThePathItExitsTwoAndSaysWhatToInstall) {
   testing::TempDir root;
   write_root(root.path());
   // No rclone on the PATH (the binary is named by its full path; rclone is looked up).
-  const std::string cmd = std::string("env PATH=/nonexistent ") + BOOKTAPE_BINARY + " upload " +
-                          root.path().string() + " --remote r:x 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int st = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(st), 2) << out;
+  const testing::CliResult r = testing::run_shell(std::string("env PATH=/nonexistent ") +
+                                                  BOOKTAPE_BINARY + " upload " +
+                                                  root.path().string() + " --remote r:x 2>&1");
+  const std::string& out = r.out;
+  EXPECT_EQ(r.status, 2) << out;
   EXPECT_NE(out.find("apt-get install rclone"), std::string::npos) << out;
   EXPECT_NE(testing::booktape("upload --help").out.find("--cleanup-after-verify"), std::string::npos);
 }

@@ -73,6 +73,21 @@ std::vector<Member> members_of(const std::string& bytes) {
   return out;
 }
 
+// Reads `bytes` as the file `name` (in a fresh folder) with the real reader.
+FileReport read_bytes(const std::string& bytes, Collector& got,
+                      const std::string& name = "damaged.jsonl.gz") {
+  TempDir dir;
+  const auto path = dir.path() / name;
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << bytes;
+  }
+  ArchiveReader reader;
+  FileReport r;
+  reader.read_file(path, got, r);
+  return r;
+}
+
 TEST(CrashRecovery, RecoversEveryCompleteMemberAndMeasuresTheTornTailAtEveryCut) {
   TempDir dir;
   std::size_t frames_written = 0;
@@ -136,16 +151,9 @@ TEST(CrashRecovery, GarbageAfterTheLastMemberIsReportedAsCorruptNotSkipped) {
   std::string bytes = crashed_file_bytes(dir, frames_written);
   const std::size_t end_of_members = bytes.size();
   bytes += "not gzip at all";
-  TempDir cuts;
-  const auto path = cuts.path() / open_name("polymarket_ws_raw_20251121T05Z_x_000001.jsonl.gz");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-  }
-  ArchiveReader reader;
   Collector got;
-  FileReport r;
-  reader.read_file(path, got, r);
+  const FileReport r =
+      read_bytes(bytes, got, open_name("polymarket_ws_raw_20251121T05Z_x_000001.jsonl.gz"));
   EXPECT_EQ(got.frames.size(), frames_written);
   EXPECT_TRUE(r.corrupt);
   EXPECT_EQ(r.torn_tail_bytes, 0u) << "garbage is damage, not a torn member";
@@ -163,16 +171,8 @@ TEST(CrashRecovery, AFlippedByteInsideAMemberSkipsThatMemberReadsOnAndSaysWhere)
   const std::vector<Member> members = members_of(bytes);
   const Member& victim = members[3];
   bytes[victim.offset + victim.bytes / 2] ^= 0x5A;
-  TempDir cuts;
-  const auto path = cuts.path() / "damaged.jsonl.gz";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-  }
-  ArchiveReader reader;
   Collector got;
-  FileReport r;
-  reader.read_file(path, got, r);
+  const FileReport r = read_bytes(bytes, got);
   EXPECT_TRUE(r.corrupt);
   // Every frame but the damaged member's, in order: the ones before it, then the ones after.
   ASSERT_EQ(got.frames.size(), frames_written - victim.rows);
@@ -197,16 +197,8 @@ TEST(CrashRecovery, ADamagedMemberHeaderIsSkippedByFindingTheNextValidMember) {
   // and its body is damaged too: only a search finds where the next member starts.
   bytes[victim.offset + 17] ^= 0x01;
   bytes[victim.offset + victim.bytes / 2] ^= 0x5A;
-  TempDir cuts;
-  const auto path = cuts.path() / "damaged.jsonl.gz";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-  }
-  ArchiveReader reader;
   Collector got;
-  FileReport r;
-  reader.read_file(path, got, r);
+  const FileReport r = read_bytes(bytes, got);
   ASSERT_EQ(r.corrupt_spans.size(), 1u) << r.error;
   EXPECT_EQ(r.corrupt_spans[0].offset, victim.offset);
   EXPECT_EQ(r.corrupt_spans[0].bytes, victim.bytes);
