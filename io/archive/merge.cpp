@@ -1,7 +1,5 @@
 #include "io/archive/merge.hpp"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -42,12 +40,6 @@ struct Occurrence {
   std::uint32_t pos;
 };
 
-struct SessionSpan {
-  UnixNanos open = 0, close = 0;
-  bool closed = false;
-  std::string run;
-};
-
 // Everything one input holds that the merge needs.
 class InputCollector final : public ArchiveVisitor {
  public:
@@ -56,6 +48,7 @@ class InputCollector final : public ArchiveVisitor {
   bool on_frame(const ArchiveFrame& f) override {
     if (!f.has_envelope) return true;  // plain frame files have no receive times
     ++frames;
+    connections.on_frame(f.run_id, f.received_ns);
     if (f.opcode == Opcode::kText) {
       const pm::FrameKind k = classifier_.classify(f.data, f.size, f.readable).kind;
       if (k == pm::FrameKind::kPong || k == pm::FrameKind::kInvalidOperation ||
@@ -64,93 +57,27 @@ class InputCollector final : public ArchiveVisitor {
         return true;
       }
     }
-    s_.frames.push_back(InFrame{std::string(f.payload()), f.received_ns, f.monotonic_ns, f.opcode, 0});
-    last_frame[std::string(f.run_id)] = f.received_ns;
+    s_.frames.push_back(
+        InFrame{std::string(f.payload()), f.received_ns, f.monotonic_ns, f.opcode, 0});
     return true;
   }
 
-  void on_record(std::string_view line) override {
-    simdjson::dom::element d;
-    std::string_view kind, text;
-    if (parser_.parse(line.data(), line.size()).get(d) != simdjson::SUCCESS ||
-        d["record"].get_string().get(kind) != simdjson::SUCCESS)
-      return;
-    if (kind == "file") {
-      if (d["run_id"].get_string().get(text) == simdjson::SUCCESS) {
-        run_.assign(text);
-        if (std::find(runs.begin(), runs.end(), run_) == runs.end()) runs.push_back(run_);
-      }
-      return;
-    }
-    std::string_view event, id;
-    std::int64_t at = 0;
-    if (kind != "session" || d["event"].get_string().get(event) != simdjson::SUCCESS ||
-        d["session_id"].get_string().get(id) != simdjson::SUCCESS ||
-        d["at_ns"].get_int64().get(at) != simdjson::SUCCESS)
-      return;
-    SessionSpan& span = sessions[std::string(id)];
-    if (event == "close") {
-      span.close = at;
-      span.closed = true;
-      return;
-    }
-    if (span.open == 0 || at < span.open) span.open = at;
-    span.run = run_;
-    simdjson::dom::array ids, tokens;
-    if (d["subscription"]["assets_ids"].get_array().get(ids) == simdjson::SUCCESS) {
-      for (simdjson::dom::element e : ids)
-        if (e.get_string().get(text) == simdjson::SUCCESS) assets.emplace(text);
-    }
-    if (d["tokens_tracked"].get_array().get(tokens) == simdjson::SUCCESS) {
-      for (simdjson::dom::element t : tokens) {
-        TokenInfo info;
-        std::string_view v;
-        if (t["token_id"].get_string().get(v) != simdjson::SUCCESS) continue;
-        info.token_id = v;
-        if (t["market_slug"].get_string().get(v) == simdjson::SUCCESS) info.market_slug = v;
-        if (t["condition_id"].get_string().get(v) == simdjson::SUCCESS) info.condition_id = v;
-        if (t["outcome"].get_string().get(v) == simdjson::SUCCESS) info.outcome = v;
-        if (t["end_time_utc"].get_string().get(v) == simdjson::SUCCESS) info.end_time_utc = v;
-        tokens_by_id[info.token_id] = std::move(info);
-      }
-    }
-  }
+  void on_record(std::string_view line) override { connections.on_record(line); }
 
   std::uint64_t frames = 0, control = 0;
-  std::vector<std::string> runs;
-  std::map<std::string, SessionSpan> sessions;
-  std::map<std::string, UnixNanos> last_frame;  // by run id
-  std::set<std::string> assets;
-  std::map<std::string, TokenInfo> tokens_by_id;
+  ConnectionTracker connections;
 
  private:
   Stream& s_;
   pm::Classifier classifier_;
-  simdjson::dom::parser parser_;
-  std::string run_;
 };
-
-std::vector<TimeInterval> union_of(std::vector<TimeInterval> v) {
-  std::sort(v.begin(), v.end(), [](const TimeInterval& a, const TimeInterval& b) {
-    return a.from < b.from;
-  });
-  std::vector<TimeInterval> out;
-  for (const TimeInterval& i : v) {
-    if (!out.empty() && i.from <= out.back().to) {
-      out.back().to = std::max(out.back().to, i.to);
-    } else {
-      out.push_back(i);
-    }
-  }
-  return out;
-}
 
 // "YYYYMMDDTHHMMSSZ-" + 8 hex of the inputs' run ids: the same inputs give the same name.
 std::string merged_run_id(UnixNanos first, const std::vector<MergeSource>& sources) {
   const CivilTime c = to_civil(first);
   char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "%04d%02d%02dT%02d%02d%02dZ-", c.year, c.month, c.day,
-                c.hour, c.minute, c.second);
+  std::snprintf(stamp, sizeof stamp, "%04d%02d%02dT%02d%02d%02dZ-", c.year, c.month, c.day, c.hour,
+                c.minute, c.second);
   std::string all;
   for (const MergeSource& s : sources)
     for (const std::string& r : s.run_ids) all += r + "\n";
@@ -172,8 +99,9 @@ MergeResult merge_archives(const MergeOptions& o) {
   };
   std::error_code ec;
   if (fs::exists(o.out, ec) && !fs::is_empty(o.out, ec))
-    return fail(o.out.string() + " is not empty: merge writes a new data root (merging the same "
-                                 "inputs again gives the same files; remove it or pick another)");
+    return fail(o.out.string() +
+                " is not empty: merge writes a new data root (merging the same "
+                "inputs again gives the same files; remove it or pick another)");
   if (o.inputs.size() < 2) return fail("merge needs at least two inputs");
 
   // Read every input.
@@ -184,11 +112,14 @@ MergeResult merge_archives(const MergeOptions& o) {
   bool damaged = false;
   for (std::size_t i = 0; i < o.inputs.size(); ++i) {
     const fs::path& in = o.inputs[i];
-    if (!fs::is_directory(in, ec)) return fail(in.string() + " is not a directory (give data roots)");
+    if (!fs::is_directory(in, ec))
+      return fail(in.string() + " is not a directory (give data roots)");
     std::vector<std::string> errors;
     const std::vector<fs::path> files =
         ArchiveReader::expand({archive_stream_dir(in, "polymarket", "ws_raw")}, errors);
-    if (files.empty()) return fail(in.string() + " holds no websocket archive files (raw_orderbooks/polymarket/ws_raw/)");
+    if (files.empty())
+      return fail(in.string() +
+                  " holds no websocket archive files (raw_orderbooks/polymarket/ws_raw/)");
     MergeSource src;
     src.input = in.string();
     InputCollector collect(streams[i]);
@@ -202,19 +133,13 @@ MergeResult merge_archives(const MergeOptions& o) {
         log(o, "damaged input " + f.string() + ": " + rep.error);
       }
     }
-    src.run_ids = collect.runs;
+    for (const auto& [run, opened] : collect.connections.runs()) src.run_ids.push_back(run);
     src.frames = collect.frames;
     src.control_frames = collect.control;
-    for (const auto& [id, span] : collect.sessions) {
-      UnixNanos end = span.close;
-      if (!span.closed) {  // a crash: the connection lasted at least to the run's last frame
-        const auto it = collect.last_frame.find(span.run);
-        end = it != collect.last_frame.end() ? it->second : span.open;
-      }
-      if (end >= span.open) coverage.push_back({span.open, end});
-    }
-    assets.insert(collect.assets.begin(), collect.assets.end());
-    for (auto& [id, t] : collect.tokens_by_id) tokens.emplace(id, t);
+    for (const Connection& c : collect.connections.connections())
+      coverage.push_back({c.open, c.close});
+    assets.insert(collect.connections.assets().begin(), collect.connections.assets().end());
+    for (const auto& [id, t] : collect.connections.tokens()) tokens.emplace(id, t);
     r.sources.push_back(std::move(src));
     log(o, "read " + in.string() + ": " + std::to_string(streams[i].frames.size()) + " frames");
   }
@@ -236,7 +161,8 @@ MergeResult merge_archives(const MergeOptions& o) {
         std::string key(hex, kSha256HexChars);
         key += static_cast<char>(f.opcode == Opcode::kBinary ? 'b' : 't');
         key += std::to_string(seen_in_stream[key]++);
-        const auto [it, fresh] = group_of.try_emplace(std::move(key), static_cast<std::uint32_t>(groups.size()));
+        const auto [it, fresh] =
+            group_of.try_emplace(std::move(key), static_cast<std::uint32_t>(groups.size()));
         if (fresh) groups.emplace_back();
         groups[it->second].push_back({s, p});
         f.group = it->second;
@@ -277,7 +203,8 @@ MergeResult merge_archives(const MergeOptions& o) {
   };
   open_session(first_time);
   {
-    std::string m = "{\"record\":\"merge\",\"at_ns\":" + std::to_string(first_time) + ",\"sources\":[";
+    std::string m =
+        "{\"record\":\"merge\",\"at_ns\":" + std::to_string(first_time) + ",\"sources\":[";
     for (std::size_t i = 0; i < r.sources.size(); ++i) {
       if (i) m += ',';
       m += "{\"recorder\":" + std::to_string(i);
@@ -326,7 +253,9 @@ MergeResult merge_archives(const MergeOptions& o) {
       while (st.head < st.frames.size() && emitted[st.frames[st.head].group]) ++st.head;
       if (st.head >= st.frames.size()) continue;
       const InFrame& f = st.frames[st.head];
-      if (earliest < 0 || f.received < streams[static_cast<std::size_t>(earliest)].frames[streams[static_cast<std::size_t>(earliest)].head].received)
+      if (earliest < 0 || f.received < streams[static_cast<std::size_t>(earliest)]
+                                           .frames[streams[static_cast<std::size_t>(earliest)].head]
+                                           .received)
         earliest = static_cast<int>(s);
       bool ready = true;
       for (const Occurrence& oc : groups[f.group]) {
@@ -335,7 +264,10 @@ MergeResult merge_archives(const MergeOptions& o) {
         while (h < other.frames.size() && emitted[other.frames[h].group]) ++h;
         ready &= h == oc.pos;
       }
-      if (ready && (best < 0 || f.received < streams[static_cast<std::size_t>(best)].frames[streams[static_cast<std::size_t>(best)].head].received))
+      if (ready &&
+          (best < 0 || f.received < streams[static_cast<std::size_t>(best)]
+                                        .frames[streams[static_cast<std::size_t>(best)].head]
+                                        .received))
         best = static_cast<int>(s);
     }
     if (earliest < 0) break;  // every stream is done

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "io/archive/connections.hpp"
 
 namespace booktape {
 
@@ -49,12 +50,9 @@ struct MergeSource {
   std::uint64_t damaged_files = 0;   // input files that did not read back whole
 };
 
-struct TimeInterval {
-  UnixNanos from = 0, to = 0;
-};
-
 struct MergeResult {
-  int exit_code = 0;  // 0 merged; 1 an input damaged or unreadable (merged what was readable); 2 unusable
+  int exit_code =
+      0;  // 0 merged; 1 an input damaged or unreadable (merged what was readable); 2 unusable
   std::string error;  // why exit 2
   std::string run_id;
   std::vector<MergeSource> sources;
@@ -63,7 +61,7 @@ struct MergeResult {
   std::uint64_t order_conflicts = 0;  // streams that disagreed on an order (earliest received won)
   std::vector<TimeInterval> covered;  // union of the inputs' connection times
   std::vector<TimeInterval> uncovered;
-  std::vector<std::string> files;     // written, relative to `out`
+  std::vector<std::string> files;  // written, relative to `out`
   [[nodiscard]] std::string json() const;
 };
 

@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <limits>
 #include <set>
-#include <unordered_map>
 
 #include "codecs/json_out.hpp"
 #include "codecs/svg_chart.hpp"
 #include "core/version.hpp"
+#include "io/archive/connections.hpp"
 #include "io/archive/manifest_index.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/upload_manifest.hpp"
@@ -24,12 +24,6 @@ namespace pm = polymarket;
 
 namespace {
 
-struct Session {
-  UnixNanos open = 0, close = 0;
-  bool closed = false;
-  std::string run, reason;
-};
-
 // Watches the replay: frames per second, connections, runs, losses, and book epochs (a snapshot
 // and what follows until the next one) that no check against the venue's top of book confirmed.
 class Observer final : public pm::EventSink {
@@ -42,7 +36,7 @@ class Observer final : public pm::EventSink {
 
   void before_frame(const ArchiveFrame& f) {
     if (!f.has_envelope) return;
-    last_frame_[std::string(f.run_id)] = f.received_ns;
+    tracker_.on_frame(f.run_id, f.received_ns);
     if (o_.since && f.received_ns < *o_.since) return;
     if (!in_range_) {
       in_range_ = true;
@@ -54,55 +48,12 @@ class Observer final : public pm::EventSink {
     r_.to = std::max(r_.to, f.received_ns);
   }
 
-  void on_record(std::string_view line) {
-    if (!line.starts_with("{\"record\":\"file\"") && !line.starts_with("{\"record\":\"session\""))
-      return;
-    simdjson::dom::element d;
-    std::string_view kind, text;
-    if (parser_.parse(line.data(), line.size()).get(d) != simdjson::SUCCESS ||
-        d["record"].get_string().get(kind) != simdjson::SUCCESS)
-      return;
-    if (kind == "file") {
-      if (d["run_id"].get_string().get(text) == simdjson::SUCCESS) {
-        run_.assign(text);
-        if (runs_.insert(run_).second) {
-          std::string_view at;
-          if (d["opened_at_utc"].get_string().get(at) == simdjson::SUCCESS)
-            run_start_[run_] = parse_utc(at).value_or(0);
-        }
-      }
-      return;
-    }
-    std::string_view event, id;
-    std::int64_t at = 0;
-    if (d["event"].get_string().get(event) != simdjson::SUCCESS ||
-        d["session_id"].get_string().get(id) != simdjson::SUCCESS ||
-        d["at_ns"].get_int64().get(at) != simdjson::SUCCESS)
-      return;
-    Session& s = sessions_[std::string(id)];
-    if (event == "close") {
-      s.close = at;
-      s.closed = true;
-      if (d["reason"].get_string().get(text) == simdjson::SUCCESS) s.reason = text;
-      return;
-    }
-    if (s.open == 0) {
-      s.open = at;
-      s.run = run_;
-    }
-    simdjson::dom::array tokens;
-    if (d["tokens_tracked"].get_array().get(tokens) == simdjson::SUCCESS) {
-      for (simdjson::dom::element t : tokens) {
-        if (t["token_id"].get_string().get(text) == simdjson::SUCCESS) assets_.emplace(text);
-        if (t["market_slug"].get_string().get(text) == simdjson::SUCCESS && !text.empty())
-          markets_.emplace(text);
-      }
-    }
-  }
+  void on_record(std::string_view line) { tracker_.on_record(line); }
 
   void on_book(pm::BookEvent& e) override {
     const TokenIndex before_t = replay_->books().find(e.asset_id);
-    const std::uint64_t snaps = before_t != kNoToken ? replay_->books().book(before_t).stats.snapshots : 0;
+    const std::uint64_t snaps =
+        before_t != kNoToken ? replay_->books().book(before_t).stats.snapshots : 0;
     inner_->on_book(e);
     const TokenIndex t = replay_->books().find(e.asset_id);
     if (t == kNoToken) return;
@@ -155,9 +106,12 @@ class Observer final : public pm::EventSink {
       r_.raw_bytes += f.raw_bytes;
       r_.compressed_bytes += f.bytes;
     }
-    r_.assets = assets_.size();
-    r_.markets = markets_.size();
-    for (const std::string& m : markets_) {
+    std::set<std::string> markets;
+    for (const auto& [id, t] : tracker_.tokens())
+      if (!t.market_slug.empty()) markets.insert(t.market_slug);
+    r_.assets = tracker_.assets().size();
+    r_.markets = markets.size();
+    for (const std::string& m : markets) {
       if (r_.market_slugs.size() == 20) break;
       r_.market_slugs.push_back(m);
     }
@@ -184,33 +138,28 @@ class Observer final : public pm::EventSink {
     const UnixNanos lo = o_.since.value_or(std::numeric_limits<UnixNanos>::min());
     std::vector<TimeInterval> up;
     std::set<std::string> crashed;
-    for (const auto& [id, s] : sessions_) {
-      UnixNanos end = s.close;
-      if (!s.closed) {
-        const auto it = last_frame_.find(s.run);
-        end = it != last_frame_.end() ? std::max(it->second, s.open) : s.open;
-        if (!live_runs.contains(s.run)) crashed.insert(s.run);
-      }
-      if (end < lo) continue;
-      if (s.open >= lo) ++r_.connections;
-      if (s.closed && s.reason != "shutdown" && s.close >= lo) {
+    for (const Connection& c : tracker_.connections()) {
+      if (!c.closed && !live_runs.contains(c.run_id)) crashed.insert(c.run_id);
+      if (c.close < lo) continue;
+      if (c.open >= lo) ++r_.connections;
+      if (c.closed && c.reason != "shutdown") {
         ++r_.connection_losses;
-        ++r_.close_reasons[s.reason.empty() ? "unknown" : s.reason];
-        events_.push_back(s.close);
+        ++r_.close_reasons[c.reason.empty() ? "unknown" : c.reason];
+        events_.push_back(c.close);
       }
-      up.push_back({std::max(s.open, lo), end});
-      if (r_.from == 0 || std::max(s.open, lo) < r_.from) r_.from = std::max(s.open, lo);
-      r_.to = std::max(r_.to, end);
+      up.push_back({std::max(c.open, lo), c.close});
+      if (r_.from == 0 || std::max(c.open, lo) < r_.from) r_.from = std::max(c.open, lo);
+      r_.to = std::max(r_.to, c.close);
     }
-    for (const auto& [run, start] : run_start_) {
-      if (start < lo) continue;
+    const auto& runs = tracker_.runs();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      if (runs[i].second < lo) continue;
       ++r_.runs;
-      if (start != run_start_.begin()->second) events_.push_back(start);  // a restart
+      if (i > 0) events_.push_back(runs[i].second);  // a restart
     }
     r_.crashes = crashed.size();
-    std::sort(up.begin(), up.end(), [](const TimeInterval& a, const TimeInterval& b) {
-      return a.from < b.from;
-    });
+    std::sort(up.begin(), up.end(),
+              [](const TimeInterval& a, const TimeInterval& b) { return a.from < b.from; });
     UnixNanos cursor = r_.from;
     for (const TimeInterval& i : up) {
       if (i.from > cursor) r_.downtime.push_back({cursor, i.from});
@@ -255,13 +204,7 @@ class Observer final : public pm::EventSink {
   SoakReport& r_;
   Replayer* replay_ = nullptr;
   pm::BookApplier* inner_ = nullptr;
-  simdjson::dom::parser parser_;
-  std::string run_;
-  std::set<std::string> runs_;
-  std::map<std::string, UnixNanos> run_start_;
-  std::map<std::string, Session> sessions_;
-  std::unordered_map<std::string, UnixNanos> last_frame_;
-  std::set<std::string> assets_, markets_;
+  ConnectionTracker tracker_;
   std::map<std::int64_t, std::uint64_t> per_second_;
   std::vector<UnixNanos> events_;
   std::vector<std::uint64_t> epoch_checks_;
@@ -297,7 +240,8 @@ class RestCounter final : public ArchiveVisitor {
     } else {
       ++r_.rest_transport_errors;
       const bool said = d["error"].get_string().get(error) == simdjson::SUCCESS;
-      std::string key = "error: " + std::string(said ? error.substr(0, error.find(':')) : "unknown");
+      std::string key =
+          "error: " + std::string(said ? error.substr(0, error.find(':')) : "unknown");
       ++r_.rest_by_status[key];
     }
   }
@@ -308,7 +252,8 @@ class RestCounter final : public ArchiveVisitor {
   simdjson::dom::parser parser_;
 };
 
-StreamFiles files_of(const ManifestIndex& ix, std::vector<std::pair<UnixNanos, std::uint64_t>>& grow) {
+StreamFiles files_of(const ManifestIndex& ix,
+                     std::vector<std::pair<UnixNanos, std::uint64_t>>& grow) {
   StreamFiles f;
   std::vector<std::uint64_t> sizes;
   for (const ManifestEntry* e : ix.entries()) {
@@ -359,23 +304,29 @@ void findings(SoakReport& r) {
   if (r.frames == 0) add("no frames were archived in the period");
   if (r.missed_ns > 0)
     add("no connection was open for " + seconds_text(r.missed_ns) + " in " +
-        std::to_string(r.downtime.size()) + " interval(s): frames sent then are missing "
+        std::to_string(r.downtime.size()) +
+        " interval(s): frames sent then are missing "
         "(booktape merge fills them from a second recorder)");
   if (r.connection_losses > 0)
     add(std::to_string(r.connection_losses) + " connection(s) were lost (reasons below)");
-  if (r.crashes > 0) add(std::to_string(r.crashes) + " run(s) ended without a clean stop (a crash or a kill)");
+  if (r.crashes > 0)
+    add(std::to_string(r.crashes) + " run(s) ended without a clean stop (a crash or a kill)");
   if (r.divergences > 0)
-    add(std::to_string(r.divergences) + " divergence(s) from the venue's best bid/ask: replay --json lists examples");
+    add(std::to_string(r.divergences) +
+        " divergence(s) from the venue's best bid/ask: replay --json lists examples");
   if (r.unconfirmed_epochs > 0)
     add(std::to_string(r.unconfirmed_epochs) + " of " + std::to_string(r.epochs) +
         " book epochs were never checked against the venue's top of book");
   if (r.unexplained_gaps > 0)
-    add(std::to_string(r.unexplained_gaps) + " sequence gap(s) no loss record explains (booktape verify)");
-  if (r.frames_lost > 0) add(std::to_string(r.frames_lost) + " frame(s) named lost in loss records");
+    add(std::to_string(r.unexplained_gaps) +
+        " sequence gap(s) no loss record explains (booktape verify)");
+  if (r.frames_lost > 0)
+    add(std::to_string(r.frames_lost) + " frame(s) named lost in loss records");
   if (r.invalid_files + r.missing_files > 0)
     add(std::to_string(r.invalid_files) + " invalid and " + std::to_string(r.missing_files) +
         " missing archive file(s) (booktape verify)");
-  if (r.rest_rate_limited > 0) add(std::to_string(r.rest_rate_limited) + " REST request(s) were rate limited (429)");
+  if (r.rest_rate_limited > 0)
+    add(std::to_string(r.rest_rate_limited) + " REST request(s) were rate limited (429)");
   if (r.rest_http_errors + r.rest_transport_errors > 0)
     add(std::to_string(r.rest_http_errors + r.rest_transport_errors) + " REST request(s) failed");
   if (r.not_uploaded > 0 && r.uploaded_files > 0)
@@ -428,8 +379,8 @@ SoakReport build_soak_report(const SoakReportOptions& o) {
     RestCounter rc(o, r);
     ArchiveReader reader;
     std::vector<std::string> errors;
-    for (const fs::path& f :
-         ArchiveReader::expand({archive_stream_dir(o.root, "polymarket", "rest_checkpoints")}, errors)) {
+    for (const fs::path& f : ArchiveReader::expand(
+             {archive_stream_dir(o.root, "polymarket", "rest_checkpoints")}, errors)) {
       FileReport rep;
       reader.read_file(f, rc, rep);
     }
@@ -437,9 +388,11 @@ SoakReport build_soak_report(const SoakReportOptions& o) {
 
   // Files, disk growth, disk use.
   std::vector<std::pair<UnixNanos, std::uint64_t>> grow;
-  r.ws_files = files_of(ManifestIndex::load(manifest_path(o.root / "manifests", "polymarket", "ws_raw")), grow);
+  r.ws_files = files_of(
+      ManifestIndex::load(manifest_path(o.root / "manifests", "polymarket", "ws_raw")), grow);
   r.rest_files = files_of(
-      ManifestIndex::load(manifest_path(o.root / "manifests", "polymarket", "rest_checkpoints")), grow);
+      ManifestIndex::load(manifest_path(o.root / "manifests", "polymarket", "rest_checkpoints")),
+      grow);
   std::sort(grow.begin(), grow.end());
   std::uint64_t cumulative = 0;
   for (const auto& [t, b] : grow) {
@@ -448,7 +401,8 @@ SoakReport build_soak_report(const SoakReportOptions& o) {
     r.archive_bytes.emplace_back(t, static_cast<double>(cumulative));
   }
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(o.root, ec); !ec && it != fs::end(it); it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(o.root, ec); !ec && it != fs::end(it);
+       it.increment(ec))
     if (it->is_regular_file(ec)) r.disk_bytes += it->file_size(ec);
   const fs::space_info sp = fs::space(o.root, ec);
   if (!ec) {
@@ -465,7 +419,8 @@ SoakReport build_soak_report(const SoakReportOptions& o) {
     r.last_upload = std::max(r.last_upload, u.verified_at);
   }
   for (const VerifiedFile& f : v.files)
-    if ((f.verdict == FileVerdict::kOk || f.verdict == FileVerdict::kInvalid) && !uploads.contains(f.path))
+    if ((f.verdict == FileVerdict::kOk || f.verdict == FileVerdict::kInvalid) &&
+        !uploads.contains(f.path))
       ++r.not_uploaded;
   findings(r);
   return r;
@@ -489,7 +444,9 @@ std::array<std::string, 3> SoakReport::svgs() const {
 }
 
 std::string SoakReport::json() const {
-  std::string s = "{\"format\":\"booktape.soak_report\",\"format_version\":1,\"writer\":\"booktape " BOOKTAPE_VERSION "\"";
+  std::string s =
+      "{\"format\":\"booktape.soak_report\",\"format_version\":1,\"writer\":"
+      "\"booktape " BOOKTAPE_VERSION "\"";
   auto kv = [&s](const char* k, std::uint64_t v) { json_u64(s, k, v); };
   auto kd = [&s](const char* k, double v) {
     char b[48];
@@ -503,7 +460,8 @@ std::string SoakReport::json() const {
   ks("from_utc", from ? format_utc(from) : "");
   ks("to_utc", to ? format_utc(to) : "");
   kd("period_seconds", static_cast<double>(to - from) / 1e9);
-  kd("uptime_fraction", to > from ? static_cast<double>(covered_ns) / static_cast<double>(to - from) : 0.0);
+  kd("uptime_fraction",
+     to > from ? static_cast<double>(covered_ns) / static_cast<double>(to - from) : 0.0);
   kd("missed_seconds", static_cast<double>(missed_ns) / 1e9);
   s += ",\"downtime\":[";
   for (std::size_t i = 0; i < downtime.size(); ++i) {
@@ -520,16 +478,16 @@ std::string SoakReport::json() const {
   bool first = true;
   for (std::size_t i = 0; i < events_by_type.size(); ++i) {
     if (events_by_type[i] == 0) continue;
-    s += std::string(first ? "" : ",") + "\"" + to_string(static_cast<pm::EventType>(i)) + "\":" +
-         std::to_string(events_by_type[i]);
+    s += std::string(first ? "" : ",") + "\"" + to_string(static_cast<pm::EventType>(i)) +
+         "\":" + std::to_string(events_by_type[i]);
     first = false;
   }
   s += "},\"frames_by_kind\":{";
   first = true;
   for (std::size_t i = 0; i < frames_by_kind.size(); ++i) {
     if (frames_by_kind[i] == 0) continue;
-    s += std::string(first ? "" : ",") + "\"" + to_string(static_cast<pm::FrameKind>(i)) + "\":" +
-         std::to_string(frames_by_kind[i]);
+    s += std::string(first ? "" : ",") + "\"" + to_string(static_cast<pm::FrameKind>(i)) +
+         "\":" + std::to_string(frames_by_kind[i]);
     first = false;
   }
   s += "}";
@@ -546,10 +504,11 @@ std::string SoakReport::json() const {
     append_json_string(s, k);
     s += ":" + std::to_string(v);
   }
-  s += "},\"rest\":{\"requests\":" + std::to_string(rest_requests) + ",\"ok\":" +
-       std::to_string(rest_ok) + ",\"rate_limited\":" + std::to_string(rest_rate_limited) +
-       ",\"http_errors\":" + std::to_string(rest_http_errors) + ",\"transport_errors\":" +
-       std::to_string(rest_transport_errors) + ",\"by_status\":{";
+  s += "},\"rest\":{\"requests\":" + std::to_string(rest_requests) +
+       ",\"ok\":" + std::to_string(rest_ok) +
+       ",\"rate_limited\":" + std::to_string(rest_rate_limited) +
+       ",\"http_errors\":" + std::to_string(rest_http_errors) +
+       ",\"transport_errors\":" + std::to_string(rest_transport_errors) + ",\"by_status\":{";
   first = true;
   for (const auto& [k, v] : rest_by_status) {
     if (!first) s += ',';
@@ -558,21 +517,28 @@ std::string SoakReport::json() const {
     s += ":" + std::to_string(v);
   }
   s += "}}";
-  for (const auto& [name, f] : {std::pair{"ws_raw_files", &ws_files}, std::pair{"rest_files", &rest_files}}) {
-    s += ",\"" + std::string(name) + "\":{\"files\":" + std::to_string(f->files) + ",\"bytes\":" +
-         std::to_string(f->bytes) + ",\"min_bytes\":" + std::to_string(f->min_bytes) +
-         ",\"median_bytes\":" + std::to_string(f->median_bytes) + ",\"max_bytes\":" +
-         std::to_string(f->max_bytes) + ",\"recovered\":" + std::to_string(f->recovered) + "}";
+  for (const auto& [name, f] :
+       {std::pair{"ws_raw_files", &ws_files}, std::pair{"rest_files", &rest_files}}) {
+    s += ",\"" + std::string(name) + "\":{\"files\":" + std::to_string(f->files) +
+         ",\"bytes\":" + std::to_string(f->bytes) +
+         ",\"min_bytes\":" + std::to_string(f->min_bytes) +
+         ",\"median_bytes\":" + std::to_string(f->median_bytes) +
+         ",\"max_bytes\":" + std::to_string(f->max_bytes) +
+         ",\"recovered\":" + std::to_string(f->recovered) + "}";
   }
   kv("raw_bytes", raw_bytes);
   kv("compressed_bytes", compressed_bytes);
-  kd("compression_ratio", compressed_bytes > 0 ? static_cast<double>(raw_bytes) / static_cast<double>(compressed_bytes) : 0.0);
-  kd("compressed_bytes_per_frame", frames > 0 ? static_cast<double>(compressed_bytes) / static_cast<double>(frames) : 0.0);
+  kd("compression_ratio",
+     compressed_bytes > 0 ? static_cast<double>(raw_bytes) / static_cast<double>(compressed_bytes)
+                          : 0.0);
+  kd("compressed_bytes_per_frame",
+     frames > 0 ? static_cast<double>(compressed_bytes) / static_cast<double>(frames) : 0.0);
   kv("disk_bytes", disk_bytes);
   kv("fs_capacity_bytes", fs_capacity);
   kv("fs_available_bytes", fs_available);
-  s += ",\"upload\":{\"uploaded_files\":" + std::to_string(uploaded_files) + ",\"uploaded_bytes\":" +
-       std::to_string(uploaded_bytes) + ",\"removed_local\":" + std::to_string(removed_local) +
+  s += ",\"upload\":{\"uploaded_files\":" + std::to_string(uploaded_files) +
+       ",\"uploaded_bytes\":" + std::to_string(uploaded_bytes) +
+       ",\"removed_local\":" + std::to_string(removed_local) +
        ",\"not_uploaded\":" + std::to_string(not_uploaded) + ",\"last_upload_utc\":" +
        (last_upload ? "\"" + format_utc(last_upload) + "\"" : std::string("null")) + "}";
   s += ",\"quality\":{";
@@ -615,53 +581,100 @@ std::string SoakReport::json() const {
 }
 
 std::string SoakReport::markdown(const std::array<std::string, 3>& plots) const {
-  std::string m = "# Soak report " + (from ? format_utc(from).substr(0, 10) : std::string("(no data)")) + "\n\n";
-  m += "Data root `" + root.string() + "`, generated " + format_utc(generated_at) + " by booktape " BOOKTAPE_VERSION ".\n";
+  std::string m = "# Soak report " +
+                  (from ? format_utc(from).substr(0, 10) : std::string("(no data)")) + "\n\n";
+  m += "Data root `" + root.string() + "`, generated " + format_utc(generated_at) +
+       " by booktape " BOOKTAPE_VERSION ".\n";
   m += "Period " + (from ? format_utc(from) : "-") + " .. " + (to ? format_utc(to) : "-") + " (" +
-       seconds_text(to - from) + ")" + (since ? ", counted from " + format_utc(*since) : "") + ".\n\n";
+       seconds_text(to - from) + ")" + (since ? ", counted from " + format_utc(*since) : "") +
+       ".\n\n";
   m += "## Findings\n\n";
   if (findings.empty()) m += "None.\n";
   for (const std::string& f : findings) m += "- " + f + "\n";
   const double period = static_cast<double>(to - from);
   m += "\n## Metrics\n\n| metric | value |\n| --- | --- |\n";
-  auto row = [&m](const std::string& k, const std::string& v) { m += "| " + k + " | " + v + " |\n"; };
+  auto row = [&m](const std::string& k, const std::string& v) {
+    m += "| " + k + " | " + v + " |\n";
+  };
   row("uptime (a connection open)", pct(static_cast<double>(covered_ns), period));
-  row("time missed (no connection)", seconds_text(missed_ns) + " in " + std::to_string(downtime.size()) + " interval(s)");
+  row("time missed (no connection)",
+      seconds_text(missed_ns) + " in " + std::to_string(downtime.size()) + " interval(s)");
   row("markets tracked", std::to_string(markets) + " (" + std::to_string(assets) + " assets)");
-  row("frames archived", std::to_string(frames) + (period > 0 ? " (" + std::to_string(static_cast<std::uint64_t>(static_cast<double>(frames) / (period / 1e9))) + "/s mean)" : ""));
+  row("frames archived", std::to_string(frames) +
+                             (period > 0 ? " (" +
+                                               std::to_string(static_cast<std::uint64_t>(
+                                                   static_cast<double>(frames) / (period / 1e9))) +
+                                               "/s mean)"
+                                         : ""));
   std::string ev;
   for (std::size_t i = 0; i < events_by_type.size(); ++i)
     if (events_by_type[i] != 0)
-      ev += std::string(ev.empty() ? "" : ", ") + to_string(static_cast<pm::EventType>(i)) + " " + std::to_string(events_by_type[i]);
+      ev += std::string(ev.empty() ? "" : ", ") + to_string(static_cast<pm::EventType>(i)) + " " +
+            std::to_string(events_by_type[i]);
   row("events", ev.empty() ? "-" : ev);
-  row("runs (restarts, crashes)", std::to_string(runs) + " (" + std::to_string(runs > 0 ? runs - 1 : 0) + ", " + std::to_string(crashes) + ")");
+  row("runs (restarts, crashes)", std::to_string(runs) + " (" +
+                                      std::to_string(runs > 0 ? runs - 1 : 0) + ", " +
+                                      std::to_string(crashes) + ")");
   std::string reasons;
-  for (const auto& [k, v] : close_reasons) reasons += std::string(reasons.empty() ? "" : "; ") + k + ": " + std::to_string(v);
-  row("connections (lost)", std::to_string(connections) + " (" + std::to_string(connection_losses) + (reasons.empty() ? "" : ": " + reasons) + ")");
+  for (const auto& [k, v] : close_reasons)
+    reasons += std::string(reasons.empty() ? "" : "; ") + k + ": " + std::to_string(v);
+  row("connections (lost)", std::to_string(connections) + " (" + std::to_string(connection_losses) +
+                                (reasons.empty() ? "" : ": " + reasons) + ")");
   std::string st;
-  for (const auto& [k, v] : rest_by_status) st += std::string(st.empty() ? "" : ", ") + k + ": " + std::to_string(v);
-  row("REST checkpoints (API errors, rate limited)", std::to_string(rest_requests) + " (" + std::to_string(rest_http_errors + rest_transport_errors) + ", " + std::to_string(rest_rate_limited) + ")" + (st.empty() ? "" : "; " + st));
-  row("websocket files (median size)", std::to_string(ws_files.files) + ", " + bytes_text(static_cast<double>(ws_files.bytes)) + " (" + bytes_text(static_cast<double>(ws_files.median_bytes)) + "; " + std::to_string(ws_files.recovered) + " recovered after a crash)");
-  row("REST checkpoint files", std::to_string(rest_files.files) + ", " + bytes_text(static_cast<double>(rest_files.bytes)));
+  for (const auto& [k, v] : rest_by_status)
+    st += std::string(st.empty() ? "" : ", ") + k + ": " + std::to_string(v);
+  row("REST checkpoints (API errors, rate limited)",
+      std::to_string(rest_requests) + " (" +
+          std::to_string(rest_http_errors + rest_transport_errors) + ", " +
+          std::to_string(rest_rate_limited) + ")" + (st.empty() ? "" : "; " + st));
+  row("websocket files (median size)",
+      std::to_string(ws_files.files) + ", " + bytes_text(static_cast<double>(ws_files.bytes)) +
+          " (" + bytes_text(static_cast<double>(ws_files.median_bytes)) + "; " +
+          std::to_string(ws_files.recovered) + " recovered after a crash)");
+  row("REST checkpoint files",
+      std::to_string(rest_files.files) + ", " + bytes_text(static_cast<double>(rest_files.bytes)));
   char ratio[64];
-  std::snprintf(ratio, sizeof ratio, "%.1fx (%.0f bytes a frame)", compressed_bytes > 0 ? static_cast<double>(raw_bytes) / static_cast<double>(compressed_bytes) : 0.0, frames > 0 ? static_cast<double>(compressed_bytes) / static_cast<double>(frames) : 0.0);
+  std::snprintf(
+      ratio, sizeof ratio, "%.1fx (%.0f bytes a frame)",
+      compressed_bytes > 0 ? static_cast<double>(raw_bytes) / static_cast<double>(compressed_bytes)
+                           : 0.0,
+      frames > 0 ? static_cast<double>(compressed_bytes) / static_cast<double>(frames) : 0.0);
   row("compression", ratio);
-  row("disk use", bytes_text(static_cast<double>(disk_bytes)) + " under the root; file system " + bytes_text(static_cast<double>(fs_available)) + " free of " + bytes_text(static_cast<double>(fs_capacity)));
-  row("upload", uploaded_files == 0 ? std::string("nothing uploaded (booktape upload)") : std::to_string(uploaded_files) + " files verified on the remote (" + bytes_text(static_cast<double>(uploaded_bytes)) + "), " + std::to_string(removed_local) + " removed locally, " + std::to_string(not_uploaded) + " not uploaded; last " + format_utc(last_upload));
-  row("checks against the venue's top of book (divergences)", std::to_string(checks) + " (" + std::to_string(divergences) + ")");
-  row("crossed books (events, at the end)", std::to_string(crossed_events) + ", " + std::to_string(crossed_books_at_end));
-  row("book epochs (never checked)", std::to_string(epochs) + " (" + std::to_string(unconfirmed_epochs) + ")");
-  row("books at the end (not live)", std::to_string(books) + " (" + std::to_string(stale_books_at_end) + ")");
-  row("sequence gaps (unexplained)", std::to_string(sequence_gaps) + " (" + std::to_string(unexplained_gaps) + ")");
-  row("loss records (frames lost, crash tails)", std::to_string(loss_records) + " (" + std::to_string(frames_lost) + ", " + std::to_string(crash_records) + ")");
-  row("parse errors, unknown events", std::to_string(parse_errors) + ", " + std::to_string(unknown_events));
-  row("archive files invalid, missing, open", std::to_string(invalid_files) + ", " + std::to_string(missing_files) + ", " + std::to_string(open_files));
-  m += "\n## Plots\n\n![frames/s](" + plots[0] + ")\n\n![connections lost and restarts](" + plots[1] +
-       ")\n\n![archive on disk](" + plots[2] + ")\n";
+  row("disk use", bytes_text(static_cast<double>(disk_bytes)) + " under the root; file system " +
+                      bytes_text(static_cast<double>(fs_available)) + " free of " +
+                      bytes_text(static_cast<double>(fs_capacity)));
+  row("upload", uploaded_files == 0
+                    ? std::string("nothing uploaded (booktape upload)")
+                    : std::to_string(uploaded_files) + " files verified on the remote (" +
+                          bytes_text(static_cast<double>(uploaded_bytes)) + "), " +
+                          std::to_string(removed_local) + " removed locally, " +
+                          std::to_string(not_uploaded) + " not uploaded; last " +
+                          format_utc(last_upload));
+  row("checks against the venue's top of book (divergences)",
+      std::to_string(checks) + " (" + std::to_string(divergences) + ")");
+  row("crossed books (events, at the end)",
+      std::to_string(crossed_events) + ", " + std::to_string(crossed_books_at_end));
+  row("book epochs (never checked)",
+      std::to_string(epochs) + " (" + std::to_string(unconfirmed_epochs) + ")");
+  row("books at the end (not live)",
+      std::to_string(books) + " (" + std::to_string(stale_books_at_end) + ")");
+  row("sequence gaps (unexplained)",
+      std::to_string(sequence_gaps) + " (" + std::to_string(unexplained_gaps) + ")");
+  row("loss records (frames lost, crash tails)", std::to_string(loss_records) + " (" +
+                                                     std::to_string(frames_lost) + ", " +
+                                                     std::to_string(crash_records) + ")");
+  row("parse errors, unknown events",
+      std::to_string(parse_errors) + ", " + std::to_string(unknown_events));
+  row("archive files invalid, missing, open", std::to_string(invalid_files) + ", " +
+                                                  std::to_string(missing_files) + ", " +
+                                                  std::to_string(open_files));
+  m += "\n## Plots\n\n![frames/s](" + plots[0] + ")\n\n![connections lost and restarts](" +
+       plots[1] + ")\n\n![archive on disk](" + plots[2] + ")\n";
   if (!downtime.empty()) {
     m += "\n## Time with no connection\n\n| from | to | seconds |\n| --- | --- | --- |\n";
     for (const TimeInterval& d : downtime)
-      m += "| " + format_utc(d.from) + " | " + format_utc(d.to) + " | " + seconds_text(d.to - d.from) + " |\n";
+      m += "| " + format_utc(d.from) + " | " + format_utc(d.to) + " | " +
+           seconds_text(d.to - d.from) + " |\n";
   }
   m += "\nThe numbers, the series and the findings are in the JSON file beside this one "
        "(docs/ARCHIVE_TOOLS.md lists its fields).\n";
@@ -669,9 +682,11 @@ std::string SoakReport::markdown(const std::array<std::string, 3>& plots) const 
 }
 
 fs::path write_soak_report(const SoakReport& r, const fs::path& dir) {
-  const std::string date = r.from ? format_utc(r.from).substr(0, 10) : format_utc(r.generated_at).substr(0, 10);
+  const std::string date =
+      r.from ? format_utc(r.from).substr(0, 10) : format_utc(r.generated_at).substr(0, 10);
   const std::string base = "soak_test_" + date;
-  const std::array<std::string, 3> names = {base + "_frames.svg", base + "_reconnects.svg", base + "_disk.svg"};
+  const std::array<std::string, 3> names = {base + "_frames.svg", base + "_reconnects.svg",
+                                            base + "_disk.svg"};
   make_private_dirs(dir);
   const std::array<std::string, 3> svg = r.svgs();
   for (std::size_t i = 0; i < 3; ++i) write_file_atomically(dir, names[i], svg[i]);

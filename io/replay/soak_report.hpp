@@ -15,7 +15,7 @@
 
 #include "codecs/polymarket_events.hpp"
 #include "core/clock.hpp"
-#include "io/archive/merge.hpp"
+#include "io/archive/connections.hpp"
 
 namespace booktape {
 
@@ -57,14 +57,15 @@ struct SoakReport {
   StreamFiles ws_files, rest_files;
   std::uint64_t raw_bytes = 0, compressed_bytes = 0;  // websocket archive, read back
   // Disk.
-  std::uint64_t disk_bytes = 0;        // everything under the root
+  std::uint64_t disk_bytes = 0;  // everything under the root
   std::uint64_t fs_capacity = 0, fs_available = 0;
   // Upload.
   std::uint64_t uploaded_files = 0, uploaded_bytes = 0, removed_local = 0, not_uploaded = 0;
   UnixNanos last_upload = 0;
   // Data quality.
   std::uint64_t checks = 0, divergences = 0, crossed_events = 0, crossed_books_at_end = 0;
-  std::uint64_t epochs = 0, unconfirmed_epochs = 0;  // book epochs (snapshot to snapshot) never checked
+  std::uint64_t epochs = 0,
+                unconfirmed_epochs = 0;  // book epochs (snapshot to snapshot) never checked
   std::uint64_t stale_books_at_end = 0, books = 0;
   std::uint64_t parse_errors = 0, unknown_events = 0;
   std::uint64_t sequence_gaps = 0, frames_missing = 0, unexplained_gaps = 0;
@@ -73,9 +74,9 @@ struct SoakReport {
   // Time series (UTC), bucketed.
   std::int64_t bucket_ns = 0;
   std::vector<std::pair<UnixNanos, double>> frames_per_second;
-  std::vector<std::pair<UnixNanos, double>> reconnects;       // connection losses + restarts per bucket
-  std::vector<std::pair<UnixNanos, double>> archive_bytes;    // cumulative closed-file bytes
-  std::vector<std::string> findings;  // what needs a look, one sentence each
+  std::vector<std::pair<UnixNanos, double>> reconnects;  // connection losses + restarts per bucket
+  std::vector<std::pair<UnixNanos, double>> archive_bytes;  // cumulative closed-file bytes
+  std::vector<std::string> findings;                        // what needs a look, one sentence each
 
   [[nodiscard]] std::string json() const;
   // `plots` are the SVG file names, linked from the markdown.
