@@ -214,6 +214,15 @@ TEST(MergeCli, TwoRecordersKilledAndStoppedAtDifferentTimesMergeIntoTheSimulator
   EXPECT_GT(only_b, 0u) << "B alone saw A's gap";
   for (const auto& [pl, n] : in_merged) EXPECT_TRUE(in_a.contains(pl) || in_b.contains(pl));
   EXPECT_EQ(testing::booktape("verify --no-label " + m.string()).status, 0);
+  // export reads it as it reads a recorder's archive: every merged frame, no damaged file.
+  const fs::path e = dir.path() / "E";
+  ASSERT_EQ(testing::booktape("export " + m.string() + " --out " + e.string() +
+                              " --kinds incremental_book_L2").status,
+            0);
+  simdjson::dom::element em;
+  ASSERT_EQ(p.load((e / "export_manifest.json").string()).get(em), simdjson::SUCCESS);
+  EXPECT_EQ(std::uint64_t(em["frames_replayed"]), pm.all.size());
+  EXPECT_EQ(std::uint64_t(em["damaged_input_files"]), 0u);
 
   // Idempotent: the merged archive merged again with its inputs gives the same frames; the same
   // inputs merged again give the same files.
