@@ -18,10 +18,15 @@ int main(int argc, char** argv) {
   const booktape::apps::Command books = booktape::apps::add_books_command(app);
   const booktape::apps::Command demo = booktape::apps::add_demo_command(app);
   const booktape::apps::Command discover = booktape::apps::add_discover_command(app);
+  const booktape::apps::Command export_ = booktape::apps::add_export_command(app);
+  const booktape::apps::Command merge = booktape::apps::add_merge_command(app);
   const booktape::apps::Command record = booktape::apps::add_record_command(app);
   const booktape::apps::Command replay = booktape::apps::add_replay_command(app);
+  const booktape::apps::Command report = booktape::apps::add_report_command(app);
   const booktape::apps::Command sim = booktape::apps::add_sim_command(app);
   const booktape::apps::Command top = booktape::apps::add_top_command(app);
+  const booktape::apps::Command upload = booktape::apps::add_upload_command(app);
+  const booktape::apps::Command verify = booktape::apps::add_verify_command(app);
 
   const auto is_command = [&app](const char* word) {
     const auto named = [word](CLI::App* c) { return c->check_name(word); };
@@ -29,8 +34,8 @@ int main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     std::fprintf(stderr,
-                 "booktape: unknown command '%s' (commands: books, demo, discover, record, "
-                 "replay, sim, top; see booktape --help)\n",
+                 "booktape: unknown command '%s' (commands: books, demo, discover, export, "
+                 "merge, record, replay, report, sim, top, upload, verify; see booktape --help)\n",
                  argv[1]);
     return 2;
   }
@@ -45,10 +50,15 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("books")) return books();
     if (app.got_subcommand("demo")) return demo();
     if (app.got_subcommand("discover")) return discover();
+    if (app.got_subcommand("export")) return export_();
+    if (app.got_subcommand("merge")) return merge();
     if (app.got_subcommand("record")) return record();
     if (app.got_subcommand("replay")) return replay();
+    if (app.got_subcommand("report")) return report();
     if (app.got_subcommand("sim")) return sim();
     if (app.got_subcommand("top")) return top();
+    if (app.got_subcommand("upload")) return upload();
+    if (app.got_subcommand("verify")) return verify();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "booktape: %s\n", e.what());
     return 1;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -37,9 +38,17 @@ void print_human(const Replayer& r) {
   }
   std::printf("files      %zu read", s.files.size());
   for (const FileReport& f : s.files) {
-    if (f.torn_tail_bytes > 0 || f.corrupt)
+    if (f.damaged()) {
+      std::printf("\n  DAMAGED %s: %s", f.path.c_str(),
+                  (f.manifest == ManifestCheck::kMismatch ? f.manifest_problem : f.error).c_str());
+      for (const CorruptSpan& c : f.corrupt_spans)
+        std::printf("\n    unreadable: %llu bytes at byte %llu%s", static_cast<unsigned long long>(c.bytes),
+                    static_cast<unsigned long long>(c.offset),
+                    c.rows > 0 ? (" (" + std::to_string(c.rows) + " rows)").c_str() : "");
+    } else if (f.torn_tail_bytes > 0) {
       std::printf("\n  %s: %s (%llu bytes cut off)", f.path.c_str(), f.error.c_str(),
                   static_cast<unsigned long long>(f.torn_tail_bytes));
+    }
   }
   std::printf("\nframes     %llu in %.2f s (%.0f frames/s)\n",
               static_cast<unsigned long long>(s.frames), s.elapsed_seconds,
@@ -140,7 +149,15 @@ int run_replay(const ReplayArgs& a) {
     std::fprintf(stderr, "booktape replay: no archive files found in the given paths\n");
     return 1;
   }
-  return s.errors.empty() ? 0 : 1;
+  const auto damaged = std::count_if(s.files.begin(), s.files.end(),
+                                     [](const FileReport& f) { return f.damaged(); });
+  if (damaged > 0) {
+    std::fprintf(stderr,
+                 "booktape replay: %lld damaged archive file(s): frames are missing (booktape "
+                 "verify checks the whole archive)\n",
+                 static_cast<long long>(damaged));
+  }
+  return s.errors.empty() && !damaged ? 0 : 1;
 }
 
 }  // namespace

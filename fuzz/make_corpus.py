@@ -134,6 +134,11 @@ def archive_seeds():
     compact = [j(FILE_RECORD), j(SESSION)] + frames(DECODER["snapshot_changes_trade"])
     closed = member(compact[:3]) + member(compact[3:])
     torn = closed[: len(closed) - 17]  # a crash inside the last member
+    # Three members, the middle one damaged (a flipped byte in its deflate data): the reader
+    # skips it and reads the third.
+    middle = bytearray(member(compact[3:5]))
+    middle[len(middle) // 2] ^= 0x5A
+    damaged_middle = member(compact[:3]) + bytes(middle) + member(compact[5:])
     full = [j(dict(FILE_RECORD, envelope="full"))] + [
         frame_line(1, j(SNAP_A).encode(), ["book"], extra={"websocket": {"url": "ws://h/ws"}}),
         frame_line(2, b"\x00\x01binary\xff", [], binary=True),
@@ -142,6 +147,7 @@ def archive_seeds():
     return {
         "booktape_two_members": closed,
         "booktape_torn_tail": torn,
+        "booktape_damaged_middle_member": damaged_middle,
         "booktape_full_and_base64": member(full),
         "booktape_not_compressed": "".join(l + "\n" for l in compact).encode(),
         "plain_frames": plain,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "codecs/json_text.hpp"
+#include "codecs/svg_chart.hpp"
 #include "core/version.hpp"
 
 namespace fs = std::filesystem;
@@ -94,35 +95,8 @@ std::string point_json(const Point& p) {
 
 // ---- SVG ----------------------------------------------------------------------------------
 
-const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
-
-struct Svg {
-  std::ostringstream o;
-  Svg(int w, int h) {
-    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
-      << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-         "fill=\"white\"/>\n";
-  }
-  void line(double x1, double y1, double x2, double y2, const std::string& style) {
-    o << "<line x1=\"" << x1 << "\" y1=\"" << y1 << "\" x2=\"" << x2 << "\" y2=\"" << y2
-      << "\" style=\"" << style << "\"/>\n";
-  }
-  void text(double x, double y, const std::string& t, const std::string& anchor = "middle",
-            const std::string& extra = "") {
-    o << "<text x=\"" << x << "\" y=\"" << y << "\" text-anchor=\"" << anchor << "\" " << extra
-      << ">" << t << "</text>\n";
-  }
-  void polyline(const std::vector<std::pair<double, double>>& pts, const std::string& colour,
-                bool dashed) {
-    o << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\""
-      << (dashed ? " stroke-dasharray=\"6,4\"" : "") << " points=\"";
-    for (const auto& [x, y] : pts) o << x << "," << y << " ";
-    o << "\"/>\n";
-    for (const auto& [x, y] : pts)
-      o << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"3\" fill=\"" << colour << "\"/>\n";
-  }
-  std::string done() { return o.str() + "</svg>\n"; }
-};
+// The canvas and colours are the library's (codecs/svg_chart.hpp), shared with the soak report.
+using Svg = SvgCanvas;
 
 std::vector<std::string> configs_of(const std::vector<Point>& points) {
   std::vector<std::string> out;
@@ -159,7 +133,7 @@ std::string throughput_svg(const Report& r) {
     for (const Point& p : r.points)
       if (p.config == configs[c] && p.result.ok)
         pts.emplace_back(x(p.scenario.rate), y(p.result.frames_per_second()));
-    const char* colour = kColours[c % std::size(kColours)];
+    const char* colour = kSvgColours[c % kSvgColours.size()];
     s.polyline(pts, colour, false);
     s.line(l + pw + 20, t + 10 + 20.0 * static_cast<double>(c), l + pw + 44,
            t + 10 + 20.0 * static_cast<double>(c), std::string("stroke-width:3;stroke:") + colour);
@@ -207,13 +181,13 @@ std::string latency_svg(const Report& r, const std::vector<const Point*>& at_ref
       for (int i = 0; i < 6; ++i) pts.emplace_back(x(i), y(static_cast<double>(v[i])));
       const auto c = static_cast<std::size_t>(
           std::find(configs.begin(), configs.end(), p->config) - configs.begin());
-      s.polyline(pts, kColours[c % std::size(kColours)], false);
+      s.polyline(pts, kSvgColours[c % kSvgColours.size()], false);
     }
   }
   for (std::size_t c = 0; c < configs.size(); ++c) {
     const double xx = 80 + 200.0 * static_cast<double>(c % 4);
     const double yy = h - 40 + 18.0 * static_cast<double>(c / 4);
-    const char* colour = kColours[c % std::size(kColours)];
+    const char* colour = kSvgColours[c % kSvgColours.size()];
     s.line(xx, yy - 4, xx + 24, yy - 4, std::string("stroke-width:3;stroke:") + colour);
     s.text(xx + 30, yy, configs[c], "start");
   }

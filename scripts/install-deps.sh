@@ -24,6 +24,8 @@ packages=(
   clang libclang-rt-14-dev                              # libFuzzer targets (scripts/fuzz.sh; the runtime is in -rt-dev)
   systemd strace                                        # systemd-analyze, -sysusers, -tmpfiles; the units' syscall filter (tests/deploy)
   nodejs                                                # deploy/check: Kubernetes and Dockerfile checks
+  rclone                                                # booktape upload runs it; its tests serve WebDAV with it
+  python3-pandas                                        # the export test's independent reader
 )
 # npm for deploy/check, unless a node install already brings one (NodeSource's nodejs ships
 # npm inside and conflicts with Debian's npm package).

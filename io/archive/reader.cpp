@@ -13,6 +13,7 @@
 #include <limits>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "codecs/gzip_member.hpp"
@@ -20,6 +21,7 @@
 #include "codecs/json_text.hpp"
 #include "codecs/sha256.hpp"
 #include "core/byte_buffer.hpp"
+#include "io/archive/manifest_index.hpp"
 #include "io/archive/paths.hpp"
 
 namespace booktape {
@@ -34,6 +36,16 @@ const char* to_string(FileFormat f) noexcept {
     case FileFormat::kUnknown: return "unknown";
     case FileFormat::kBooktape: return "booktape";
     case FileFormat::kPlainFrames: return "plain_frames";
+  }
+  return "?";
+}
+
+const char* to_string(ManifestCheck c) noexcept {
+  switch (c) {
+    case ManifestCheck::kNotChecked: return "not_checked";
+    case ManifestCheck::kNotListed: return "not_listed";
+    case ManifestCheck::kMatches: return "matches";
+    case ManifestCheck::kMismatch: return "mismatch";
   }
   return "?";
 }
@@ -255,6 +267,13 @@ struct ArchiveReader::Impl {
                 std::size_t& consumed);
   bool read_booktape_members(const MappedFile& m, ArchiveVisitor& v, FileReport& r);
   bool read_stream(const MappedFile& m, ArchiveVisitor& v, FileReport& r);
+  // The offset of the next member at or after `from` that passes every check (header, CRC,
+  // length), or the file's size if there is none.
+  std::size_t next_valid_member(const MappedFile& m, std::size_t from);
+  // Compares a closed file with its manifest entry; `whole` when every line was read.
+  void check_manifest(const std::filesystem::path& path, const MappedFile& m, bool whole,
+                      FileReport& r);
+  const ManifestIndex& manifest_for(const std::filesystem::path& file, std::string_view path);
 
   Options opt;
   GzipMemberReader members;
@@ -266,7 +285,28 @@ struct ArchiveReader::Impl {
   ond::parser parser;
   Sha256 sha;
   bool stopped = false;
+  ByteBuffer probe;  // a candidate member inflated while looking past a damaged one
+  // Manifests read so far, by manifest file: a replay of a data root reads each once (and again
+  // only when a file is not listed and the manifest has grown meanwhile).
+  std::unordered_map<std::string, ManifestIndex> manifests;
 };
+
+namespace {
+
+void add_span(FileReport& r, std::uint64_t offset, std::uint64_t bytes, std::uint64_t rows,
+              std::string reason) {
+  if (r.corrupt_spans.empty()) r.error = reason;
+  r.corrupt = true;
+  r.corrupt_bytes += bytes;
+  r.corrupt_rows += rows;
+  r.corrupt_spans.push_back(CorruptSpan{offset, bytes, rows, std::move(reason)});
+  if (r.corrupt_spans.size() > 1) {
+    r.error = r.corrupt_spans.front().reason + " (and " +
+              std::to_string(r.corrupt_spans.size() - 1) + " more damaged span(s))";
+  }
+}
+
+}  // namespace
 
 ArchiveReader::ArchiveReader() : ArchiveReader(Options{}) {}
 ArchiveReader::ArchiveReader(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
@@ -479,28 +519,68 @@ bool ArchiveReader::Impl::on_chunk(const char* data, std::size_t size, ArchiveVi
   return true;
 }
 
+std::size_t ArchiveReader::Impl::next_valid_member(const MappedFile& m, std::size_t from) {
+  const std::uint8_t* const d = m.data();
+  const std::size_t n = m.size();
+  for (std::size_t pos = from; pos + kGzipMemberHeaderBytes <= n; ++pos) {
+    const void* hit = std::memchr(d + pos, 0x1f, n - pos);
+    if (hit == nullptr) break;
+    pos = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - d);
+    if (pos + kGzipMemberHeaderBytes > n) break;
+    if (d[pos + 1] != 0x8b || d[pos + 2] != 8 || (d[pos + 3] & 0x04) == 0) continue;
+    MemberHeader h;
+    if (members.inflate(d + pos, n - pos, h, probe) == MemberStatus::kOk) return pos;
+  }
+  return n;
+}
+
 bool ArchiveReader::Impl::read_booktape_members(const MappedFile& m, ArchiveVisitor& v,
                                                 FileReport& r) {
   std::size_t off = 0;
   while (off < m.size()) {
     MemberHeader h;
     const MemberStatus s = members.inflate(m.data() + off, m.size() - off, h, block);
-    if (s == MemberStatus::kTruncated) {
-      // The writer was cut off inside this member: everything before it is intact.
-      r.torn_tail_bytes = m.size() - off;
-      MemberHeader partial;  // the header may have survived even if the body did not
-      if (parse_member_header(m.data() + off, m.size() - off, partial) == MemberStatus::kOk)
-        r.torn_tail_rows = partial.rows;
-      r.error = "torn tail: the last gzip member is incomplete";
-      return true;
-    }
     if (s != MemberStatus::kOk) {
-      r.corrupt = true;
-      r.torn_tail_bytes = m.size() - off;
-      r.error = std::string("gzip member at byte ") + std::to_string(off) + ": " + to_string(s);
-      return true;
+      // The header may be intact even when the body is not: then it says how many rows the
+      // member held, and where the next one starts.
+      MemberHeader claimed;
+      const bool header_ok =
+          parse_member_header(m.data() + off, m.size() - off, claimed) == MemberStatus::kOk;
+      std::size_t next = m.size();
+      if (header_ok && s != MemberStatus::kTruncated && claimed.member_bytes < m.size() - off) {
+        next = next_valid_member(m, off + claimed.member_bytes);
+        if (next != off + claimed.member_bytes) next = next_valid_member(m, off + 1);
+      } else {
+        next = next_valid_member(m, off + 1);
+      }
+      const bool one_member = header_ok && next == off + claimed.member_bytes;
+      if (s == MemberStatus::kTruncated && next == m.size()) {
+        const std::uint64_t rows = header_ok ? claimed.rows : 0;
+        if (r.open_file) {
+          // A crash cut the writer off inside this member: everything before it is intact.
+          r.torn_tail_bytes = m.size() - off;
+          r.torn_tail_rows = rows;
+          if (r.error.empty()) r.error = "torn tail: the last gzip member is incomplete";
+          return true;
+        }
+        // A closed file was sealed whole (recovery cuts a torn tail off before the rename), so
+        // a member cut short here means the file lost its end.
+        r.cut_short_bytes = m.size() - off;
+        add_span(r, off, m.size() - off, rows,
+                 "cut short: the file ends inside the gzip member at byte " + std::to_string(off) +
+                     " (a closed file is never torn)");
+        return true;
+      }
+      add_span(r, off, next - off, one_member ? claimed.rows : 0,
+               std::string("gzip member at byte ") + std::to_string(off) + ": " + to_string(s) +
+                   (next < m.size() ? "; read on from the next valid member at byte " +
+                                          std::to_string(next)
+                                    : std::string("; no valid member after it")));
+      off = next;
+      continue;
     }
     ++r.members;
+    r.raw_bytes += block.size();
     off += h.member_bytes;
     std::memset(block.ensure(kPadding), 0, kPadding);
     std::size_t consumed = 0;
@@ -510,10 +590,72 @@ bool ArchiveReader::Impl::read_booktape_members(const MappedFile& m, ArchiveVisi
   return true;
 }
 
+const ManifestIndex& ArchiveReader::Impl::manifest_for(const fs::path& file,
+                                                       std::string_view path) {
+  const std::string key = file.string();
+  auto it = manifests.find(key);
+  if (it == manifests.end()) {
+    it = manifests.emplace(key, ManifestIndex::load(file)).first;
+  } else if (it->second.find(path) == nullptr) {
+    std::error_code ec;
+    const std::uintmax_t size = fs::file_size(file, ec);
+    if (!ec && size != it->second.file_bytes()) it->second = ManifestIndex::load(file);
+  }
+  return it->second;
+}
+
+void ArchiveReader::Impl::check_manifest(const fs::path& path, const MappedFile& m, bool whole,
+                                         FileReport& r) {
+  const std::optional<ArchiveLocation> loc = locate_archive_file(path);
+  if (!loc) return;
+  const fs::path file = manifest_path(loc->root / "manifests", loc->venue, loc->stream);
+  const ManifestEntry* e = manifest_for(file, loc->manifest_path).find(loc->manifest_path);
+  if (e == nullptr) {
+    r.manifest = ManifestCheck::kNotListed;
+    return;
+  }
+  r.manifest_bytes = e->bytes;
+  r.manifest_rows = e->rows;
+  r.manifest_members = e->members;
+  r.manifest_sha256 = e->sha256;
+  std::string problem;
+  auto add = [&problem](const std::string& p) {
+    if (!problem.empty()) problem += "; ";
+    problem += p;
+  };
+  if (m.size() < e->bytes) {
+    add("cut short: " + std::to_string(m.size()) + " of the " + std::to_string(e->bytes) +
+        " bytes its manifest entry lists");
+  } else if (m.size() > e->bytes) {
+    add(std::to_string(m.size()) + " bytes, " + std::to_string(m.size() - e->bytes) +
+        " more than its manifest entry lists");
+  } else {
+    char hex[kSha256HexChars];
+    sha.hex_digest(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()), hex);
+    if (std::string_view(hex, kSha256HexChars) != e->sha256)
+      add("sha256 differs from its manifest entry");
+  }
+  if (whole) {
+    if (r.lines < e->rows) r.missing_rows = e->rows - r.lines;
+    if (r.lines != e->rows) {
+      add(std::to_string(r.lines) + " of the " + std::to_string(e->rows) + " rows read" +
+          (r.missing_rows > 0 ? " (" + std::to_string(r.missing_rows) + " missing)" : ""));
+    }
+    if (r.members != e->members) {
+      add(std::to_string(r.members) + " of the " + std::to_string(e->members) +
+          " gzip members read");
+    }
+  }
+  r.manifest = problem.empty() ? ManifestCheck::kMatches : ManifestCheck::kMismatch;
+  r.manifest_problem = std::move(problem);
+  if (r.manifest == ManifestCheck::kMismatch && r.error.empty()) r.error = r.manifest_problem;
+}
+
 bool ArchiveReader::Impl::read_stream(const MappedFile& m, ArchiveVisitor& v, FileReport& r) {
   carry.clear();
   bool keep_going = true;
   auto feed = [&](std::string_view chunk) {
+    r.raw_bytes += chunk.size();
     carry.append(chunk);
     std::memset(carry.ensure(kPadding), 0, kPadding);
     std::size_t consumed = 0;
@@ -527,9 +669,12 @@ bool ArchiveReader::Impl::read_stream(const MappedFile& m, ArchiveVisitor& v, Fi
   if (r.gzip) {
     const InflateOutcome o = inflate_gzip(m.data(), m.size(), feed);
     r.members = o.members;
-    if (o.status != InflateOutcome::Status::kOk) {
-      r.torn_tail_bytes = m.size() - o.consumed;
-      r.corrupt = o.status == InflateOutcome::Status::kCorrupt;
+    if (o.status == InflateOutcome::Status::kCorrupt) {
+      // Another writer's gzip has no member lengths to find the next member by: the rest of
+      // the file is the damaged span.
+      add_span(r, o.consumed, m.size() - o.consumed, 0, o.message);
+    } else if (o.status != InflateOutcome::Status::kOk) {
+      r.torn_tail_bytes = m.size() - o.consumed;  // another recorder's file, cut short
       r.error = o.message;
     }
   } else {
@@ -568,8 +713,7 @@ bool ArchiveReader::read_file(const fs::path& path, ArchiveVisitor& visitor, Fil
     report.booktape_members =
         parse_member_header(m.data(), m.size(), h) != MemberStatus::kForeign;
   }
-  if (report.gzip && report.booktape_members) return im.read_booktape_members(m, visitor, report);
-  if (report.open_file) {
+  if (report.open_file && !(report.gzip && report.booktape_members)) {
     // Only booktape writes ".open" files, always as our members: anything else is the start of
     // one cut short (recovery treats it the same), not a plain frame file.
     if (m.size() > 0) {
@@ -578,7 +722,11 @@ bool ArchiveReader::read_file(const fs::path& path, ArchiveVisitor& visitor, Fil
     }
     return true;
   }
-  return im.read_stream(m, visitor, report);
+  const bool whole = report.gzip && report.booktape_members
+                         ? im.read_booktape_members(m, visitor, report)
+                         : im.read_stream(m, visitor, report);
+  if (im.opt.check_manifest && !report.open_file) im.check_manifest(path, m, whole, report);
+  return whole;
 }
 
 std::vector<fs::path> ArchiveReader::expand(const std::vector<fs::path>& in,

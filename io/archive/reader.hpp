@@ -3,6 +3,12 @@
 // gzip member is recovered and the torn tail reported) and plain frame files written by other
 // recorders (.jsonl or .jsonl.gz, one websocket text frame per line).
 //
+// A closed file is not trusted: in a data root it is checked against its manifest entry
+// (bytes, rows, members, sha256), and a closed file cut short is damaged, never a "torn tail"
+// (only a crash's ".open" file can be torn). A damaged gzip member is skipped: the reader looks
+// for the next valid booktape member header (its BT subfield gives the length), reads on, and
+// reports the span it could not read.
+//
 // The format is told from the first line, not the name: a booktape file starts with a
 // {"record":"file",...} line. Payloads are handed out with kPadding readable bytes after them
 // so the decoder parses them in place.
@@ -37,6 +43,24 @@ struct ArchiveFrame {
   [[nodiscard]] std::string_view payload() const noexcept { return {data, size}; }
 };
 
+// Bytes of a booktape file that could not be read: a member that failed its checks, with
+// whatever follows it up to the next valid member header (or the end of the file).
+struct CorruptSpan {
+  std::uint64_t offset = 0;  // from the start of the file
+  std::uint64_t bytes = 0;
+  std::uint64_t rows = 0;    // rows the damaged member's header says it held (0: unknown)
+  std::string reason;
+};
+
+// How a file compares with its manifest entry (closed booktape files under a data root).
+enum class ManifestCheck : std::uint8_t {
+  kNotChecked,  // an ".open" file, a file outside a data root, or checking was off
+  kNotListed,   // in a data root, but its manifest has no entry for it
+  kMatches,     // bytes, sha256, rows and members as the entry says
+  kMismatch,    // damaged: see manifest_problem
+};
+const char* to_string(ManifestCheck c) noexcept;
+
 // What reading one file found.
 struct FileReport {
   std::filesystem::path path;
@@ -45,6 +69,7 @@ struct FileReport {
   bool booktape_members = false;  // gzip members carrying our BT subfield
   bool open_file = false;         // a ".open" file: the writer did not close it
   std::uint64_t bytes = 0;
+  std::uint64_t raw_bytes = 0;   // decompressed bytes read (the JSONL); for compression ratios
   std::uint64_t members = 0;
   std::uint64_t lines = 0;
   std::uint64_t frames = 0;
@@ -52,12 +77,31 @@ struct FileReport {
   std::uint64_t bad_lines = 0;         // lines that are not a readable record
   std::uint64_t length_mismatches = 0; // payload_length_bytes disagrees with the payload
   std::uint64_t sha_mismatches = 0;    // payload_sha256 disagrees (only with verify_sha256)
-  std::uint64_t torn_tail_bytes = 0;   // bytes after the last complete gzip member
+  // ".open" files only: bytes after the last complete gzip member (a crash cut it short).
+  std::uint64_t torn_tail_bytes = 0;
   std::uint64_t torn_tail_rows = 0;    // rows the torn member's header says it held (0: unknown)
-  bool corrupt = false;                // stopped early: damaged data (not just a torn tail)
+  bool corrupt = false;                // damaged data was skipped (corrupt_spans), not just torn
   bool unreadable = false;             // could not be opened or read at all
   std::string error;                   // what went wrong, if anything
   std::string run_id;
+  std::vector<CorruptSpan> corrupt_spans;  // in file order
+  std::uint64_t corrupt_bytes = 0;         // their total
+  std::uint64_t corrupt_rows = 0;          // rows their headers said they held (a lower bound)
+  // Closed files only: bytes of a last member the file's end cuts off (also its last corrupt
+  // span; in an ".open" file the same bytes are the torn tail).
+  std::uint64_t cut_short_bytes = 0;
+  // Against the manifest entry (see ManifestCheck); the entry's numbers when there is one.
+  ManifestCheck manifest = ManifestCheck::kNotChecked;
+  std::uint64_t manifest_bytes = 0;
+  std::uint64_t manifest_rows = 0;
+  std::uint64_t manifest_members = 0;
+  std::string manifest_sha256;
+  std::uint64_t missing_rows = 0;          // rows the entry lists that could not be read
+  std::string manifest_problem;            // why kMismatch: each difference, "; "-separated
+  // Damaged: corrupt bytes, or a closed file that does not match its manifest entry.
+  [[nodiscard]] bool damaged() const noexcept {
+    return corrupt || manifest == ManifestCheck::kMismatch;
+  }
 };
 
 class ArchiveVisitor {
@@ -75,6 +119,8 @@ class ArchiveReader {
 
   struct Options {
     bool verify_sha256 = false;  // recompute every payload's sha256 (slower)
+    // Check closed files under a data root against <root>/manifests (ManifestCheck).
+    bool check_manifest = true;
   };
 
   ArchiveReader();

@@ -10,11 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <map>
 
 #include "codecs/gzip_member.hpp"
 #include "codecs/polymarket_classifier.hpp"
+#include "io/archive/manifest_index.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/reader.hpp"
 
@@ -100,32 +99,6 @@ bool prefix_digest(int fd, std::uint64_t n, Sha256Digest& out) {
   return true;
 }
 
-struct ListedEntry {
-  std::string sha256;
-  std::uint64_t bytes = 0;
-};
-
-// The manifest's entries by path (the last one for a path wins). Lines that do not parse (an
-// append cut short by a crash) are skipped; they stay in the file, as everything does.
-std::map<std::string, ListedEntry> read_manifest(const fs::path& file) {
-  std::map<std::string, ListedEntry> out;
-  std::ifstream in(file);
-  simdjson::dom::parser p;
-  for (std::string line; std::getline(in, line);) {
-    simdjson::dom::element d;
-    std::string_view path, sha;
-    std::uint64_t bytes = 0;
-    if (p.parse(line).get(d) != simdjson::SUCCESS ||
-        d["path"].get_string().get(path) != simdjson::SUCCESS ||
-        d["sha256"].get_string().get(sha) != simdjson::SUCCESS ||
-        d["bytes"].get_uint64().get(bytes) != simdjson::SUCCESS) {
-      continue;
-    }
-    out[std::string(path)] = ListedEntry{std::string(sha), bytes};
-  }
-  return out;
-}
-
 // A manifest whose last append was cut short ends without a newline; our entry must not be
 // glued to that fragment, so the fragment gets its newline first.
 std::string end_manifest_line(const fs::path& file, bool durable) {
@@ -173,7 +146,8 @@ class Recovery {
     r_.open_files += open_files.size();
 
     const fs::path manifest = manifest_path(o_.manifest_dir, o_.venue, stream);
-    const std::map<std::string, ListedEntry> listed = read_manifest(manifest);
+    // The manifest's entries (the last one for a path wins; a torn line is skipped).
+    const ManifestIndex listed = ManifestIndex::load(manifest);
     const std::string err = end_manifest_line(manifest, o_.durable);
     if (!err.empty()) r_.problems.push_back(err);
     for (const fs::path& p : open_files) {
@@ -192,7 +166,7 @@ class Recovery {
   }
 
   void recover_file(int fd, const fs::path& p, const std::string& stream, const fs::path& manifest,
-                    const std::map<std::string, ListedEntry>& listed) {
+                    const ManifestIndex& listed) {
     struct stat st{};
     if (::fstat(fd, &st) != 0) {
       problem(p, std::string("cannot stat: ") + std::strerror(errno), r_.failed);
@@ -219,13 +193,13 @@ class Recovery {
 
     // A crash between a seal's manifest entry and its rename: the entry is there already and
     // describes the file's first `bytes` bytes; finish that seal instead of adding an entry.
-    const auto it = listed.find(manifest_path_of(paths.final_path, o_.root));
-    if (it != listed.end() && it->second.bytes <= size) {
+    const ManifestEntry* listed_entry = listed.find(manifest_path_of(paths.final_path, o_.root));
+    if (listed_entry != nullptr && listed_entry->bytes <= size) {
       Sha256Digest d{};
       std::string hex(kSha256HexChars, '0');
-      if (prefix_digest(fd, it->second.bytes, d)) to_hex(d.data(), d.size(), hex.data());
-      if (hex == it->second.sha256) {
-        const std::string err = finish_seal(fd, paths, it->second.bytes, o_.durable);
+      if (prefix_digest(fd, listed_entry->bytes, d)) to_hex(d.data(), d.size(), hex.data());
+      if (hex == listed_entry->sha256) {
+        const std::string err = finish_seal(fd, paths, listed_entry->bytes, o_.durable);
         if (err.empty()) {
           ++r_.seals_completed;
         } else {

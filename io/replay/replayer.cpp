@@ -28,7 +28,7 @@ bool happened_after(const simdjson::dom::element& rec, UnixNanos stop) {
 
 Replayer::Replayer(ReplayOptions options)
     : opt_(std::move(options)),
-      reader_(ArchiveReader::Options{opt_.verify_sha256}),
+      reader_(ArchiveReader::Options{opt_.verify_sha256, opt_.check_manifest}),
       applier_(books_) {}
 
 void Replayer::track(SequenceStats& s, std::uint64_t& last, std::uint64_t seq) noexcept {
@@ -74,8 +74,11 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
   }
 
   books_.begin_frame(f.has_envelope ? f.global_sequence : frame_index_, f.received_ns);
+  if (opt_.before_frame) opt_.before_frame(f);
   if (f.opcode == Opcode::kBinary) {
     decoder_.count_binary();
+  } else if (opt_.events != nullptr) {
+    decoder_.decode(f.data, f.size, f.readable, *opt_.events);
   } else {
     decoder_.decode(f.data, f.size, f.readable, applier_);
   }
@@ -91,6 +94,7 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
 }
 
 void Replayer::on_record(std::string_view line) {
+  if (opt_.on_record) opt_.on_record(line);
   // Records are few (files and connections, not frames): a DOM parse of a copy is fine here.
   simdjson::dom::parser parser;
   simdjson::dom::element rec;
@@ -212,7 +216,8 @@ std::string Replayer::summary_json() const {
     crossed_now += tb.crossed;
   }
   std::uint64_t torn_bytes = 0, torn_rows = 0, bad_lines = 0, len_mis = 0, sha_mis = 0,
-                open_files = 0, corrupt = 0;
+                open_files = 0, corrupt = 0, damaged = 0, corrupt_bytes = 0, missing_rows = 0,
+                unlisted = 0;
   for (const FileReport& f : r.files) {
     torn_bytes += f.torn_tail_bytes;
     torn_rows += f.torn_tail_rows;
@@ -221,6 +226,10 @@ std::string Replayer::summary_json() const {
     sha_mis += f.sha_mismatches;
     open_files += f.open_file;
     corrupt += f.corrupt;
+    damaged += f.damaged();
+    corrupt_bytes += f.corrupt_bytes;
+    missing_rows += f.manifest == ManifestCheck::kMismatch ? f.missing_rows : f.corrupt_rows;
+    unlisted += f.manifest == ManifestCheck::kNotListed;
   }
   const auto malformed = d.frames_by_kind[static_cast<std::size_t>(pm::FrameKind::kMalformed)];
   const auto other_text = d.frames_by_kind[static_cast<std::size_t>(pm::FrameKind::kOtherText)];
@@ -288,6 +297,10 @@ std::string Replayer::summary_json() const {
   kv(s, "corrupt_files", corrupt);
   kv(s, "torn_tail_bytes", torn_bytes);
   kv(s, "torn_tail_rows", torn_rows);
+  kv(s, "damaged_files", damaged);
+  kv(s, "corrupt_bytes", corrupt_bytes);
+  kv(s, "missing_rows", missing_rows);
+  kv(s, "unlisted_files", unlisted);
   s += ",\"envelope_errors\":{";
   kv(s, "bad_lines", bad_lines, false);
   kv(s, "length_mismatches", len_mis);
@@ -307,6 +320,28 @@ std::string Replayer::summary_json() const {
     kv(s, "torn_tail_bytes", f.torn_tail_bytes);
     kv(s, "torn_tail_rows", f.torn_tail_rows);
     s += std::string(",\"corrupt\":") + (f.corrupt ? "true" : "false");
+    s += std::string(",\"damaged\":") + (f.damaged() ? "true" : "false");
+    s += std::string(",\"manifest\":\"") + to_string(f.manifest) + '"';
+    if (f.manifest == ManifestCheck::kMismatch) {
+      s += ",\"manifest_problem\":";
+      append_json_string(s, f.manifest_problem);
+      kv(s, "missing_rows", f.missing_rows);
+    }
+    if (!f.corrupt_spans.empty()) {
+      s += ",\"corrupt_spans\":[";
+      for (std::size_t j = 0; j < f.corrupt_spans.size(); ++j) {
+        const CorruptSpan& c = f.corrupt_spans[j];
+        if (j) s += ',';
+        s += "{";
+        kv(s, "offset", c.offset, false);
+        kv(s, "bytes", c.bytes);
+        kv(s, "rows", c.rows);
+        s += ",\"reason\":";
+        append_json_string(s, c.reason);
+        s += '}';
+      }
+      s += ']';
+    }
     if (!f.error.empty()) {
       s += ",\"error\":";
       append_json_string(s, f.error);

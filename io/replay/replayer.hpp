@@ -19,10 +19,19 @@ namespace booktape {
 
 struct ReplayOptions {
   bool verify_sha256 = false;
+  // Check closed files against their manifest entries (ArchiveReader::Options::check_manifest).
+  bool check_manifest = true;
   // Stop before the first frame received after this time (replay --at).
   std::optional<UnixNanos> stop_after;
   // Called about once a second with frames so far (progress on long replays).
   std::function<void(std::uint64_t frames, const std::filesystem::path& file)> progress;
+  // For tools built on replay (export): each frame before it is decoded, each file or session
+  // record (before the replayer acts on it), and, when `events` is set, the decoded events
+  // instead of the book applier: such a sink forwards them to applier() itself, so it can see
+  // what each one changed.
+  std::function<void(const ArchiveFrame&)> before_frame;
+  std::function<void(std::string_view line)> on_record;
+  polymarket::EventSink* events = nullptr;
 };
 
 struct SequenceStats {
@@ -58,6 +67,8 @@ class Replayer final : private ArchiveVisitor {
   [[nodiscard]] const polymarket::ApplierStats& applier_stats() const noexcept {
     return applier_.stats();
   }
+  // Where an options.events sink forwards the events it is given.
+  [[nodiscard]] polymarket::BookApplier& applier() noexcept { return applier_; }
   [[nodiscard]] const ReplaySummary& summary() const noexcept { return summary_; }
 
   // The whole summary as one JSON object (replay --json).

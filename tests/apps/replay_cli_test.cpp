@@ -148,6 +148,38 @@ TEST(ReplayCli, ReadsPlainFrameFilesFromOtherRecorders) {
   EXPECT_EQ(at.status, 2);
 }
 
+// Issue 22: a closed file truncated or emptied behind the recorder's back is damaged, with the
+// rows missing, and the run says so in its exit code; never a "torn tail" or "0 frames, rc 0".
+TEST(ReplayCli, ATruncatedOrEmptiedClosedFileIsDamagedAndFailsTheRun) {
+  Archive a;
+  const auto files = testing::files_under(a.dir.path() / "raw_orderbooks", ".jsonl.gz");
+  ASSERT_EQ(files.size(), 1u);
+  const std::string bytes = testing::read_file(files[0].string());
+  for (const std::size_t keep : {bytes.size() / 3, std::size_t{0}}) {
+    {
+      std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(keep));
+    }
+    const CliResult r = booktape("replay --json " + a.dir.path().string() + " 2>/dev/null");
+    EXPECT_EQ(r.status, 1) << "kept " << keep << " bytes: " << r.out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element e;
+    ASSERT_EQ(parser.parse(r.out).get(e), simdjson::SUCCESS) << r.out;
+    EXPECT_EQ(std::uint64_t(e["damaged_files"]), 1u);
+    EXPECT_EQ(std::uint64_t(e["torn_tail_bytes"]), 0u);
+    // The entry lists 506 rows: the file record, the session record and 504 frames. Frames
+    // read plus rows missing is all of them (the emptied file lost the two records as well).
+    EXPECT_EQ(std::uint64_t(e["frames"]) + std::uint64_t(e["missing_rows"]),
+              keep == 0 ? 506u : 504u)
+        << r.out;
+    EXPECT_EQ(std::string_view(e["files"].at(0)["manifest"]), "mismatch");
+    const CliResult human = booktape("replay " + a.dir.path().string() + " 2>/dev/null");
+    EXPECT_EQ(human.status, 1);
+    EXPECT_NE(human.out.find("DAMAGED"), std::string::npos) << human.out;
+    EXPECT_NE(human.out.find("missing"), std::string::npos) << human.out;
+  }
+}
+
 TEST(ReplayCli, MissingPathsAndBadTimesAreClearErrors) {
   EXPECT_EQ(booktape("replay /nonexistent/archive 2>/dev/null").status, 1);
   EXPECT_EQ(booktape("replay --asset 1 --at yesterday /tmp 2>/dev/null").status, 2);

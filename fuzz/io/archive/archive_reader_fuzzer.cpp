@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz/fuzz_support.hpp"
 #include "io/archive/paths.hpp"
@@ -52,9 +53,26 @@ void check_report(const FileReport& r, const Visitor& v, std::string_view bytes)
   BOOKTAPE_FUZZ_CHECK(r.frames + r.records <= r.lines);
   BOOKTAPE_FUZZ_CHECK(r.frames + r.records + r.bad_lines <= r.lines + r.members);
   BOOKTAPE_FUZZ_CHECK(r.length_mismatches <= r.frames && r.sha_mismatches <= r.frames);
-  BOOKTAPE_FUZZ_CHECK(r.torn_tail_bytes <= r.bytes);
+  BOOKTAPE_FUZZ_CHECK(r.torn_tail_bytes + r.corrupt_bytes <= r.bytes);
   BOOKTAPE_FUZZ_CHECK(r.members == 0 || r.gzip);
-  // Stopping early always says why.
+  // Damaged spans: in file order, apart, inside the file, adding up, each with a reason; a
+  // closed file's cut-short end is its last span.
+  BOOKTAPE_FUZZ_CHECK(r.corrupt == !r.corrupt_spans.empty());
+  std::uint64_t end = 0, sum = 0, rows = 0;
+  for (const CorruptSpan& c : r.corrupt_spans) {
+    BOOKTAPE_FUZZ_CHECK(c.offset >= end && c.bytes > 0 && !c.reason.empty());
+    end = c.offset + c.bytes;
+    sum += c.bytes;
+    rows += c.rows;
+  }
+  BOOKTAPE_FUZZ_CHECK(end <= r.bytes && sum == r.corrupt_bytes && rows == r.corrupt_rows);
+  if (r.cut_short_bytes > 0) {
+    BOOKTAPE_FUZZ_CHECK(!r.open_file && r.corrupt_spans.back().bytes == r.cut_short_bytes &&
+                        end == r.bytes);
+  }
+  // Outside a data root there is no manifest to check against.
+  BOOKTAPE_FUZZ_CHECK(r.manifest == ManifestCheck::kNotChecked && !r.damaged() == !r.corrupt);
+  // Stopping early or skipping always says why.
   if (r.corrupt || r.torn_tail_bytes > 0) BOOKTAPE_FUZZ_CHECK(!r.error.empty());
 }
 
@@ -62,14 +80,17 @@ void check_report(const FileReport& r, const Visitor& v, std::string_view bytes)
 void print(const char* what, const FileReport& r) {
   std::fprintf(stderr,
                "%s: format=%s members=%llu lines=%llu frames=%llu records=%llu bad_lines=%llu "
-               "length_mismatches=%llu sha_mismatches=%llu torn=%llu corrupt=%d error=%s\n",
+               "length_mismatches=%llu sha_mismatches=%llu torn=%llu cut_short=%llu spans=%zu "
+               "corrupt=%d error=%s\n",
                what, to_string(r.format), static_cast<unsigned long long>(r.members),
                static_cast<unsigned long long>(r.lines), static_cast<unsigned long long>(r.frames),
                static_cast<unsigned long long>(r.records),
                static_cast<unsigned long long>(r.bad_lines),
                static_cast<unsigned long long>(r.length_mismatches),
                static_cast<unsigned long long>(r.sha_mismatches),
-               static_cast<unsigned long long>(r.torn_tail_bytes), r.corrupt ? 1 : 0,
+               static_cast<unsigned long long>(r.torn_tail_bytes),
+               static_cast<unsigned long long>(r.cut_short_bytes), r.corrupt_spans.size(),
+               r.corrupt ? 1 : 0,
                r.error.c_str());
 }
 
@@ -107,12 +128,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::filesystem::remove(open_path);
     return 0;
   }
+  // The same damage, except that a last member cut short is a torn tail under the ".open" name
+  // (a crash) and damage under the closed name (a closed file is never torn).
+  BOOKTAPE_FUZZ_CHECK(r1.torn_tail_bytes == 0 && r2.cut_short_bytes == 0);
+  std::vector<CorruptSpan> spans1 = r1.corrupt_spans;
+  if (r1.cut_short_bytes > 0) spans1.pop_back();
+  bool same_spans = spans1.size() == r2.corrupt_spans.size();
+  for (std::size_t i = 0; same_spans && i < spans1.size(); ++i) {
+    same_spans = spans1[i].offset == r2.corrupt_spans[i].offset &&
+                 spans1[i].bytes == r2.corrupt_spans[i].bytes &&
+                 spans1[i].rows == r2.corrupt_spans[i].rows;
+  }
   const bool same =
       r1.format == r2.format && r1.booktape_members == r2.booktape_members &&
       r1.frames == r2.frames && r1.lines == r2.lines && r1.records == r2.records &&
       r1.bad_lines == r2.bad_lines && r1.members == r2.members &&
-      r1.length_mismatches == r2.length_mismatches && r1.torn_tail_bytes == r2.torn_tail_bytes &&
-      r1.corrupt == r2.corrupt && r1.run_id == r2.run_id && v1.checksum == v2.checksum;
+      r1.length_mismatches == r2.length_mismatches && r1.cut_short_bytes == r2.torn_tail_bytes &&
+      same_spans && r1.run_id == r2.run_id && v1.checksum == v2.checksum;
   if (!same) {
     print("verifying, closed name", r1);
     print("not verifying, .open name", r2);

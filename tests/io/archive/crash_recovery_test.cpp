@@ -73,6 +73,21 @@ std::vector<Member> members_of(const std::string& bytes) {
   return out;
 }
 
+// Reads `bytes` as the file `name` (in a fresh folder) with the real reader.
+FileReport read_bytes(const std::string& bytes, Collector& got,
+                      const std::string& name = "damaged.jsonl.gz") {
+  TempDir dir;
+  const auto path = dir.path() / name;
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << bytes;
+  }
+  ArchiveReader reader;
+  FileReport r;
+  reader.read_file(path, got, r);
+  return r;
+}
+
 TEST(CrashRecovery, RecoversEveryCompleteMemberAndMeasuresTheTornTailAtEveryCut) {
   TempDir dir;
   std::size_t frames_written = 0;
@@ -134,44 +149,61 @@ TEST(CrashRecovery, GarbageAfterTheLastMemberIsReportedAsCorruptNotSkipped) {
   TempDir dir;
   std::size_t frames_written = 0;
   std::string bytes = crashed_file_bytes(dir, frames_written);
+  const std::size_t end_of_members = bytes.size();
   bytes += "not gzip at all";
-  TempDir cuts;
-  const auto path = cuts.path() / open_name("polymarket_ws_raw_20251121T05Z_x_000001.jsonl.gz");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-  }
-  ArchiveReader reader;
   Collector got;
-  FileReport r;
-  reader.read_file(path, got, r);
+  const FileReport r =
+      read_bytes(bytes, got, open_name("polymarket_ws_raw_20251121T05Z_x_000001.jsonl.gz"));
   EXPECT_EQ(got.frames.size(), frames_written);
   EXPECT_TRUE(r.corrupt);
-  EXPECT_EQ(r.torn_tail_bytes, 15u);
+  EXPECT_EQ(r.torn_tail_bytes, 0u) << "garbage is damage, not a torn member";
+  ASSERT_EQ(r.corrupt_spans.size(), 1u);
+  EXPECT_EQ(r.corrupt_spans[0].offset, end_of_members);
+  EXPECT_EQ(r.corrupt_spans[0].bytes, 15u);
+  EXPECT_EQ(r.corrupt_bytes, 15u);
   EXPECT_NE(r.error.find("not_gzip"), std::string::npos) << r.error;
 }
 
-TEST(CrashRecovery, AFlippedByteInsideAMemberStopsAtThatMemberAndSaysWhere) {
+TEST(CrashRecovery, AFlippedByteInsideAMemberSkipsThatMemberReadsOnAndSaysWhere) {
   TempDir dir;
   std::size_t frames_written = 0;
   std::string bytes = crashed_file_bytes(dir, frames_written);
   const std::vector<Member> members = members_of(bytes);
   const Member& victim = members[3];
   bytes[victim.offset + victim.bytes / 2] ^= 0x5A;
-  TempDir cuts;
-  const auto path = cuts.path() / "damaged.jsonl.gz";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-  }
-  ArchiveReader reader;
   Collector got;
-  FileReport r;
-  reader.read_file(path, got, r);
+  const FileReport r = read_bytes(bytes, got);
   EXPECT_TRUE(r.corrupt);
-  EXPECT_EQ(got.frames.size(), victim.frames_before);
-  EXPECT_EQ(r.torn_tail_bytes, bytes.size() - victim.offset);
+  // Every frame but the damaged member's, in order: the ones before it, then the ones after.
+  ASSERT_EQ(got.frames.size(), frames_written - victim.rows);
+  EXPECT_EQ(got.frames[victim.frames_before - 1].global_sequence, victim.frames_before);
+  EXPECT_EQ(got.frames[victim.frames_before].global_sequence, victim.frames_before + victim.rows + 1);
+  EXPECT_EQ(r.members, members.size() - 1);
+  EXPECT_EQ(r.torn_tail_bytes, 0u);
+  ASSERT_EQ(r.corrupt_spans.size(), 1u);
+  EXPECT_EQ(r.corrupt_spans[0].offset, victim.offset);
+  EXPECT_EQ(r.corrupt_spans[0].bytes, victim.bytes);
+  EXPECT_EQ(r.corrupt_spans[0].rows, victim.rows) << "its intact header says how many rows it held";
   EXPECT_NE(r.error.find("at byte " + std::to_string(victim.offset)), std::string::npos) << r.error;
+}
+
+TEST(CrashRecovery, ADamagedMemberHeaderIsSkippedByFindingTheNextValidMember) {
+  TempDir dir;
+  std::size_t frames_written = 0;
+  std::string bytes = crashed_file_bytes(dir, frames_written);
+  const std::vector<Member> members = members_of(bytes);
+  const Member& victim = members[2];
+  // Its length field (offset 16 in the header) now points into the middle of the next member,
+  // and its body is damaged too: only a search finds where the next member starts.
+  bytes[victim.offset + 17] ^= 0x01;
+  bytes[victim.offset + victim.bytes / 2] ^= 0x5A;
+  Collector got;
+  const FileReport r = read_bytes(bytes, got);
+  ASSERT_EQ(r.corrupt_spans.size(), 1u) << r.error;
+  EXPECT_EQ(r.corrupt_spans[0].offset, victim.offset);
+  EXPECT_EQ(r.corrupt_spans[0].bytes, victim.bytes);
+  EXPECT_EQ(r.corrupt_spans[0].rows, 0u) << "the header that would say is the damaged part";
+  EXPECT_EQ(got.frames.size(), frames_written - victim.rows);
 }
 
 // A frame line in the compact layout codecs/envelope.cpp writes (the reader's positional fast
