@@ -755,6 +755,8 @@ std::string Recorder::status_json() const {
                   u(b.frames.load()) + ",\"events\":" + u(b.events.load()) + ",\"tokens\":" +
                   u(b.tokens.load()) + ",\"live\":" + u(b.live.load()) + ",\"stale\":" +
                   u(b.stale.load()) + ",\"awaiting\":" + u(b.awaiting.load()) +
+                  ",\"unconfirmed\":" + u(b.unconfirmed.load()) + ",\"confirmations\":" +
+                  u(b.confirmations.load()) + ",\"disagreements\":" + u(b.disagreements.load()) +
                   ",\"dropped\":" + u(b.dropped.load()) + ",\"checks\":" +
                   u(b.checks.load()) + ",\"divergences\":" + u(b.divergences.load()) +
                   ",\"parse_errors\":" + u(b.parse_errors.load()) + ",\"unknown\":" +
