@@ -138,6 +138,7 @@ struct Recorder::Impl {
   std::set<std::string> discovery_written;              // condition ids in the last discovery file
   MonoNanos next_discovery = 0;
   std::string last_discovery_error;
+  std::string last_skipped_summary;  // what the last discovery skipped (logged when it changes)
 
   // Status output.
   bool status_line = false, status_log = false;
@@ -227,6 +228,11 @@ void Recorder::Impl::refresh_discovery(bool first) {
   } else {
     last_discovery_error.clear();
     for (const std::string& e : r.errors) log("discovery: %s", e.c_str());
+  }
+  // Hydrating markets (no ids yet) are looked at again next time; said once, not every minute.
+  if (std::string why = skipped_summary(r, 5); why != last_skipped_summary) {
+    if (!why.empty()) log("discovery: %s", why.c_str());
+    last_skipped_summary = std::move(why);
   }
 
   // Keep what we carry until its end plus drop_after_end (trading and settlement messages go

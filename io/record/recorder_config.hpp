@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codecs/envelope.hpp"
+#include "codecs/polymarket_gamma.hpp"
 #include "core/wait_strategy.hpp"
 #include "io/archive/writer.hpp"
 
@@ -25,8 +26,7 @@ struct RecorderConfig {
   std::vector<std::string> assets;         // explicit token ids: no discovery
   std::filesystem::path assets_file;       // one token id per line ('#' comments)
   bool all_active = false;                 // every active market on the venue
-  std::vector<std::string> series = {"btc-up-or-down-5m", "btc-up-or-down-15m",
-                                     "btc-up-or-down-hourly", "btc-up-or-down-daily"};
+  std::vector<std::string> series = polymarket::default_btc_series();
   int market_limit = 0;                    // markets each discovery selects (0: no limit)
   double discovery_interval_seconds = 60;  // Gamma is asked again this often
   double subscribe_lead_seconds = 120;     // subscribe a market this long before its window

@@ -19,6 +19,14 @@ constexpr Symbol kSymbols[] = {{"btc", "Bitcoin"}, {"eth", "Ethereum"}, {"sol", 
                                {"xrp", "XRP"},     {"doge", "Dogecoin"}, {"bnb", "BNB"}};
 
 std::string price_text(Price p) { return format_price(p); }
+
+// A V2 market's old CTF id, made from its position id without a random draw (the stream must
+// stay the same): the digits rotated by one, a different 77-digit decimal.
+std::string ctf_id_of(const std::string& position_id) {
+  std::string s = position_id.substr(1) + position_id.front();
+  if (s.front() == '0') s.front() = '9';
+  return s;
+}
 std::string ms_text(std::int64_t ms) { return std::to_string(ms); }
 
 // A top-of-book price as the venue writes it: an empty bid side as "0", an empty ask side as "1".
@@ -532,6 +540,13 @@ std::vector<GammaMarket> MarketSim::gamma_markets() const {
     g.order_price_min_tick_size = m.tick;
     g.outcomes = {"Up", "Down"};
     g.clob_token_ids = {tokens_[m.up].id, tokens_[m.down].id};
+    if (is_v2(m)) {
+      // Protocol V2: the market channel knows the tokens by their position ids; clobTokenIds
+      // still lists the old CTF ids, which would subscribe to nothing.
+      g.version = "v2";
+      g.position_ids = std::move(g.clob_token_ids);
+      g.clob_token_ids = {ctf_id_of(tokens_[m.up].id), ctf_id_of(tokens_[m.down].id)};
+    }
     g.outcome_prices = {price_text(m.mid), price_text(kPriceOne - m.mid)};
     out.push_back(std::move(g));
   }

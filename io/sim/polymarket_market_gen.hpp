@@ -72,6 +72,10 @@ struct SimMarket {
   int lane = 0;
 };
 
+// One market in ten is Protocol V2 on Gamma (the second, the twelfth, ...): its tokens are
+// listed in positionIds, with other (CTF) ids in clobTokenIds.
+inline bool is_v2(const SimMarket& m) { return m.id.ends_with('1'); }
+
 class MarketSim {
  public:
   explicit MarketSim(const SimOptions& options);
