@@ -152,6 +152,14 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
        "Progress: auto (a line on a terminal, else log), line, log or off (default " + d.status +
            ")")
       ->type_name("MODE");
+  text("--shard", &RecordFlags::shard,
+       "Record only shard I of N recorders: the markets whose condition id hashes to I\n"
+       "(docs/RECORD.md, \"Sharding across hosts\"; default 0/1: every market)")
+      ->type_name("I/N");
+  integer("--replica", &RecordFlags::replica,
+          "This recorder is redundant copy R of its shard: a label in the run id and manifest\n"
+          "(default 0)")
+      ->type_name("R");
   return f;
 }
 
@@ -205,6 +213,14 @@ RecorderConfig effective_config(const RecordFlags& flags) {
   }
   if (flags.gzip_level) c.gzip_level = *flags.gzip_level;
   if (flags.assets_per_connection) c.assets_per_connection = *flags.assets_per_connection;
+  if (flags.shard) {
+    const auto shard = parse_market_shard(*flags.shard);
+    if (!shard)
+      throw ConfigError(std::string("--shard: expected ") + kMarketShardForm + ", got '" +
+                        *flags.shard + "'");
+    c.shard = *shard;
+  }
+  if (flags.replica) c.replica = *flags.replica;
 
   const std::vector<std::string> problems = validate(c);
   if (!problems.empty()) {

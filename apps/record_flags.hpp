@@ -38,6 +38,8 @@ struct RecordFlags {
   std::optional<int> gzip_level;
   std::optional<int> assets_per_connection;
   std::optional<std::string> status;
+  std::optional<std::string> shard;  // "I/N"
+  std::optional<int> replica;
 };
 
 // Registers --config and the override flags on `cmd`; the returned flags fill in as `cmd` parses.

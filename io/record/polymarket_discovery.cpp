@@ -58,15 +58,13 @@ std::string percent_encode(std::string_view s) {
 }
 
 // Adds the markets not seen yet; returns how many. The key is the condition id (what the CLOB
-// knows a market by); a market without one falls back to its Gamma id so it is neither lost nor
-// merged with another.
+// knows a market by; io/record/market_shard.hpp).
 std::size_t add_unique(std::vector<pm::DiscoveredMarket>& found,
                        std::unordered_set<std::string>& seen,
                        std::vector<pm::DiscoveredMarket>& page) {
   std::size_t added = 0;
   for (pm::DiscoveredMarket& m : page) {
-    std::string key = m.condition_id.empty() ? "id:" + m.market_id : m.condition_id;
-    if (seen.insert(std::move(key)).second) {
+    if (seen.insert(market_key(m)).second) {
       found.push_back(std::move(m));
       ++added;
     }
@@ -275,15 +273,19 @@ DiscoveryResult discover(const DiscoveryOptions& options) {
     list_all(fetcher, options, "/markets/keyset?active=true&closed=false",
              std::clamp<int>(options.markets_page_size, 1, pm::kGammaPageCap), "GET /markets/keyset",
              r, seen);
-    return r;
+  } else {
+    // Every page of every series: a day of five-minute windows (288) fits one page of 500, but
+    // a long series or a larger pre-listing must not be cut.
+    for (const std::string& slug : options.series) {
+      list_all(fetcher, options,
+               "/events/keyset?series_slug=" + percent_encode(slug) + "&closed=false",
+               std::clamp<int>(options.events_page_size, 1, pm::kGammaEventsKeysetCap),
+               "GET /events/keyset?series_slug=" + slug, r, seen);
+    }
   }
-  // Every page of every series: a day of five-minute windows (288) fits one page of 500, but a
-  // long series or a larger pre-listing must not be cut.
-  for (const std::string& slug : options.series) {
-    list_all(fetcher, options, "/events/keyset?series_slug=" + percent_encode(slug) + "&closed=false",
-             std::clamp<int>(options.events_page_size, 1, pm::kGammaEventsKeysetCap),
-             "GET /events/keyset?series_slug=" + slug, r, seen);
-  }
+  // After the whole listing, so the split depends on the markets only, not on paging or order.
+  r.shard = options.shard;
+  r.other_shards = keep_shard(r.markets, options.shard);
   return r;
 }
 
@@ -381,6 +383,8 @@ fs::path write_discovery(const DiscoveryResult& r, const std::string& source_url
   m += ",\"pages\":" + std::to_string(r.pages);
   m += ",\"throttled\":" + std::to_string(r.throttled);
   m += ",\"markets\":" + std::to_string(r.markets.size());
+  m += ",\"shard\":\"" + to_string(r.shard) + "\",\"other_shards\":";
+  m += std::to_string(r.other_shards);
   m += ",\"skipped\":" + std::to_string(r.skipped.size()) + ",\"skipped_by_reason\":{";
   const auto by_reason = r.skipped_by_reason();
   for (std::size_t k = 0; k < by_reason.size(); ++k) {

@@ -19,6 +19,7 @@
 
 #include "codecs/polymarket_gamma.hpp"
 #include "core/clock.hpp"
+#include "io/record/market_shard.hpp"
 
 namespace booktape {
 
@@ -48,6 +49,8 @@ struct DiscoveryOptions {
   std::chrono::milliseconds timeout{15'000};
   const std::atomic<bool>* cancel = nullptr;  // set: a request under way is abandoned
   std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::time_point::max();
+  // Keep only this shard's markets (io/record/market_shard.hpp); the listing is the same.
+  MarketShard shard;
 };
 
 // One answer from Gamma, kept verbatim with what asked for it (the seed's "preserve raw metadata
@@ -68,6 +71,8 @@ struct DiscoveryResult {
   // Listed markets not used, each with why (polymarket::SkipReason). Hydrating ones have no ids
   // yet: the next discovery looks again.
   std::vector<polymarket::SkippedMarket> skipped;
+  MarketShard shard;               // the markets above are this shard's...
+  std::size_t other_shards = 0;    // ...and this many listed ones belong to the others
   std::vector<std::string> errors;  // one line per failed request (the rest still counts)
   std::vector<GammaResponse> raw_responses;  // every response received, in request order
 

@@ -207,6 +207,7 @@ void Recorder::Impl::refresh_discovery(bool first) {
   o.ca_file = cfg.ca_file;
   o.series = cfg.series;
   o.all_active = cfg.all_active;
+  o.shard = cfg.shard;
   o.cancel = &stop;  // a stop does not wait for Gamma to answer, nor does a bounded run's end
   if (run_deadline != INT64_MAX) {  // monotonic_now() is CLOCK_MONOTONIC_RAW: convert by offset
     o.stop_at = std::chrono::steady_clock::now() +
@@ -266,8 +267,11 @@ void Recorder::Impl::refresh_discovery(bool first) {
   }
   if (first && carried.empty()) {
     throw StartError("no market to record: Gamma at " + redact_url(cfg.gamma_url) + " listed " +
-                     std::to_string(r.markets.size()) +
-                     " market(s), none of them open now or within subscribe_lead_seconds " +
+                     std::to_string(r.markets.size()) + " market(s)" +
+                     (cfg.shard.sharded() ? " of shard " + to_string(cfg.shard) + " (and " +
+                                                std::to_string(r.other_shards) + " of the others)"
+                                          : std::string()) +
+                     ", none of them open now or within subscribe_lead_seconds " +
                      (cfg.all_active ? std::string("(--all-active)")
                                      : "with both Up and Down tokens (series: " +
                                            [&] {
@@ -454,7 +458,7 @@ void Recorder::Impl::control_loop() {
 
 int Recorder::Impl::run() {
   started = realtime_now();
-  run_id = make_run_id(started);
+  run_id = make_run_id(started) + run_id_label(cfg.shard, cfg.replica);  // "-s1of3-r1"
   discovery_mode = cfg.assets.empty() && cfg.assets_file.empty();
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   status_line = cfg.status == "line" || (cfg.status == "auto" && tty);

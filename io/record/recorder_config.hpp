@@ -12,6 +12,7 @@
 #include "codecs/polymarket_gamma.hpp"
 #include "core/wait_strategy.hpp"
 #include "io/archive/writer.hpp"
+#include "io/record/market_shard.hpp"
 
 namespace booktape {
 
@@ -74,6 +75,10 @@ struct RecorderConfig {
   double duration_seconds = 0;             // 0: until SIGINT/SIGTERM (the long-running recorder)
   std::string status = "auto";             // auto (a status line on a terminal), line, log, off
   double status_interval_seconds = 10;     // the periodic summary when not on a terminal
+
+  // --- sharding across hosts (docs/RECORD.md) ---------------------------------------------------
+  MarketShard shard;                       // "I/N": record only the markets of shard I of N
+  int replica = 0;                         // which redundant copy (a label in the run id/manifest)
 };
 
 // A problem in a config file or a value; what() names the file, the line and the key.

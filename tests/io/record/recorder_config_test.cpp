@@ -29,7 +29,8 @@ const std::vector<std::string> kKeys = {
     "rest_checkpoint_interval_seconds", "rest_batch", "out", "manifest_dir", "envelope",
     "gzip_level", "block_bytes", "block_max_age_seconds", "max_file_bytes", "fsync",
     "fsync_interval_seconds", "cpus", "wait", "spin_max_us", "ring_bytes", "duration_seconds", "status",
-    "status_interval_seconds"};
+    "status_interval_seconds",
+    "shard", "replica"};
 // clang-format on
 
 fs::path write_file(const fs::path& path, std::string_view text) {
@@ -83,6 +84,8 @@ RecorderConfig all_changed() {
   c.duration_seconds = 86400.125;
   c.status = "off";
   c.status_interval_seconds = 0.5;
+  c.shard = MarketShard{2, 3};
+  c.replica = 1;
   return c;
 }
 
@@ -128,6 +131,8 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.duration_seconds, b.duration_seconds);
   EXPECT_EQ(a.status, b.status);
   EXPECT_EQ(a.status_interval_seconds, b.status_interval_seconds);
+  EXPECT_EQ(a.shard, b.shard);
+  EXPECT_EQ(a.replica, b.replica);
 }
 
 // The ConfigError message of loading `yaml`, or "" when it loads.
@@ -548,6 +553,29 @@ TEST(RecorderConfigValidate, WhatToRecord) {
   EXPECT_EQ(problems_with(none, "series").size(), 1u) << "nothing to record";
   none.series = {""};
   EXPECT_EQ(problems_with(none, "series").size(), 1u);
+}
+
+TEST(RecorderConfig, ShardAndReplicaReadFromTheFileAndRefuseWhatIsNotASplit) {
+  testing::TempDir dir;
+  RecorderConfig c;
+  load_recorder_config(
+      write_file(dir.path() / "r.yaml", "all_active: true\nshard: 2/3\nreplica: 1\n"), c);
+  EXPECT_EQ(c.shard, (MarketShard{2, 3}));
+  EXPECT_EQ(c.replica, 1);
+  EXPECT_EQ(joined(validate(c)), "");
+  EXPECT_NE(to_yaml(c).find("shard: \"2/3\"\nreplica: 1\n"), std::string::npos) << to_yaml(c);
+  for (const char* bad : {"3/3", "1/0", "-1/3", "1/", "a/3", "1/3/4", "1 / 3", "0/1001"}) {
+    const std::string why = load_error(std::string("shard: \"") + bad + "\"\n");
+    EXPECT_EQ(why.rfind("record.yaml:1: shard: expected I/N", 0), 0u) << bad << ": " << why;
+  }
+  EXPECT_EQ(load_error("replica: 100\n"),
+            "record.yaml:1: replica: expected an integer between 0 and 99, found \"100\"");
+  // Explicit token ids carry no condition id to split by.
+  c.all_active = false;
+  c.assets = {"123"};
+  EXPECT_EQ(problems_with(c, "shard").size(), 1u);
+  c.shard = MarketShard{};
+  EXPECT_EQ(joined(validate(c)), "");
 }
 
 TEST(RecorderConfigValidate, BackoffPingAndStatus) {
