@@ -1,6 +1,7 @@
 // booktape discover: which BTC up/down markets to record now, from Gamma (protocol note §4).
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@ struct DiscoverArgs {
   double lead_seconds = 120;
   std::string out = "data/discovery";
   bool json = false;
+  std::string shard;  // "I/N" (io/record/market_shard.hpp); empty: every market
 };
 
 // "1234567...8901": 77-digit token ids are unreadable in a table; the files keep them whole.
@@ -38,8 +40,36 @@ int run_discover(DiscoverArgs& a) {
     std::fprintf(stderr, "booktape discover: --lead-seconds and --market-limit must be >= 0\n");
     return 2;
   }
+  if (!a.shard.empty()) {
+    const auto shard = parse_market_shard(a.shard);
+    if (!shard) {
+      std::fprintf(stderr, "booktape discover: --shard: expected %s, got '%s'\n", kMarketShardForm,
+                   a.shard.c_str());
+      return 2;
+    }
+    a.options.shard = *shard;
+  }
+  // Progress on a long listing (--all-active: hundreds of pages), about once a second.
+  auto last = std::chrono::steady_clock::now();
+  a.options.progress = [&last](const DiscoveryProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(1)) return;
+    last = now;
+    std::fprintf(stderr, "booktape discover: %zu pages, %zu markets, %zu skipped so far\n",
+                 p.pages, p.markets, p.skipped);
+  };
   DiscoveryResult r = discover(a.options);
   for (const std::string& e : r.errors) std::fprintf(stderr, "booktape discover: %s\n", e.c_str());
+  std::fprintf(stderr, "booktape discover: %zu pages (%zu requests, %zu answered 429), %zu markets\n",
+               r.pages, r.requests, r.throttled, r.markets.size());
+  if (r.shard.sharded()) {
+    std::fprintf(stderr,
+                 "booktape discover: shard %s: %zu markets of this shard, %zu of the others\n",
+                 to_string(r.shard).c_str(), r.markets.size(), r.other_shards);
+  }
+  // Named, so a market that never shows up can be traced: all of them are in the manifest.
+  if (const std::string why = skipped_summary(r); !why.empty())
+    std::fprintf(stderr, "booktape discover: %s\n", why.c_str());
   const std::size_t listed = r.markets.size();
   const auto lead_ns = static_cast<std::int64_t>(a.lead_seconds * 1e9);
   // The files and the output hold the markets to record now (the seed's "currently active"
@@ -98,7 +128,8 @@ Command add_discover_command(CLI::App& app) {
                   "Trust this CA (PEM) for https:// instead of the system's");
   cmd->add_option("--series", o.series, "Series slug to list (repeatable)")->capture_default_str();
   cmd->add_flag("--all-active", o.all_active,
-                "List every active market instead (paginated /markets; any outcome names)");
+                "List every active market instead (/markets/keyset, 100 a page, with progress;\n"
+                "any outcome names)");
   cmd->add_option("--market-limit", a->market_limit,
                   "Keep at most N markets, soonest ending first (0: all)")
       ->capture_default_str();
@@ -106,6 +137,9 @@ Command add_discover_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--out", a->out, "Directory for the discovery files")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print the discovery JSON on stdout instead of a table");
+  cmd->add_option("--shard", a->shard,
+                  "Only the markets shard I of N recorders records (as `record --shard I/N`)")
+      ->type_name("I/N");
   return [a] { return run_discover(*a); };
 }
 

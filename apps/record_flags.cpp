@@ -184,6 +184,14 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
   cmd.add_flag_callback(
       "--books-only", [f] { f->books_only = true; },
       "No archive: live books and their consumers only (default: off)");
+  text("--shard", &RecordFlags::shard,
+       "Record only shard I of N recorders: the markets whose condition id hashes to I\n"
+       "(docs/RECORD.md, \"Sharding across hosts\"; default 0/1: every market)")
+      ->type_name("I/N");
+  integer("--replica", &RecordFlags::replica,
+          "This recorder is redundant copy R of its shard: a label in the run id and manifest\n"
+          "(default 0)")
+      ->type_name("R");
   return f;
 }
 
@@ -255,6 +263,14 @@ RecorderConfig effective_config(const RecordFlags& flags) {
     if (c.alert_command.empty()) throw ConfigError("--alert-command: expected a command, got nothing");
   }
   if (flags.books_only) c.books_only = *flags.books_only;
+  if (flags.shard) {
+    const auto shard = parse_market_shard(*flags.shard);
+    if (!shard)
+      throw ConfigError(std::string("--shard: expected ") + kMarketShardForm + ", got '" +
+                        *flags.shard + "'");
+    c.shard = *shard;
+  }
+  if (flags.replica) c.replica = *flags.replica;
 
   const std::vector<std::string> problems = validate(c);
   if (!problems.empty()) {

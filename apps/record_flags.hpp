@@ -47,6 +47,8 @@ struct RecordFlags {
   std::optional<std::string> alert_webhook;
   std::optional<std::string> alert_command;  // split at spaces into argv (no shell)
   std::optional<bool> books_only;
+  std::optional<std::string> shard;  // "I/N"
+  std::optional<int> replica;
 };
 
 // Registers --config and the override flags on `cmd`; the returned flags fill in as `cmd` parses.

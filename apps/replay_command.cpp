@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -30,12 +31,12 @@ void print_human(const Replayer& r) {
   const ReplaySummary& s = r.summary();
   const auto& d = r.decoder_stats();
   const KeeperTotals& k = r.books().totals();
-  std::uint64_t live = 0, stale = 0;
-  for (std::size_t i = 0; i < r.books().size(); ++i) {
-    const auto st = r.books().book(static_cast<TokenIndex>(i)).state;
-    live += st == BookState::kLive;
-    stale += st == BookState::kStale;
-  }
+  std::array<std::uint64_t, kBookStateCount> by_state{};
+  for (std::size_t i = 0; i < r.books().size(); ++i)
+    ++by_state[static_cast<std::size_t>(r.books().book(static_cast<TokenIndex>(i)).state)];
+  const auto count = [&](BookState st) {
+    return static_cast<unsigned long long>(by_state[static_cast<std::size_t>(st)]);
+  };
   std::printf("files      %zu read", s.files.size());
   for (const FileReport& f : s.files) {
     if (f.damaged()) {
@@ -69,8 +70,13 @@ void print_human(const Replayer& r) {
       std::printf(" %s=%llu", to_string(static_cast<polymarket::FrameKind>(i)),
                   static_cast<unsigned long long>(d.frames_by_kind[i]));
   }
-  std::printf("\ntokens     %zu (%llu live, %llu stale)\n", r.books().size(),
-              static_cast<unsigned long long>(live), static_cast<unsigned long long>(stale));
+  std::printf("\ntokens     %zu (%llu live, %llu unconfirmed, %llu stale)\n", r.books().size(),
+              count(BookState::kLive), count(BookState::kUnconfirmed), count(BookState::kStale));
+  std::printf("ticks      %llu tick size changes; books kept across them: %llu confirmed, %llu "
+              "disagreed (stale)\n",
+              static_cast<unsigned long long>(k.tick_size_changes),
+              static_cast<unsigned long long>(k.confirmations),
+              static_cast<unsigned long long>(k.disagreements));
   std::printf("checks     %llu against the venue's best bid/ask, %llu divergences\n",
               static_cast<unsigned long long>(k.checks),
               static_cast<unsigned long long>(k.divergences));

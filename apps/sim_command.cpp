@@ -50,6 +50,9 @@ const char* bad_numbers(const SimArgs& a) {
   if (!std::isfinite(o.rate) || o.rate < 0) return "--rate must be 0 (as fast as possible) or more";
   if (!std::isfinite(a.linger_seconds) || a.linger_seconds < 0 || a.linger_seconds > 3'600)
     return "--linger-seconds must be 0 to 3600";
+  if (o.gamma_markets > 1'000'000) return "--gamma-markets must be at most 1000000";
+  if (o.market.tick_snapshot_percent < 0 || o.market.tick_snapshot_percent > 100)
+    return "--tick-snapshots must be a percentage, 0 to 100";
   if (o.tls_cert.empty() != o.tls_key.empty()) return "--cert and --key go together";
   if (!o.tls_cert.empty() && !o.tls) return "--cert and --key need --tls";
   return nullptr;
@@ -190,6 +193,10 @@ Command add_sim_command(CLI::App& app) {
                   "Length of a 5-minute series' window (15-minute series: 3x); shrink to see rolls")
       ->capture_default_str();
   cmd->add_option("--levels", a->levels, "Book depth a side, MIN:MAX")->capture_default_str();
+  cmd->add_option("--tick-snapshots", o.market.tick_snapshot_percent,
+                  "Percent of tick size changes followed by fresh books; the others move the\n"
+                  "books by price changes alone, as the venue may (0: never a snapshot)")
+      ->capture_default_str();
   cmd->add_option("--rate", o.rate, "Frames per second (0: as fast as possible)")
       ->capture_default_str();
   cmd->add_option("--burst", o.burst, "Frames sent back to back per tick")->capture_default_str();
@@ -203,6 +210,10 @@ Command add_sim_command(CLI::App& app) {
                   "Assets served per connection (the venue's ~500)")
       ->capture_default_str();
   cmd->add_option("--rest-limit", o.rest_limit_per_10s, "REST requests per 10 s before 429s");
+  cmd->add_option("--gamma-markets", o.gamma_markets,
+                  "Also list this many markets on Gamma only (the venue's ~47,000 active), in its\n"
+                  "2026 shapes: 1 in 10 Protocol V2, some hydrating or unusable (docs/SIM.md)");
+  cmd->add_option("--gamma-limit", o.gamma_limit_per_10s, "Gamma requests per 10 s before 429s");
   cmd->add_flag("--no-digest", a->no_digest, "Skip the payload digests in the truth (faster)");
   cmd->add_option("--replay", a->replay, "Send these recorded frames (archives or .jsonl[.gz])");
   cmd->add_option("--speed", a->speed, "Replay pace: asap, recorded, or a multiple such as 10")

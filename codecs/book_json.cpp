@@ -26,14 +26,36 @@ void append_side_json(std::string& out, const BookSide& side) {
   out += ']';
 }
 
-void append_book_json(std::string& out, std::string_view asset_id, const L2Book& book) {
+namespace {
+
+void append_utc_or_null(std::string& out, std::int64_t ns) {
+  if (ns == 0) {
+    out += "null";
+  } else {
+    out += '"' + format_utc(ns) + '"';
+  }
+}
+
+}  // namespace
+
+void append_book_json(std::string& out, std::string_view asset_id, const L2Book& book,
+                      BookState state, std::int64_t state_since_ns) {
   out += "{\"asset_id\":";
   append_json_string(out, asset_id);
+  out += ",\"state\":\"";
+  out += to_string(state);
+  out += "\",\"state_since\":";
+  append_utc_or_null(out, state_since_ns);
   out += ",\"bids\":";
   append_side_json(out, book.bids());
   out += ",\"asks\":";
   append_side_json(out, book.asks());
   out += '}';
+}
+
+void append_book_json(std::string& out, const BookKeeper& books, TokenIndex t) {
+  const TokenBook& tb = books.book(t);
+  append_book_json(out, books.token_id(t), tb.book, tb.state, tb.state_since_ns);
 }
 
 std::string books_json(const BookKeeper& books) {
@@ -45,7 +67,7 @@ std::string books_json(const BookKeeper& books) {
   std::string out = "[";
   for (std::size_t i = 0; i < order.size(); ++i) {
     out += i ? ",\n" : "\n";
-    append_book_json(out, books.token_id(order[i]), books.book(order[i]).book);
+    append_book_json(out, books, order[i]);
   }
   out += order.empty() ? "]\n" : "\n]\n";
   return out;
@@ -102,8 +124,10 @@ std::string book_view_json(const BookKeeper& books, TokenIndex t) {
   const L2Book& b = tb.book;
   std::string out = "{\"asset_id\":";
   append_json_string(out, books.token_id(t));
-  out += std::string(",\"state\":\"") + to_string(tb.state) + "\",\"stale_reason\":\"" +
-         to_string(tb.stale_reason) + "\",\"in_sync\":" + (tb.in_sync ? "true" : "false") +
+  out += std::string(",\"state\":\"") + to_string(tb.state) + "\",\"state_since\":";
+  append_utc_or_null(out, tb.state_since_ns);
+  out += std::string(",\"stale_reason\":\"") + to_string(tb.stale_reason) +
+         "\",\"in_sync\":" + (tb.in_sync ? "true" : "false") +
          ",\"crossed\":" + (tb.crossed ? "true" : "false");
   if (tb.last_update_ns != 0) out += ",\"last_update_utc\":\"" + format_utc(tb.last_update_ns) + '"';
   const std::optional<Price> last =
@@ -112,7 +136,7 @@ std::string book_view_json(const BookKeeper& books, TokenIndex t) {
   out += ",\"depth_levels\":{\"bids\":" + std::to_string(b.bids().depth()) +
          ",\"asks\":" + std::to_string(b.asks().depth()) + '}';
   out += ",\"book\":";
-  append_book_json(out, books.token_id(t), b);
+  append_book_json(out, books, t);
   out += '}';
   return out;
 }
@@ -124,8 +148,15 @@ std::map<std::string, std::string> books_by_asset(std::string_view json) {
   if (p.parse(simdjson::padded_string(json)).get_array().get(list) != simdjson::SUCCESS) return out;
   for (simdjson::dom::element b : list) {
     std::string_view id;
-    if (b["asset_id"].get_string().get(id) != simdjson::SUCCESS) return {};
-    out[std::string(id)] = simdjson::minify(b);
+    simdjson::dom::element bids, asks;
+    if (b["asset_id"].get_string().get(id) != simdjson::SUCCESS ||
+        b["bids"].get(bids) != simdjson::SUCCESS || b["asks"].get(asks) != simdjson::SUCCESS) {
+      return {};
+    }
+    std::string levels = "{\"asset_id\":";
+    append_json_string(levels, id);
+    levels += ",\"bids\":" + simdjson::minify(bids) + ",\"asks\":" + simdjson::minify(asks) + '}';
+    out[std::string(id)] = std::move(levels);
   }
   return out;
 }

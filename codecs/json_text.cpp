@@ -101,14 +101,14 @@ char* json_escape(char* out, std::string_view s) noexcept {
   return out;
 }
 
-namespace {
-
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+namespace {
 
 bool read_hex4(std::string_view s, std::size_t i, std::uint32_t& out) noexcept {
   if (i + 4 > s.size()) return false;

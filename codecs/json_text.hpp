@@ -31,6 +31,9 @@ inline constexpr std::size_t base64_encoded_size(std::size_t n) noexcept { retur
 char* base64_encode(char* out, std::string_view s) noexcept;  // out: base64_encoded_size bytes
 bool base64_decode(std::string_view text, std::string& out);    // false on invalid input
 
+// The value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other byte.
+[[nodiscard]] int hex_value(char c) noexcept;
+
 }  // namespace booktape
 
 namespace booktape {

@@ -41,7 +41,7 @@ void BookApplier::on_last_trade(const LastTradeEvent& e) {
 
 void BookApplier::on_tick_size_change(const TickSizeChangeEvent& e) {
   const TokenIndex t = books_.token(e.asset_id);
-  // An unreadable new tick still ends the epoch: the venue changed the grid either way.
+  // An unreadable new tick still makes the book unconfirmed: the venue changed the grid anyway.
   if (t == kNoToken) return;
   books_.apply_tick_size(t, (e.flags & kBadPrice) ? 0 : e.new_tick, e.timestamp_ms);
   if (observer != nullptr) observer->on_touched(t, e.market);

@@ -9,7 +9,8 @@
 // - an entry with an undecodable price, size or side marks its token stale (a later snapshot
 //   heals it); an entry with no asset id at all cannot be attributed and is only counted;
 // - current-format entries are checked against their best_bid/best_ask; legacy ones carry none;
-// - a tick size change starts a new book epoch (book dropped until the next snapshot).
+// - a tick size change keeps the book, unconfirmed until the token's next checked entry agrees
+//   (live) or disagrees (stale until a snapshot) with the venue's best_bid/best_ask.
 #include <cstdint>
 #include <functional>
 

@@ -9,6 +9,7 @@
 
 #include "codecs/decimal.hpp"
 #include "codecs/envelope.hpp"
+#include "codecs/json_text.hpp"
 
 namespace booktape::polymarket {
 
@@ -88,6 +89,16 @@ void append_market(std::string& out, const GammaMarket& m, bool with_event_stub)
     append_string_field(out, "orderMinSize", m.order_min_size);  // keeps the JSON valid
   }
   append_encoded_list(out, "clobTokenIds", m.clob_token_ids);
+  if (!m.version.empty()) append_string_field(out, "version", m.version);
+  if (!m.position_ids.empty()) {  // a real array, unlike clobTokenIds
+    append_key(out, "positionIds");
+    out += '[';
+    for (std::size_t i = 0; i < m.position_ids.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, m.position_ids[i]);
+    }
+    out += ']';
+  }
   append_bool_field(out, "acceptingOrders", m.accepting_orders);
   append_bool_field(out, "negRisk", m.neg_risk);
   if (with_event_stub && !m.series_slug.empty()) {
@@ -142,24 +153,62 @@ std::string render_market(const GammaMarket& m) {
   return out;
 }
 
+namespace {
+template <class T>
+std::vector<const T*> pointers_to(std::span<const T> rows) {
+  std::vector<const T*> out;
+  out.reserve(rows.size());
+  for (const T& r : rows) out.push_back(&r);
+  return out;
+}
+}  // namespace
+
 std::string render_markets(std::span<const GammaMarket> markets) {
+  return render_markets(pointers_to(markets));
+}
+
+std::string render_markets(std::span<const GammaMarket* const> markets) {
   std::string out = "[";
   for (std::size_t i = 0; i < markets.size(); ++i) {
     if (i) out += ',';
-    append_market(out, markets[i], /*with_event_stub=*/true);
+    append_market(out, *markets[i], /*with_event_stub=*/true);
   }
   out += ']';
   return out;
 }
 
 std::string render_events(std::span<const GammaEvent> events) {
+  return render_events(pointers_to(events));
+}
+
+std::string render_events(std::span<const GammaEvent* const> events) {
   std::string out = "[";
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (i) out += ',';
-    append_event(out, events[i]);
+    append_event(out, *events[i]);
   }
   out += ']';
   return out;
+}
+
+namespace {
+std::string keyset_page(std::string_view key, const std::string& list,
+                        std::string_view next_cursor) {
+  std::string out = "{\"" + std::string(key) + "\":" + list;
+  if (!next_cursor.empty()) append_string_field(out, "next_cursor", next_cursor);
+  out += '}';
+  return out;
+}
+}  // namespace
+
+std::string render_markets_page(std::span<const GammaMarket* const> markets,
+                                std::string_view next_cursor) {
+  return keyset_page("markets", render_markets(markets), next_cursor);
+}
+
+std::string render_events_page(std::span<const GammaEvent* const> events,
+                               std::string_view next_cursor) {
+  return keyset_page("events", render_events(events), next_cursor);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,10 +379,10 @@ std::size_t size_param(const QueryParams& p, std::string_view key, std::size_t f
   return r.ec == std::errc{} && r.ptr == v->data() + v->size() ? n : fallback;
 }
 
-// Sorting (stable, so ties keep the input order), then the offset/limit page.
+// Sorting (stable, so ties keep the input order).
 template <class T>
-std::vector<const T*> order_and_page(std::vector<const T*> rows, const QueryParams& p,
-                                     bool allow_event_start) {
+std::vector<const T*> order_rows(std::vector<const T*> rows, const QueryParams& p,
+                                 bool allow_event_start) {
   const std::vector<OrderKey> keys = parse_order(p, allow_event_start);
   if (!keys.empty()) {
     const std::string* asc = last_value(p, "ascending");
@@ -346,8 +395,14 @@ std::vector<const T*> order_and_page(std::vector<const T*> rows, const QueryPara
       return false;
     });
   }
+  return rows;
+}
+
+// The offset/limit page; limit is capped as the venue caps it.
+template <class T>
+std::vector<const T*> page_rows(std::vector<const T*> rows, const QueryParams& p) {
   const std::size_t offset = std::min(size_param(p, "offset", 0), rows.size());
-  const std::size_t limit = size_param(p, "limit", kDefaultGammaLimit);
+  const std::size_t limit = std::min(size_param(p, "limit", kDefaultGammaLimit), kGammaPageCap);
   rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(offset));
   if (rows.size() > limit) rows.resize(limit);
   return rows;
@@ -357,6 +412,16 @@ std::vector<const T*> order_and_page(std::vector<const T*> rows, const QueryPara
 
 std::vector<const GammaMarket*> select_markets(std::span<const GammaMarket> markets,
                                                const QueryParams& params) {
+  return select_markets(pointers_to(markets), params);
+}
+
+std::vector<const GammaEvent*> select_events(std::span<const GammaEvent> events,
+                                             const QueryParams& params) {
+  return select_events(pointers_to(events), params);
+}
+
+std::vector<const GammaMarket*> match_markets(std::span<const GammaMarket* const> markets,
+                                              const QueryParams& params) {
   Filter filter(params, /*with_archived=*/true);
   std::optional<UnixNanos> start_lo, start_hi, end_lo, end_hi;
   filter.read_bounds(params, "start_date", start_lo, start_hi);
@@ -365,7 +430,8 @@ std::vector<const GammaMarket*> select_markets(std::span<const GammaMarket> mark
   const std::vector<std::string_view> tokens = values_of(params, "clob_token_ids");
   std::vector<const GammaMarket*> rows;
   if (filter.impossible()) return rows;
-  for (const GammaMarket& m : markets) {
+  for (const GammaMarket* mp : markets) {
+    const GammaMarket& m = *mp;
     if (!filter.pass(m.id, m.slug, m.active, m.closed, m.archived)) continue;
     if (!in_set(conditions, m.condition_id)) continue;
     if (!tokens.empty() && std::none_of(m.clob_token_ids.begin(), m.clob_token_ids.end(),
@@ -373,23 +439,102 @@ std::vector<const GammaMarket*> select_markets(std::span<const GammaMarket> mark
       continue;
     }
     if (!within(m.start_date, start_lo, start_hi) || !within(m.end_date, end_lo, end_hi)) continue;
-    rows.push_back(&m);
+    rows.push_back(mp);
   }
-  return order_and_page(std::move(rows), params, /*allow_event_start=*/true);
+  return order_rows(std::move(rows), params, /*allow_event_start=*/true);
 }
 
-std::vector<const GammaEvent*> select_events(std::span<const GammaEvent> events,
-                                             const QueryParams& params) {
+std::vector<const GammaMarket*> select_markets(std::span<const GammaMarket* const> markets,
+                                               const QueryParams& params) {
+  return page_rows(match_markets(markets, params), params);
+}
+
+std::vector<const GammaEvent*> match_events(std::span<const GammaEvent* const> events,
+                                            const QueryParams& params) {
   const Filter filter(params, /*with_archived=*/false);
   const std::vector<std::string_view> series = values_of(params, "series_slug");
   std::vector<const GammaEvent*> rows;
   if (filter.impossible()) return rows;
-  for (const GammaEvent& e : events) {
+  for (const GammaEvent* ep : events) {
+    const GammaEvent& e = *ep;
     if (!filter.pass(e.id, e.slug, e.active, e.closed, false)) continue;
     if (!in_set(series, e.series_slug)) continue;
-    rows.push_back(&e);
+    rows.push_back(ep);
   }
-  return order_and_page(std::move(rows), params, /*allow_event_start=*/false);
+  return order_rows(std::move(rows), params, /*allow_event_start=*/false);
+}
+
+std::vector<const GammaEvent*> select_events(std::span<const GammaEvent* const> events,
+                                             const QueryParams& params) {
+  return page_rows(match_events(events, params), params);
+}
+
+namespace {
+
+constexpr std::string_view kCursorTag = "after-id:";
+
+// Opaque to clients, as the venue's are: the hex of "after-id:<id>".
+std::string encode_cursor(std::string_view id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string plain = std::string(kCursorTag) + std::string(id);
+  std::string out;
+  for (const char c : plain) {
+    out += kHex[static_cast<unsigned char>(c) >> 4];
+    out += kHex[static_cast<unsigned char>(c) & 0x0F];
+  }
+  return out;
+}
+
+std::optional<std::string> decode_cursor(std::string_view cursor) {
+  if (cursor.size() % 2 != 0) return std::nullopt;
+  std::string plain;
+  for (std::size_t i = 0; i < cursor.size(); i += 2) {
+    const int hi = hex_value(cursor[i]);
+    const int lo = hex_value(cursor[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    plain += static_cast<char>(hi * 16 + lo);
+  }
+  if (plain.rfind(kCursorTag, 0) != 0) return std::nullopt;
+  return plain.substr(kCursorTag.size());
+}
+
+template <class T>
+bool keyset(std::vector<const T*> rows, const QueryParams& p, std::size_t cap,
+            std::vector<const T*>& page, std::string& next_cursor) {
+  page.clear();
+  next_cursor.clear();
+  const auto by_id = [](const T* a, const T* b) { return compare_ids(a->id, b->id) < 0; };
+  if (!std::is_sorted(rows.begin(), rows.end(), by_id)) {
+    std::stable_sort(rows.begin(), rows.end(), by_id);
+  }
+  auto from = rows.begin();
+  if (const std::string* c = last_value(p, "after_cursor"); c && !c->empty()) {
+    const std::optional<std::string> after = decode_cursor(*c);
+    if (!after) return false;
+    // Keyset: the first row after that id, whether or not that row is still listed.
+    from = std::upper_bound(rows.begin(), rows.end(), *after,
+                            [](const std::string& id, const T* r) {
+                              return compare_ids(id, r->id) < 0;
+                            });
+  }
+  const std::size_t limit = std::min(size_param(p, "limit", kDefaultGammaLimit), cap);
+  const auto left = static_cast<std::size_t>(rows.end() - from);
+  const auto to = from + static_cast<std::ptrdiff_t>(std::min(limit, left));
+  page.assign(from, to);
+  if (to != rows.end() && !page.empty()) next_cursor = encode_cursor(page.back()->id);
+  return true;
+}
+
+}  // namespace
+
+bool keyset_markets(std::span<const GammaMarket* const> markets, const QueryParams& params,
+                    std::vector<const GammaMarket*>& page, std::string& next_cursor) {
+  return keyset(match_markets(markets, params), params, kGammaPageCap, page, next_cursor);
+}
+
+bool keyset_events(std::span<const GammaEvent* const> events, const QueryParams& params,
+                   std::vector<const GammaEvent*>& page, std::string& next_cursor) {
+  return keyset(match_events(events, params), params, kGammaEventsKeysetCap, page, next_cursor);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,40 +630,84 @@ std::string series_slug_of_market(const dom::object& m) {
   return slug;
 }
 
+// What to call a market in a skip line: its slug, else its id, else its condition id.
+std::string name_of(const dom::object& o, std::size_t element) {
+  for (const char* key : {"slug", "id", "conditionId"}) {
+    std::string v = string_field(o, key);
+    if (!v.empty()) return v;
+  }
+  return "(element " + std::to_string(element) + ")";
+}
+
+// A hydrating market's ids: "" , "[]" (or []) , or a list with an empty entry.
+bool empty_ids(const dom::element& field, const std::optional<std::vector<std::string>>& ids) {
+  std::string_view text;
+  if (field.get(text) == simdjson::SUCCESS && text.empty()) return true;
+  if (!ids) return false;
+  return ids->empty() || std::any_of(ids->begin(), ids->end(),
+                                     [](const std::string& id) { return id.empty(); });
+}
+
 class Discoverer {
  public:
-  Discoverer(std::vector<DiscoveredMarket>& out, std::size_t& skipped)
-      : out_(out), skipped_(skipped) {}
+  explicit Discoverer(GammaPage& page) : page_(page) {}
 
+  // One listing element: an event (its markets) or a market.
   void element(const dom::element& e) {
+    const std::size_t index = page_.entries++;
     dom::object o;
     if (e.get(o) != simdjson::SUCCESS) {
-      ++skipped_;
+      page_.skipped.push_back({"(element " + std::to_string(index) + ")",
+                               SkipReason::kNotAnObject});
       return;
     }
     dom::array markets;
     if (o.at_key("markets").get(markets) == simdjson::SUCCESS) {
       const std::string series = series_slug_of_event(o);
+      std::size_t k = 0;
       for (dom::element m : markets) {
         dom::object mo;
         if (m.get(mo) == simdjson::SUCCESS) {
-          market(mo, series);
+          market(mo, series, k);
         } else {
-          ++skipped_;
+          page_.skipped.push_back({name_of(o, index) + " market " + std::to_string(k),
+                                   SkipReason::kNotAnObject});
         }
+        ++k;
       }
     } else {
-      market(o, series_slug_of_market(o));
+      market(o, series_slug_of_market(o), index);
     }
   }
 
  private:
-  void market(const dom::object& o, std::string series_slug) {
-    auto tokens = list_field(o, "clobTokenIds", inner_);
+  void skip(const dom::object& o, std::size_t index, SkipReason why) {
+    page_.skipped.push_back({name_of(o, index), why});
+  }
+
+  void market(const dom::object& o, std::string series_slug, std::size_t index) {
+    // Protocol V2: the version says which field holds the asset ids, even when both are there.
+    const std::string version = string_field(o, "version");
+    const char* field = version == "v2" ? "positionIds" : version == "v1" ? "clobTokenIds" : nullptr;
+    if (field == nullptr) {
+      return skip(o, index, version.empty() ? SkipReason::kNoVersion : SkipReason::kUnknownVersion);
+    }
+    dom::element raw;
+    if (o.at_key(field).get(raw) != simdjson::SUCCESS || raw.is_null()) {
+      return skip(o, index, SkipReason::kMissingIds);
+    }
+    auto tokens = list_field(o, field, inner_);
+    // Still in CLOB hydration: Gamma lists the market before its ids exist. Not an error.
+    if (empty_ids(raw, tokens)) return skip(o, index, SkipReason::kHydrating);
     auto outcomes = list_field(o, "outcomes", inner_);
-    if (!tokens || !outcomes || tokens->empty() || tokens->size() != outcomes->size()) {
-      ++skipped_;
-      return;
+    if (!tokens || !outcomes) return skip(o, index, SkipReason::kBadIds);
+    if (outcomes->empty() || tokens->size() != outcomes->size()) {
+      return skip(o, index, SkipReason::kUnmatchedOutcomes);
+    }
+    if (!std::all_of(tokens->begin(), tokens->end(), [](const std::string& t) {
+          return all_digits(t);
+        })) {
+      return skip(o, index, SkipReason::kNonDecimalId);
     }
     DiscoveredMarket d;
     d.market_id = string_field(o, "id");
@@ -543,20 +732,41 @@ class Discoverer {
     d.closed = bool_field(o, "closed");
     d.accepting_orders = bool_field(o, "acceptingOrders");
     d.tick = tick_field(o);
-    out_.push_back(std::move(d));
+    page_.markets.push_back(std::move(d));
   }
 
-  std::vector<DiscoveredMarket>& out_;
-  std::size_t& skipped_;
+  GammaPage& page_;
   dom::parser inner_;  // for the JSON-encoded lists
 };
 
+// A keyset page ({"markets":[...]} / {"events":[...]}, "next_cursor" until the last page), as
+// opposed to a single event (which has "markets" too) or a single market (which may carry an
+// "events" stub): those always have an id, a page never does.
+bool keyset_listing(const dom::object& o, dom::array& list) {
+  if (o.at_key("id").error() == simdjson::SUCCESS) return false;
+  return o.at_key("markets").get(list) == simdjson::SUCCESS ||
+         o.at_key("events").get(list) == simdjson::SUCCESS;
+}
+
 }  // namespace
 
-bool parse_gamma(std::string_view body, std::vector<DiscoveredMarket>& out, std::size_t& skipped,
-                 std::string& error) {
-  out.clear();
-  skipped = 0;
+const char* to_string(SkipReason r) noexcept {
+  switch (r) {
+    case SkipReason::kNotAnObject: return "not_an_object";
+    case SkipReason::kHydrating: return "hydrating";
+    case SkipReason::kNoVersion: return "no_version";
+    case SkipReason::kUnknownVersion: return "unknown_version";
+    case SkipReason::kMissingIds: return "missing_ids";
+    case SkipReason::kBadIds: return "bad_ids";
+    case SkipReason::kUnmatchedOutcomes: return "unmatched_outcomes";
+    case SkipReason::kNonDecimalId: return "non_decimal_id";
+    case SkipReason::kCount: break;
+  }
+  return "?";
+}
+
+bool parse_gamma_page(std::string_view body, GammaPage& page, std::string& error) {
+  page = GammaPage{};
   dom::parser parser;
   const simdjson::padded_string padded(body);
   dom::element root;
@@ -564,7 +774,7 @@ bool parse_gamma(std::string_view body, std::vector<DiscoveredMarket>& out, std:
     error = std::string("not JSON: ") + simdjson::error_message(err);
     return false;
   }
-  Discoverer discoverer(out, skipped);
+  Discoverer discoverer(page);
   dom::array arr;
   if (root.get(arr) == simdjson::SUCCESS) {
     for (dom::element e : arr) discoverer.element(e);
@@ -583,8 +793,25 @@ bool parse_gamma(std::string_view body, std::vector<DiscoveredMarket>& out, std:
             std::string(msg.get(text) == simdjson::SUCCESS ? text : std::string_view("?"));
     return false;
   }
+  if (dom::array list; keyset_listing(obj, list)) {
+    for (dom::element e : list) discoverer.element(e);
+    if (std::string_view cursor; obj.at_key("next_cursor").get(cursor) == simdjson::SUCCESS &&
+                                 !cursor.empty()) {
+      page.next_cursor = std::string(cursor);
+    }
+    return true;
+  }
   discoverer.element(root);
   return true;
+}
+
+bool parse_gamma(std::string_view body, std::vector<DiscoveredMarket>& out, std::size_t& skipped,
+                 std::string& error) {
+  GammaPage page;
+  const bool ok = parse_gamma_page(body, page, error);
+  out = std::move(page.markets);
+  skipped = page.skipped.size();
+  return ok;
 }
 
 }  // namespace booktape::polymarket

@@ -7,6 +7,7 @@ const char* to_string(BookState s) noexcept {
     case BookState::kAwaitingSnapshot: return "awaiting_snapshot";
     case BookState::kLive: return "live";
     case BookState::kStale: return "stale";
+    case BookState::kUnconfirmed: return "unconfirmed";
   }
   return "?";
 }
@@ -30,7 +31,7 @@ TokenIndex BookKeeper::token(std::string_view token_id) {
     return kNoToken;
   }
   t = tokens_.intern(token_id);
-  books_.emplace_back();
+  books_.emplace_back().state_since_ns = received_ns_;
   return t;
 }
 
@@ -64,6 +65,12 @@ void BookKeeper::remember_state(TokenBook& tb, std::int64_t event_ms) noexcept {
   ++tb.states_seen;
 }
 
+void BookKeeper::enter(TokenBook& tb, BookState s, std::int64_t at_ns) noexcept {
+  if (tb.state == s) return;  // `since` is when the state was entered, not re-entered
+  tb.state = s;
+  tb.state_since_ns = at_ns;
+}
+
 TopOfBook BookKeeper::top_of(const L2Book& b) noexcept {
   return TopOfBook{b.bids().empty() ? kNoPrice : b.bids().best().price,
                    b.asks().empty() ? kNoPrice : b.asks().best().price};
@@ -84,7 +91,7 @@ void BookKeeper::apply_snapshot(TokenIndex t, std::span<Level> bids, std::span<L
   const std::size_t dups = tb.book.side(Side::kBid).assign(bids) +
                            tb.book.side(Side::kAsk).assign(asks);
   totals_.snapshot_duplicate_levels += dups;
-  tb.state = BookState::kLive;
+  enter(tb, BookState::kLive, received_ns_);
   tb.stale_reason = StaleReason::kNone;
   tb.in_sync = true;
   ++tb.epoch;
@@ -113,7 +120,7 @@ void BookKeeper::apply_change(TokenIndex t, Side side, Price price, Size size,
   TokenBook& tb = books_[t];
   tb.last_event_ms = event_ms;
   if (venue != nullptr) tb.venue_top = *venue;
-  if (tb.state != BookState::kLive) {
+  if (tb.state != BookState::kLive && tb.state != BookState::kUnconfirmed) {
     ++tb.stats.changes_suppressed;
     ++totals_.changes_suppressed;
     return;
@@ -147,6 +154,20 @@ void BookKeeper::check(TokenIndex t, TokenBook& tb, const TopOfBook& venue) noex
   const bool agree = normalise_bid(ours.bid) == normalise_bid(venue.bid) &&
                      normalise_ask(ours.ask) == normalise_ask(venue.ask);
   tb.in_sync = agree;
+  if (tb.state == BookState::kUnconfirmed) {
+    // The first check after a tick size change decides: it vouches for the top of a book that
+    // lost no message, or shows that the venue's book changed in a way we did not see.
+    if (agree) {
+      ++tb.stats.confirmations;
+      ++totals_.confirmations;
+      enter(tb, BookState::kLive, received_ns_);
+    } else {
+      ++tb.stats.disagreements;
+      ++totals_.disagreements;
+      enter(tb, BookState::kStale, received_ns_);
+      tb.stale_reason = StaleReason::kTickSizeChange;
+    }
+  }
   if (agree) return;
   ++tb.stats.divergences;
   ++totals_.divergences;
@@ -160,13 +181,10 @@ void BookKeeper::apply_tick_size(TokenIndex t, Price new_tick, std::int64_t even
   tb.tick = new_tick;
   tb.last_event_ms = event_ms;
   ++tb.stats.tick_size_changes;
-  tb.book.clear();
-  tb.state_hash = 0;
-  tb.crossed = false;
-  if (tb.state == BookState::kLive) {
-    tb.state = BookState::kStale;
-    tb.stale_reason = StaleReason::kTickSizeChange;
-  }
+  ++totals_.tick_size_changes;
+  // Only a live book becomes unconfirmed: a stale one stays stale (it waits for a snapshot in
+  // any case) and one still awaiting its first snapshot has no book to keep.
+  if (tb.state == BookState::kLive) enter(tb, BookState::kUnconfirmed, received_ns_);
 }
 
 void BookKeeper::record_trade(TokenIndex t, Price price, Size size,
@@ -184,7 +202,7 @@ void BookKeeper::record_venue_top(TokenIndex t, TopOfBook top, std::int64_t even
   tb.last_event_ms = event_ms;
 }
 
-void BookKeeper::mark_stale(TokenIndex t, StaleReason why) noexcept {
+void BookKeeper::mark_stale(TokenIndex t, StaleReason why, std::int64_t at_ns) noexcept {
   TokenBook& tb = books_[t];
   if (why == StaleReason::kBadUpdate || why == StaleReason::kBadSnapshot) {
     ++tb.stats.bad_updates;
@@ -196,12 +214,13 @@ void BookKeeper::mark_stale(TokenIndex t, StaleReason why) noexcept {
     tb.crossed = false;  // keep the flag in step with the (now empty) book
   }
   if (tb.state == BookState::kAwaitingSnapshot && why != StaleReason::kBadSnapshot) return;
-  tb.state = BookState::kStale;
+  enter(tb, BookState::kStale, at_ns != 0 ? at_ns : received_ns_);
   tb.stale_reason = why;
 }
 
-void BookKeeper::mark_all_stale(StaleReason why) noexcept {
-  for (std::size_t i = 0; i < books_.size(); ++i) mark_stale(static_cast<TokenIndex>(i), why);
+void BookKeeper::mark_all_stale(StaleReason why, std::int64_t at_ns) noexcept {
+  for (std::size_t i = 0; i < books_.size(); ++i)
+    mark_stale(static_cast<TokenIndex>(i), why, at_ns);
 }
 
 }  // namespace booktape

@@ -3,10 +3,13 @@
 // against the venue's own top of book. Venue-agnostic: a venue decoder turns its messages into
 // these calls (codecs/polymarket_book_applier.hpp for Polymarket).
 //
-// Sync state per token (docs/BOOKS.md):
-//   kAwaitingSnapshot --snapshot--> kLive --tick size change / bad update / mark_stale--> kStale
-//   kStale --snapshot--> kLive
-// Changes for a token that is not kLive are suppressed and counted, never applied.
+// Sync state per token (docs/BOOKS.md has the full table):
+//   kAwaitingSnapshot --snapshot--> kLive --tick size change--> kUnconfirmed
+//   kUnconfirmed --a checked change agrees with the venue's top--> kLive
+//   kUnconfirmed --a checked change disagrees--> kStale
+//   kLive, kUnconfirmed --bad update / mark_stale (continuity lost)--> kStale --snapshot--> kLive
+// Changes apply in kLive and kUnconfirmed (a tick size change loses no message, so the book is
+// still complete); for any other state they are suppressed and counted, never applied.
 #include <array>
 #include <cstdint>
 #include <span>
@@ -22,10 +25,18 @@ namespace booktape {
 
 inline constexpr Price kNoPrice = -1;  // "no level on this side"
 
-enum class BookState : std::uint8_t { kAwaitingSnapshot = 0, kLive = 1, kStale = 2 };
+// How far a book can be trusted. The names (to_string) are part of every book output and of
+// what consumers and metrics read: never rename, only add. Values index counters.
+enum class BookState : std::uint8_t {
+  kAwaitingSnapshot = 0,  // no snapshot yet: no book
+  kLive = 1,              // built from a snapshot and every change since, checks agreeing
+  kStale = 2,             // not trusted (stale_reason says why); readable, waits for a snapshot
+  kUnconfirmed = 3,       // kept across a tick size change; the next checked change decides
+};
+inline constexpr std::size_t kBookStateCount = 4;
 enum class StaleReason : std::uint8_t {
   kNone = 0,
-  kTickSizeChange = 1,  // a new tick size starts a new book epoch; wait for the next snapshot
+  kTickSizeChange = 1,  // after a tick size change, the venue's best prices disagreed with ours
   kBadUpdate = 2,       // an update could not be decoded exactly (bad price/size/side)
   kBadSnapshot = 3,     // a snapshot could not be decoded exactly; the old book is dropped
   kExternal = 4,        // the transport lost continuity (reconnect, resubscribe)
@@ -48,6 +59,8 @@ struct TokenStats {
   std::uint64_t crossed = 0;             // times the book became crossed or locked
   std::uint64_t bad_updates = 0;        // updates or snapshots that could not be decoded exactly
   std::uint64_t tick_size_changes = 0;
+  std::uint64_t confirmations = 0;       // unconfirmed -> live: the venue's top agreed
+  std::uint64_t disagreements = 0;       // unconfirmed -> stale: it did not
   std::uint64_t trades = 0;
   std::uint64_t remove_absent = 0;       // size 0 for a price we did not have
 };
@@ -66,6 +79,7 @@ struct TokenBook {
   L2Book book;
   BookState state = BookState::kAwaitingSnapshot;
   StaleReason stale_reason = StaleReason::kNone;
+  std::int64_t state_since_ns = 0;  // receive time (wall) when `state` was entered; 0 unknown
   bool crossed = false;
   bool in_sync = true;          // false after a divergence, until a check agrees or a snapshot
   std::uint32_t epoch = 0;      // +1 on every accepted snapshot
@@ -103,6 +117,9 @@ struct KeeperTotals {
   std::uint64_t divergences = 0;
   std::uint64_t crossed = 0;
   std::uint64_t bad_updates = 0;        // updates or snapshots that could not be decoded exactly
+  std::uint64_t tick_size_changes = 0;
+  std::uint64_t confirmations = 0;      // unconfirmed books the venue's top confirmed
+  std::uint64_t disagreements = 0;      // unconfirmed books it contradicted (now stale)
   std::uint64_t snapshot_duplicate_levels = 0;
   std::uint64_t token_limit_rejects = 0;  // events for new tokens past the token limit
 };
@@ -139,17 +156,21 @@ class BookKeeper {
   // Replaces the book. `bids`/`asks` in any order; sorted in place.
   void apply_snapshot(TokenIndex t, std::span<Level> bids, std::span<Level> asks,
                       std::int64_t event_ms);
-  // Sets one level (size is the new total, 0 removes). Applied only when kLive. When `venue` is
-  // given, our top of book after the change is compared with it.
+  // Sets one level (size is the new total, 0 removes). Applied only when kLive or kUnconfirmed.
+  // When `venue` is given, our top of book after the change is compared with it; for an
+  // unconfirmed book that comparison decides: agree -> kLive, disagree -> kStale.
   void apply_change(TokenIndex t, Side side, Price price, Size size, std::int64_t event_ms,
                     const TopOfBook* venue) noexcept;
-  // A new tick size starts a new book epoch: the book is dropped until the next snapshot.
+  // A new tick size: the book is kept (no message was lost) but kUnconfirmed until a checked
+  // change vouches for it. NautilusTrader drops the book here instead, which leaves it empty
+  // until the next snapshot, and none may come before the market ends.
   void apply_tick_size(TokenIndex t, Price new_tick, std::int64_t event_ms) noexcept;
   void record_trade(TokenIndex t, Price price, Size size, std::int64_t event_ms) noexcept;
   void record_venue_top(TokenIndex t, TopOfBook top, std::int64_t event_ms) noexcept;
   // The book can no longer be trusted; it stays readable but flagged until the next snapshot.
-  void mark_stale(TokenIndex t, StaleReason why) noexcept;
-  void mark_all_stale(StaleReason why) noexcept;
+  // `at_ns`: when that was learnt (a session's close), 0 for the current frame's receive time.
+  void mark_stale(TokenIndex t, StaleReason why, std::int64_t at_ns = 0) noexcept;
+  void mark_all_stale(StaleReason why, std::int64_t at_ns = 0) noexcept;
 
   [[nodiscard]] std::size_t size() const noexcept { return books_.size(); }
   // Valid until the next call that adds a token (token()): books live in a vector.
@@ -163,6 +184,7 @@ class BookKeeper {
 
  private:
   void check(TokenIndex t, TokenBook& tb, const TopOfBook& venue) noexcept;
+  void enter(TokenBook& tb, BookState s, std::int64_t at_ns) noexcept;
   void note_crossed(TokenBook& tb) noexcept;
   void remember_state(TokenBook& tb, std::int64_t event_ms) noexcept;
 

@@ -9,7 +9,8 @@
 namespace booktape {
 
 // Price in units of 0.0001 USDC per share: the finest tick Polymarket documents (0.1, 0.01,
-// 0.001, 0.0001). Valid prices are 0..kPriceOne. A book's own tick (0.01 or 0.001) is a multiple.
+// 0.001, 0.0001). Valid prices are 0..kPriceOne. Every tick in use is a multiple, 0.0025 (reported
+// for some 2026 markets) included, so a tick size change never rounds a price.
 using Price = std::int32_t;
 inline constexpr int kPriceDecimals = 4;
 inline constexpr Price kPriceScale = 10'000;

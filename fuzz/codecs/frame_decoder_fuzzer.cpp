@@ -96,6 +96,12 @@ void check_keeper(const BookKeeper& keeper) {
     sum.divergences += tb.stats.divergences;
     sum.crossed += tb.stats.crossed;
     sum.bad_updates += tb.stats.bad_updates;
+    sum.tick_size_changes += tb.stats.tick_size_changes;
+    sum.confirmations += tb.stats.confirmations;
+    sum.disagreements += tb.stats.disagreements;
+    // Every unconfirmed book came from a tick size change; every decision was on a check.
+    if (tb.state == BookState::kUnconfirmed) BOOKTAPE_FUZZ_CHECK(tb.stats.tick_size_changes > 0);
+    BOOKTAPE_FUZZ_CHECK(tb.stats.confirmations + tb.stats.disagreements <= tb.stats.checks);
   }
   const KeeperTotals& tot = keeper.totals();
   BOOKTAPE_FUZZ_CHECK(sum.snapshots == tot.snapshots);
@@ -105,6 +111,9 @@ void check_keeper(const BookKeeper& keeper) {
   BOOKTAPE_FUZZ_CHECK(sum.divergences == tot.divergences);
   BOOKTAPE_FUZZ_CHECK(sum.crossed == tot.crossed);
   BOOKTAPE_FUZZ_CHECK(sum.bad_updates == tot.bad_updates);
+  BOOKTAPE_FUZZ_CHECK(sum.tick_size_changes == tot.tick_size_changes);
+  BOOKTAPE_FUZZ_CHECK(sum.confirmations == tot.confirmations);
+  BOOKTAPE_FUZZ_CHECK(sum.disagreements == tot.disagreements);
   BOOKTAPE_FUZZ_CHECK(keeper.divergence_examples().size() ==
                       std::min<std::uint64_t>(tot.divergences, BookKeeper::kMaxDivergenceExamples));
 }

@@ -170,7 +170,7 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
       for (const std::string& id : it->second) {
         const TokenIndex t = books.find(id);
         if (t != kNoToken) {
-          books.mark_stale(t, StaleReason::kExternal);
+          books.mark_stale(t, StaleReason::kExternal, e->at);
           if (feed != nullptr) feed->touch(t);
         }
         watched.erase(id);
@@ -201,7 +201,9 @@ void BookStage::Impl::health_scan(MonoNanos now) {
   const std::int64_t silent = secs_to_ns(opt.token_silent_seconds);
   for (auto& [id, w] : watched) {
     const TokenIndex t = books.find(id);
-    const bool synced = t != kNoToken && books.book(t).state == BookState::kLive;
+    // An unconfirmed book is a book (kept across a tick size change): silence rules apply to it.
+    const bool synced = t != kNoToken && (books.book(t).state == BookState::kLive ||
+                                          books.book(t).state == BookState::kUnconfirmed);
     const std::int64_t since = now - std::max(w.subscribed_at, w.reported_at);
     if (!synced && since > no_book) {
       // No book (first, or after a reconnect or tick size change) within the timeout.
@@ -312,6 +314,8 @@ void BookStage::Impl::publish() {
   stats.crossed.store(k.crossed, std::memory_order_relaxed);
   stats.checks.store(k.checks, std::memory_order_relaxed);
   stats.suppressed.store(k.changes_suppressed, std::memory_order_relaxed);
+  stats.confirmations.store(k.confirmations, std::memory_order_relaxed);
+  stats.disagreements.store(k.disagreements, std::memory_order_relaxed);
   const pm::DecoderStats& d = decoder.stats();
   stats.parse_errors.store(d.frames_by_kind[static_cast<std::size_t>(pm::FrameKind::kMalformed)],
                            std::memory_order_relaxed);
@@ -323,8 +327,7 @@ void BookStage::Impl::publish() {
   stats.events.store(events, std::memory_order_relaxed);
   stats.unknown.store(d.events_by_type[static_cast<std::size_t>(pm::EventType::kUnknown)],
                       std::memory_order_relaxed);
-  // Indexed by BookState: awaiting, live, stale.
-  std::array<std::uint32_t, 3> by_state{};
+  std::array<std::uint32_t, kBookStateCount> by_state{};  // indexed by BookState
   for (std::size_t i = 0; i < books.size(); ++i)
     ++by_state[static_cast<std::size_t>(books.book(static_cast<TokenIndex>(i)).state)];
   std::uint32_t gone = 0;
@@ -337,11 +340,13 @@ void BookStage::Impl::publish() {
   const std::uint32_t live = by_state[static_cast<std::size_t>(BookState::kLive)];
   const std::uint32_t stale = by_state[static_cast<std::size_t>(BookState::kStale)];
   const std::uint32_t awaiting = by_state[static_cast<std::size_t>(BookState::kAwaitingSnapshot)];
+  const std::uint32_t unconfirmed = by_state[static_cast<std::size_t>(BookState::kUnconfirmed)];
   stats.tokens.store(static_cast<std::uint32_t>(books.size()) - gone, std::memory_order_relaxed);
   stats.dropped.store(gone, std::memory_order_relaxed);
   stats.live.store(live, std::memory_order_relaxed);
   stats.stale.store(stale, std::memory_order_relaxed);
   stats.awaiting.store(awaiting, std::memory_order_relaxed);
+  stats.unconfirmed.store(unconfirmed, std::memory_order_relaxed);
   if (feed != nullptr) feed->publish(realtime_now());
 }
 

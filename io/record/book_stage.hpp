@@ -81,9 +81,12 @@ struct BookStageStats {
   // Market events by polymarket::EventType (book, price_change, ..., unknown).
   std::array<std::atomic<std::uint64_t>, polymarket::kEventTypeCount> events_by_type{};
   std::atomic<std::uint64_t> checks{0}, parse_errors{0}, unknown{0}, suppressed{0};
-  // Books of subscribed tokens (live + stale + awaiting); `dropped`: books of tokens no
-  // connection carries any more (a market rolled off), in none of the others.
+  // Books of subscribed tokens (live + unconfirmed + stale + awaiting); `dropped`: books of
+  // tokens no connection carries any more (a market rolled off), in none of the others.
   std::atomic<std::uint32_t> tokens{0}, live{0}, stale{0}, awaiting{0}, dropped{0};
+  std::atomic<std::uint32_t> unconfirmed{0};  // kept across a tick size change, not yet checked
+  // Unconfirmed books the venue's best prices confirmed (-> live) or contradicted (-> stale).
+  std::atomic<std::uint64_t> confirmations{0}, disagreements{0};
   // REST checkpoint comparisons, one per book.
   std::atomic<std::uint64_t> checkpoint_books{0}, checkpoint_agree{0}, checkpoint_agree_waited{0};
   std::atomic<std::uint64_t> checkpoint_diverge{0}, checkpoint_skipped{0};

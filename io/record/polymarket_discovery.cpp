@@ -1,6 +1,7 @@
-// Market discovery through Gamma: series listings or the paginated active catalogue, parsed by
-// parse_gamma, deduplicated, selected by window, and written as the seed's discovery files. Cold
-// path (a handful of requests a minute at most): clarity over allocation counts.
+// Market discovery through Gamma: series listings or the whole active catalogue, page by page
+// along keyset cursors (io/record/gamma_fetcher does the requests), parsed by parse_gamma_page,
+// deduplicated, selected by window, and written as the seed's discovery files. Cold path (a few
+// hundred requests a minute at most): clarity over allocation counts.
 #include "io/record/polymarket_discovery.hpp"
 
 #include <fcntl.h>
@@ -24,7 +25,7 @@
 #include "core/byte_buffer.hpp"
 #include "core/fixed_point.hpp"
 #include "io/archive/paths.hpp"
-#include "io/net/http_client.hpp"
+#include "io/record/gamma_fetcher.hpp"
 
 namespace booktape {
 
@@ -35,10 +36,6 @@ namespace {
 
 constexpr const char* kLatestName = "polymarket_btc_markets_latest.json";
 constexpr const char* kManifestName = "polymarket_btc_markets_manifest.json";
-// After this many transport failures in a row the host is taken as unreachable: with a
-// blackholed address every further request would only add another full timeout.
-constexpr int kMaxTransportFailuresInARow = 2;
-constexpr std::size_t kSnippetChars = 80;
 
 // RFC 3986 unreserved characters pass; everything else becomes %XX, so a series slug with '&',
 // '=' or a space cannot change the query's meaning.
@@ -60,124 +57,55 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
-// The start of a body for an error line (a Cloudflare page or a Gamma error says why), on one
-// line and printable.
-std::string snippet(std::string_view body) {
-  std::string out;
-  bool space = false;
-  for (const char c : body) {
-    if (out.size() >= kSnippetChars) {
-      out += "...";
-      break;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
-std::string with_snippet(std::string line, std::string_view body) {
-  const std::string s = snippet(body);
-  if (!s.empty()) line += " (" + s + ")";
-  return line;
-}
-
-// Issues requests on one kept-alive client and records each answer in the result.
-class GammaFetcher {
- public:
-  GammaFetcher(const DiscoveryOptions& options, DiscoveryResult& result)
-      : options_(options), result_(result) {}
-
-  // Fetches `target` and parses it. False (with an error line naming `label`) when the request
-  // failed, the status was not 200 or the body was not Gamma JSON. `entries` counts the listing's
-  // elements, used or skipped (what pagination compares with the page size).
-  bool fetch(const std::string& target, const std::string& label,
-             std::vector<pm::DiscoveredMarket>& out, std::size_t& entries) {
-    out.clear();
-    entries = 0;
-    if (gave_up_) return false;
-    if (!client_ && !connect(label)) return false;
-    ++result_.requests;
-    HttpResponse response;
-    try {
-      response = client_->get(target);
-    } catch (const std::exception& e) {
-      // HttpError for transport failures; anything else is reported the same way rather than
-      // thrown, as the header promises.
-      result_.errors.push_back(label + ": " + e.what());
-      if (++failures_in_a_row_ >= kMaxTransportFailuresInARow) give_up();
-      return false;
-    }
-    failures_in_a_row_ = 0;
-    GammaResponse raw;
-    raw.target = target;
-    raw.status = response.status;
-    raw.fetched_at = realtime_now();
-    raw.body = std::move(response.body);
-    result_.raw_responses.push_back(std::move(raw));
-    const std::string& body = result_.raw_responses.back().body;
-    if (response.status != 200) {
-      result_.errors.push_back(
-          with_snippet(label + ": HTTP " + std::to_string(response.status), body));
-      return false;
-    }
-    std::size_t skipped = 0;
-    std::string error;
-    if (!pm::parse_gamma(body, out, skipped, error)) {
-      result_.errors.push_back(with_snippet(label + ": " + error, body));
-      return false;
-    }
-    result_.skipped += skipped;
-    entries = out.size() + skipped;
-    return true;
-  }
-
- private:
-  bool connect(const std::string& label) {
-    HttpClientOptions o;
-    o.base_url = options_.gamma_url;
-    o.ca_file = options_.ca_file;
-    o.timeout = options_.timeout;
-    o.cancel = options_.cancel;
-    o.stop_at = options_.stop_at;
-    try {
-      client_ = std::make_unique<HttpClient>(std::move(o));
-      return true;
-    } catch (const std::exception& e) {
-      // A bad URL or CA file: every request would fail the same way.
-      result_.errors.push_back(label + ": " + e.what());
-      gave_up_ = true;
-      return false;
-    }
-  }
-
-  void give_up() {
-    gave_up_ = true;
-    result_.errors.push_back("giving up on " + options_.gamma_url + " after " +
-                             std::to_string(failures_in_a_row_) +
-                             " transport failures in a row; later requests were not sent");
-  }
-
-  const DiscoveryOptions& options_;
-  DiscoveryResult& result_;
-  std::unique_ptr<HttpClient> client_;
-  int failures_in_a_row_ = 0;
-  bool gave_up_ = false;
-};
-
-// Adds the markets not seen yet. The key is the condition id (what the CLOB knows a market by);
-// a market without one falls back to its Gamma id so it is neither lost nor merged with another.
-void add_unique(std::vector<pm::DiscoveredMarket>& found, std::unordered_set<std::string>& seen,
-                std::vector<pm::DiscoveredMarket>& page) {
+// Adds the markets not seen yet; returns how many. The key is the condition id (what the CLOB
+// knows a market by; io/record/market_shard.hpp).
+std::size_t add_unique(std::vector<pm::DiscoveredMarket>& found,
+                       std::unordered_set<std::string>& seen,
+                       std::vector<pm::DiscoveredMarket>& page) {
+  std::size_t added = 0;
   for (pm::DiscoveredMarket& m : page) {
-    std::string key = m.condition_id.empty() ? "id:" + m.market_id : m.condition_id;
-    if (seen.insert(std::move(key)).second) found.push_back(std::move(m));
+    if (seen.insert(market_key(m)).second) {
+      found.push_back(std::move(m));
+      ++added;
+    }
+  }
+  return added;
+}
+
+// One listing, page by page along next_cursor until it is absent (docs/RECORD.md). `base` is the
+// path and filters; the page size and cursor are added.
+void list_all(GammaFetcher& fetcher, const DiscoveryOptions& o, const std::string& base,
+              int page_size, const std::string& label, DiscoveryResult& r,
+              std::unordered_set<std::string>& seen) {
+  std::unordered_set<std::string> cursors;
+  std::string cursor;
+  pm::GammaPage page;
+  for (int pages = 0;; ++pages) {
+    if (pages == o.max_pages) {
+      r.errors.push_back(label + ": stopped after " + std::to_string(pages) +
+                         " pages (max_pages); the listing goes on");
+      return;
+    }
+    std::string target = base + "&limit=" + std::to_string(page_size);
+    if (!cursor.empty()) target += "&after_cursor=" + percent_encode(cursor);
+    if (!fetcher.fetch(target, label, page)) return;  // the error line says why
+    ++r.pages;
+    const std::size_t added = add_unique(r.markets, seen, page.markets);
+    if (o.progress) o.progress(DiscoveryProgress{r.pages, r.markets.size(), r.skipped.size()});
+    // The end is an absent cursor, never a short page: the venue caps pages at its own size.
+    if (!page.next_cursor) return;
+    if (!cursors.insert(*page.next_cursor).second) {
+      r.errors.push_back(label + ": next_cursor repeated after " + std::to_string(pages + 1) +
+                         " pages; the listing does not advance, stopped there");
+      return;
+    }
+    if (added == 0 && page.skipped.empty() && page.entries > 0) {
+      r.errors.push_back(label + ": page " + std::to_string(pages + 1) +
+                         " listed only markets already seen; the listing does not advance, "
+                         "stopped there");
+      return;
+    }
+    cursor = *page.next_cursor;
   }
 }
 
@@ -340,49 +268,58 @@ DiscoveryResult discover(const DiscoveryOptions& options) {
   DiscoveryResult r;
   r.fetched_at = realtime_now();
   GammaFetcher fetcher(options, r);
-  const int page_size = std::max(options.page_size, 1);
   std::unordered_set<std::string> seen;
-  std::vector<pm::DiscoveredMarket> page;
-  std::size_t entries = 0;
-
-  if (!options.all_active) {
-    // One page per series: ordered by end date, the first page holds the windows that matter
-    // (Gamma pre-lists about a day; 288 five-minute windows fit in 500).
+  if (options.all_active) {
+    list_all(fetcher, options, "/markets/keyset?active=true&closed=false",
+             std::clamp<int>(options.markets_page_size, 1, pm::kGammaPageCap), "GET /markets/keyset",
+             r, seen);
+  } else {
+    // Every page of every series: a day of five-minute windows (288) fits one page of 500, but
+    // a long series or a larger pre-listing must not be cut.
     for (const std::string& slug : options.series) {
-      const std::string target =
-          "/events?series_slug=" + percent_encode(slug) +
-          "&closed=false&order=endDate&ascending=true&limit=" + std::to_string(page_size);
-      if (fetcher.fetch(target, "GET /events?series_slug=" + slug, page, entries)) {
-        add_unique(r.markets, seen, page);
-      }
-    }
-    return r;
-  }
-
-  bool complete = false;
-  bool failed = false;
-  int pages = 0;
-  for (; pages < options.max_pages; ++pages) {
-    const std::string offset =
-        std::to_string(static_cast<std::int64_t>(pages) * static_cast<std::int64_t>(page_size));
-    const std::string target =
-        "/markets?active=true&closed=false&limit=" + std::to_string(page_size) +
-        "&offset=" + offset;
-    if (!fetcher.fetch(target, "GET /markets?offset=" + offset, page, entries)) {
-      failed = true;  // the error line says so; later pages would have shifted anyway
-      break;
-    }
-    add_unique(r.markets, seen, page);
-    if (entries < static_cast<std::size_t>(page_size)) {
-      complete = true;
-      break;
+      list_all(fetcher, options,
+               "/events/keyset?series_slug=" + percent_encode(slug) + "&closed=false",
+               std::clamp<int>(options.events_page_size, 1, pm::kGammaEventsKeysetCap),
+               "GET /events/keyset?series_slug=" + slug, r, seen);
     }
   }
-  if (!complete && !failed) {
-    r.errors.push_back("GET /markets: stopped after " + std::to_string(pages) + " pages of " +
-                       std::to_string(page_size) + " (max_pages); more active markets may exist");
-  }
+  // After the whole listing, so the split depends on the markets only, not on paging or order.
+  r.shard = options.shard;
+  r.other_shards = keep_shard(r.markets, options.shard);
   return r;
+}
+
+std::array<std::size_t, pm::kSkipReasonCount> DiscoveryResult::skipped_by_reason() const {
+  std::array<std::size_t, pm::kSkipReasonCount> n{};
+  for (const pm::SkippedMarket& s : skipped) ++n[static_cast<std::size_t>(s.reason)];
+  return n;
+}
+
+std::string skipped_summary(const DiscoveryResult& r, std::size_t names) {
+  if (r.skipped.empty()) return {};
+  const auto by_reason = r.skipped_by_reason();
+  std::string out = std::to_string(r.skipped.size()) + " skipped:";
+  bool first = true;
+  for (std::size_t k = 0; k < by_reason.size(); ++k) {
+    if (by_reason[k] == 0) continue;
+    const auto reason = static_cast<pm::SkipReason>(k);
+    out += first ? " " : ", ";
+    first = false;
+    out += std::to_string(by_reason[k]) + " " + pm::to_string(reason) + " (";
+    std::size_t shown = 0;
+    for (const pm::SkippedMarket& s : r.skipped) {
+      if (s.reason != reason) continue;
+      if (shown == names) {
+        out += ", ...";
+        break;
+      }
+      out += shown ? ", " : "";
+      out += s.name;
+      ++shown;
+    }
+    out += ')';
+  }
+  return out;
 }
 
 std::vector<pm::DiscoveredMarket> select_markets(const std::vector<pm::DiscoveredMarket>& markets,
@@ -443,8 +380,28 @@ fs::path write_discovery(const DiscoveryResult& r, const std::string& source_url
   m += ",\"source\":";
   append_json_string(m, source_url);
   m += ",\"requests\":" + std::to_string(r.requests);
+  m += ",\"pages\":" + std::to_string(r.pages);
+  m += ",\"throttled\":" + std::to_string(r.throttled);
   m += ",\"markets\":" + std::to_string(r.markets.size());
-  m += ",\"skipped\":" + std::to_string(r.skipped);
+  m += ",\"shard\":\"" + to_string(r.shard) + "\",\"other_shards\":";
+  m += std::to_string(r.other_shards);
+  m += ",\"skipped\":" + std::to_string(r.skipped.size()) + ",\"skipped_by_reason\":{";
+  const auto by_reason = r.skipped_by_reason();
+  for (std::size_t k = 0; k < by_reason.size(); ++k) {
+    if (k != 0) m += ',';
+    m += '"';
+    m += pm::to_string(static_cast<pm::SkipReason>(k));
+    m += "\":" + std::to_string(by_reason[k]);
+  }
+  m += "},\"skipped_markets\":[";
+  for (std::size_t i = 0; i < r.skipped.size(); ++i) {
+    m += i != 0 ? ",{\"name\":" : "{\"name\":";
+    append_json_string(m, r.skipped[i].name);
+    m += ",\"reason\":\"";
+    m += pm::to_string(r.skipped[i].reason);
+    m += "\"}";
+  }
+  m += ']';
   m += ",\"errors\":[";
   for (std::size_t i = 0; i < r.errors.size(); ++i) {
     if (i != 0) m += ',';

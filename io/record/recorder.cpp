@@ -149,6 +149,7 @@ struct Recorder::Impl {
   std::set<std::string> discovery_written;              // condition ids in the last discovery file
   MonoNanos next_discovery = 0;
   std::string last_discovery_error;
+  std::string last_skipped_summary;  // what the last discovery skipped (logged when it changes)
 
   // Status output.
   bool status_line = false, status_log = false;
@@ -226,6 +227,7 @@ void Recorder::Impl::refresh_discovery(bool first) {
   o.ca_file = cfg.ca_file;
   o.series = cfg.series;
   o.all_active = cfg.all_active;
+  o.shard = cfg.shard;
   o.cancel = &stop;  // a stop does not wait for Gamma to answer, nor does a bounded run's end
   if (run_deadline != INT64_MAX) {  // monotonic_now() is CLOCK_MONOTONIC_RAW: convert by offset
     o.stop_at = std::chrono::steady_clock::now() +
@@ -247,6 +249,11 @@ void Recorder::Impl::refresh_discovery(bool first) {
   } else {
     last_discovery_error.clear();
     for (const std::string& e : r.errors) log("discovery: %s", e.c_str());
+  }
+  // Hydrating markets (no ids yet) are looked at again next time; said once, not every minute.
+  if (std::string why = skipped_summary(r, 5); why != last_skipped_summary) {
+    if (!why.empty()) log("discovery: %s", why.c_str());
+    last_skipped_summary = std::move(why);
   }
 
   // Keep what we carry until its end plus drop_after_end (trading and settlement messages go
@@ -280,8 +287,11 @@ void Recorder::Impl::refresh_discovery(bool first) {
   }
   if (first && carried.empty()) {
     throw StartError("no market to record: Gamma at " + redact_url(cfg.gamma_url) + " listed " +
-                     std::to_string(r.markets.size()) +
-                     " market(s), none of them open now or within subscribe_lead_seconds " +
+                     std::to_string(r.markets.size()) + " market(s)" +
+                     (cfg.shard.sharded() ? " of shard " + to_string(cfg.shard) + " (and " +
+                                                std::to_string(r.other_shards) + " of the others)"
+                                          : std::string()) +
+                     ", none of them open now or within subscribe_lead_seconds " +
                      (cfg.all_active ? std::string("(--all-active)")
                                      : "with both Up and Down tokens (series: " +
                                            [&] {
@@ -480,7 +490,7 @@ void Recorder::Impl::control_loop() {
 
 int Recorder::Impl::run() {
   started = realtime_now();
-  run_id = make_run_id(started);
+  run_id = make_run_id(started) + run_id_label(cfg.shard, cfg.replica);  // "-s1of3-r1"
   discovery_mode = cfg.assets.empty() && cfg.assets_file.empty();
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   status_line = cfg.status == "line" || (cfg.status == "auto" && tty);
@@ -871,6 +881,8 @@ std::string Recorder::status_json() const {
                   u(b.frames.load()) + ",\"events\":" + u(b.events.load()) + ",\"tokens\":" +
                   u(b.tokens.load()) + ",\"live\":" + u(b.live.load()) + ",\"stale\":" +
                   u(b.stale.load()) + ",\"awaiting\":" + u(b.awaiting.load()) +
+                  ",\"unconfirmed\":" + u(b.unconfirmed.load()) + ",\"confirmations\":" +
+                  u(b.confirmations.load()) + ",\"disagreements\":" + u(b.disagreements.load()) +
                   ",\"dropped\":" + u(b.dropped.load()) + ",\"checks\":" +
                   u(b.checks.load()) + ",\"divergences\":" + u(b.divergences.load()) +
                   ",\"parse_errors\":" + u(b.parse_errors.load()) + ",\"unknown\":" +

@@ -127,6 +127,9 @@ std::string show_value(FsyncPolicy p) {
 std::string show_value(WaitMode m) {
   return to_string(m);
 }
+std::string show_value(MarketShard m) {
+  return show_value(to_string(m));
+}
 template <class T>
 std::string show_value(const std::vector<T>& v) {
   std::string out = "[";
@@ -209,6 +212,12 @@ bool parse_value(const YAML::Node& n, FsyncPolicy& out) {
 }
 bool parse_value(const YAML::Node& n, WaitMode& out) {
   return n.IsScalar() && parse_wait_mode(n.Scalar(), out);
+}
+bool parse_value(const YAML::Node& n, MarketShard& out) {
+  if (!n.IsScalar()) return false;
+  const auto s = parse_market_shard(n.Scalar());
+  if (s) out = *s;
+  return s.has_value();
 }
 
 // ---- the settings -------------------------------------------------------------------------
@@ -377,6 +386,9 @@ const std::vector<Field>& fields() {
     f.push_back(seconds("alert_cooldown_seconds", &C::alert_cooldown_seconds, true));
     f.push_back(seconds("alert_timeout_seconds", &C::alert_timeout_seconds, false));
     f.push_back(field<bool>("books_only", &C::books_only, "true or false"));
+    f.push_back(field<MarketShard>("shard", &C::shard, kMarketShardForm));
+    f.push_back(integer<int>("replica", &C::replica, 0, kMaxReplica,
+                             "an integer between 0 and 99"));
     return f;
   }();
   return kFields;
@@ -574,6 +586,11 @@ std::vector<std::string> validate(const RecorderConfig& c) {
     problems.push_back(
         "all_active excludes assets and assets_file: record either every active market or the "
         "listed tokens.");
+  }
+  if (c.shard.sharded() && (!c.assets.empty() || !c.assets_file.empty())) {
+    problems.push_back(
+        "shard splits the markets discovery finds; assets and assets_file are not sharded "
+        "(give each recorder its own list instead).");
   }
   if (c.assets.empty() && c.assets_file.empty() && !c.all_active && c.series.empty()) {
     problems.push_back(

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "codecs/envelope.hpp"
+#include "codecs/polymarket_gamma.hpp"
 #include "core/wait_strategy.hpp"
 #include "io/archive/writer.hpp"
+#include "io/record/market_shard.hpp"
 
 namespace booktape {
 
@@ -25,8 +27,7 @@ struct RecorderConfig {
   std::vector<std::string> assets;         // explicit token ids: no discovery
   std::filesystem::path assets_file;       // one token id per line ('#' comments)
   bool all_active = false;                 // every active market on the venue
-  std::vector<std::string> series = {"btc-up-or-down-5m", "btc-up-or-down-15m",
-                                     "btc-up-or-down-hourly", "btc-up-or-down-daily"};
+  std::vector<std::string> series = polymarket::default_btc_series();
   int market_limit = 0;                    // markets each discovery selects (0: no limit)
   double discovery_interval_seconds = 60;  // Gamma is asked again this often
   double subscribe_lead_seconds = 120;     // subscribe a market this long before its window
@@ -90,6 +91,9 @@ struct RecorderConfig {
   double alert_cooldown_seconds = 60;      // a rule fires again for a token after this at least
   double alert_timeout_seconds = 5;        // per delivery attempt (webhook or command)
   bool books_only = false;                 // no archive: books and their consumers only
+  // --- sharding across hosts (docs/RECORD.md) ---------------------------------------------------
+  MarketShard shard;                       // "I/N": record only the markets of shard I of N
+  int replica = 0;                         // which redundant copy (a label in the run id/manifest)
 };
 
 // Whether the config asks for any live consumer (shm, redis_url or alerts).

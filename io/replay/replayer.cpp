@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <array>
+
 #include "codecs/envelope.hpp"
 #include "core/clock.hpp"
 #include "core/fixed_point.hpp"
@@ -104,11 +106,13 @@ void Replayer::on_record(std::string_view line) {
     return;
   }
   if (opt_.stop_after && happened_after(rec, *opt_.stop_after)) return;  // not yet, at --at
+  std::int64_t at_ns = 0;  // when continuity was lost, for the books' state_since
+  if (rec["at_ns"].get(at_ns) != simdjson::SUCCESS) at_ns = 0;
   if (kind == "file") {
     if (rec["run_id"].get(run) != simdjson::SUCCESS) return;
     if (!run_.empty() && run != run_) {
       // Another recorder process: it started with no books, so none of ours carries over.
-      books_.mark_all_stale(StaleReason::kExternal);
+      books_.mark_all_stale(StaleReason::kExternal, at_ns);
       session_tokens_.clear();
     }
     run_.assign(run);
@@ -128,7 +132,7 @@ void Replayer::on_record(std::string_view line) {
     if (rec["reason"].get(reason) != simdjson::SUCCESS || reason != "shutdown") {
       for (const std::string& id : it->second) {
         const TokenIndex t = books_.find(id);
-        if (t != kNoToken) books_.mark_stale(t, StaleReason::kExternal);
+        if (t != kNoToken) books_.mark_stale(t, StaleReason::kExternal, at_ns);
       }
     }
     session_tokens_.erase(it);
@@ -206,12 +210,11 @@ std::string Replayer::summary_json() const {
   const pm::ApplierStats& a = applier_.stats();
   const KeeperTotals& k = books_.totals();
 
-  std::uint64_t live = 0, stale = 0, waiting = 0, diverged_tokens = 0, crossed_now = 0;
+  std::array<std::uint64_t, kBookStateCount> by_state{};
+  std::uint64_t diverged_tokens = 0, crossed_now = 0;
   for (std::size_t i = 0; i < books_.size(); ++i) {
     const TokenBook& tb = books_.book(static_cast<TokenIndex>(i));
-    live += tb.state == BookState::kLive;
-    stale += tb.state == BookState::kStale;
-    waiting += tb.state == BookState::kAwaitingSnapshot;
+    ++by_state[static_cast<std::size_t>(tb.state)];
     diverged_tokens += tb.stats.divergences > 0;
     crossed_now += tb.crossed;
   }
@@ -242,9 +245,8 @@ std::string Replayer::summary_json() const {
   counts<pm::kFrameKindCount, pm::FrameKind>(s, "frames_by_kind", d.frames_by_kind);
   kv(s, "tokens", books_.size());
   s += ",\"books\":{";
-  kv(s, "live", live, false);
-  kv(s, "stale", stale);
-  kv(s, "awaiting_snapshot", waiting);
+  for (std::size_t i = 0; i < kBookStateCount; ++i)  // by state name: live, stale, ...
+    kv(s, to_string(static_cast<BookState>(i)), by_state[i], i != 0);
   kv(s, "crossed", crossed_now);
   s += '}';
   kv(s, "divergences", k.divergences);
@@ -274,6 +276,9 @@ std::string Replayer::summary_json() const {
   kv(s, "changes_applied", k.changes_applied);
   kv(s, "changes_suppressed", k.changes_suppressed);
   kv(s, "bad_updates", k.bad_updates);
+  kv(s, "tick_size_changes", k.tick_size_changes);
+  kv(s, "confirmations", k.confirmations);
+  kv(s, "disagreements", k.disagreements);
   kv(s, "crossed_events", k.crossed);
   kv(s, "unattributed_entries", a.unattributed_entries);
   kv(s, "market_events", a.market_events);

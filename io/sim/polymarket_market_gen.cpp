@@ -19,6 +19,14 @@ constexpr Symbol kSymbols[] = {{"btc", "Bitcoin"}, {"eth", "Ethereum"}, {"sol", 
                                {"xrp", "XRP"},     {"doge", "Dogecoin"}, {"bnb", "BNB"}};
 
 std::string price_text(Price p) { return format_price(p); }
+
+// A V2 market's old CTF id, made from its position id without a random draw (the stream must
+// stay the same): the digits rotated by one, a different 77-digit decimal.
+std::string ctf_id_of(const std::string& position_id) {
+  std::string s = position_id.substr(1) + position_id.front();
+  if (s.front() == '0') s.front() = '9';
+  return s;
+}
 std::string ms_text(std::int64_t ms) { return std::to_string(ms); }
 
 // A top-of-book price as the venue writes it: an empty bid side as "0", an empty ask side as "1".
@@ -111,8 +119,8 @@ std::uint32_t MarketSim::add_market(int lane, UnixNanos window_start) {
   m.mid = static_cast<Price>(3'000 + rng_() % 4'001);
   m.up = static_cast<std::uint32_t>(tokens_.size());
   m.down = m.up + 1;
-  tokens_.push_back(SimToken{random_digits(77), idx, true, {}});
-  tokens_.push_back(SimToken{random_digits(77), idx, false, {}});
+  tokens_.push_back(SimToken{random_digits(77), idx, true, {}, now_});
+  tokens_.push_back(SimToken{random_digits(77), idx, false, {}, now_});
   token_index_[tokens_[m.up].id] = m.up;
   token_index_[tokens_[m.down].id] = m.down;
   auto& latest = lane_latest_[static_cast<std::size_t>(lane)];
@@ -225,25 +233,9 @@ void MarketSim::price_change(std::uint32_t mi, std::vector<SimFrame>& out) {
   Size size = random_size();
   if (side.count(p) != 0 && side.size() > 1 && rng_() % 100 < 15) size = 0;  // a level leaves
 
-  struct Entry {
-    std::uint32_t token;
-    Price price;
-    Size size;
-    bool bid;
-    std::string best_bid, best_ask;
-    bool top_changed;
-  };
-  Entry entries[2];
-  int n = 0;
-  auto apply = [&](std::uint32_t tok, bool is_bid, Price price, Size sz) {
-    SimBook& b = tokens_[tok].book;
-    const std::string before = best_bid_text(b) + "/" + best_ask_text(b);
-    auto& s = is_bid ? b.bids : b.asks;
-    if (sz == 0) s.erase(price); else s[price] = sz;
-    const std::string bb = best_bid_text(b), ba = best_ask_text(b);
-    entries[n++] = Entry{tok, price, sz, is_bid, bb, ba, before != bb + "/" + ba};
-  };
-  apply(t, bid, p, size);
+  Change entries[2];
+  std::size_t n = 0;
+  entries[n++] = apply_change(t, bid, p, size);
 
   // Usually the same order shows in the complementary book too (Up bid p = Down ask 1-p).
   if (static_cast<int>(rng_() % 100) < opt_.paired_percent) {
@@ -253,25 +245,42 @@ void MarketSim::price_change(std::uint32_t mi, std::vector<SimFrame>& out) {
     const bool mcross = mbid ? (!ob.asks.empty() && mp >= ob.asks.begin()->first)
                              : (!ob.bids.empty() && mp <= ob.bids.rbegin()->first);
     const auto& mside = mbid ? ob.bids : ob.asks;
-    if (!mcross && !(size == 0 && mside.count(mp) == 0)) apply(other, mbid, mp, size);
+    if (!mcross && !(size == 0 && mside.count(mp) == 0))
+      entries[n++] = apply_change(other, mbid, mp, size);
   }
 
+  emit_changes(m, entries, n, out);
+  for (std::size_t i = 0; i < n; ++i)
+    if (entries[i].top_changed) emit_best_bid_ask(entries[i].token, out);
+}
+
+MarketSim::Change MarketSim::apply_change(std::uint32_t token, bool bid, Price price, Size size) {
+  SimBook& b = tokens_[token].book;
+  const std::string before = best_bid_text(b) + "/" + best_ask_text(b);
+  auto& s = bid ? b.bids : b.asks;
+  if (size == 0) s.erase(price); else s[price] = size;
+  Change c{token, price, size, bid, best_bid_text(b), best_ask_text(b), false};
+  c.top_changed = before != c.best_bid + "/" + c.best_ask;
+  return c;
+}
+
+void MarketSim::emit_changes(const SimMarket& m, const Change* changes, std::size_t n,
+                             std::vector<SimFrame>& out) {
   SimFrame f;
   f.type = EventType::kPriceChange;
   f.payload = "{\"market\":\"" + m.condition_id + "\",\"price_changes\":[";
-  for (int i = 0; i < n; ++i) {
-    const Entry& e = entries[i];
+  std::size_t routed = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Change& e = changes[i];
     f.payload += i ? "," : "";
-    f.payload += "{\"asset_id\":\"" + tokens_[e.token].id + "\",\"price\":\"" + price_text(e.price) +
-                 "\",\"size\":\"" + format_size(e.size) + "\",\"side\":\"" +
+    f.payload += "{\"asset_id\":\"" + tokens_[e.token].id + "\",\"price\":\"" +
+                 price_text(e.price) + "\",\"size\":\"" + format_size(e.size) + "\",\"side\":\"" +
                  (e.bid ? "BUY" : "SELL") + "\",\"hash\":\"" + random_hex(40) +
                  "\",\"best_bid\":\"" + e.best_bid + "\",\"best_ask\":\"" + e.best_ask + "\"}";
-    f.tokens[i] = e.token;
+    if (routed < 2 && (routed == 0 || f.tokens[0] != e.token)) f.tokens[routed++] = e.token;
   }
   f.payload += "],\"timestamp\":\"" + ms_text(now_ms()) + "\",\"event_type\":\"price_change\"}";
   out.push_back(std::move(f));
-  for (int i = 0; i < n; ++i)
-    if (entries[i].top_changed) emit_best_bid_ask(entries[i].token, out);
 }
 
 void MarketSim::trade(std::uint32_t mi, std::vector<SimFrame>& out) {
@@ -317,10 +326,18 @@ void MarketSim::jump(std::uint32_t mi, std::vector<SimFrame>& out) {
   const auto delta = static_cast<Price>(static_cast<int>(rng_() % 6'001) - 3'000);
   m.mid = std::clamp<Price>(m.mid + delta, 150, kPriceOne - 150);
   // Near the ends of the range the venue moves to the finer grid, and back in the middle.
+  bool reticked = true;
   if ((m.mid < 400 || m.mid > kPriceOne - 400) && m.tick == 100) {
     retick(mi, 10, out);
   } else if (m.mid >= 500 && m.mid <= kPriceOne - 500 && m.tick == 10) {
     retick(mi, 100, out);
+  } else {
+    reticked = false;
+  }
+  // (No random draw at 100%: the default stream stays what it always was.)
+  if (reticked && opt_.tick_snapshot_percent < 100 &&
+      static_cast<int>(rng_() % 100) >= opt_.tick_snapshot_percent) {
+    return reprice_by_changes(mi, out);
   }
   build_books(m);
   emit_book(m.up, out);
@@ -340,6 +357,50 @@ void MarketSim::retick(std::uint32_t mi, Price new_tick, std::vector<SimFrame>& 
                 price_text(old) + "\",\"new_tick_size\":\"" + price_text(new_tick) +
                 "\",\"timestamp\":\"" + ms_text(now_ms()) + "\"}";
     out.push_back(std::move(f));
+  }
+}
+
+void MarketSim::reprice_by_changes(std::uint32_t mi, std::vector<SimFrame>& out) {
+  SimMarket& m = markets_[mi];
+  // The books the jump moves to, on the new grid; the stream gets there by price changes alone.
+  SimBook from[2] = {tokens_[m.up].book, tokens_[m.down].book};
+  build_books(m);
+  SimBook to[2] = {tokens_[m.up].book, tokens_[m.down].book};
+  tokens_[m.up].book = from[0];
+  tokens_[m.down].book = from[1];
+  // Per token, first the levels that go, then the ones that come or change: the book passes
+  // only through subsets of the old or of the new book, never crossed. 16 entries a frame, as
+  // the venue batches a burst of order changes.
+  constexpr std::size_t kPerFrame = 16;
+  std::vector<Change> batch;
+  const auto flush = [&] {
+    if (batch.empty()) return;
+    emit_changes(m, batch.data(), batch.size(), out);
+    batch.clear();
+  };
+  for (int k = 0; k < 2; ++k) {
+    const std::uint32_t t = k == 0 ? m.up : m.down;
+    for (bool bid : {true, false}) {
+      const auto& was = bid ? from[k].bids : from[k].asks;
+      const auto& will = bid ? to[k].bids : to[k].asks;
+      for (const auto& [p, sz] : was) {
+        if (will.count(p) != 0) continue;
+        batch.push_back(apply_change(t, bid, p, 0));
+        if (batch.size() == kPerFrame) flush();
+      }
+    }
+    for (bool bid : {true, false}) {
+      const auto& was = bid ? from[k].bids : from[k].asks;
+      const auto& will = bid ? to[k].bids : to[k].asks;
+      for (const auto& [p, sz] : will) {
+        const auto it = was.find(p);
+        if (it != was.end() && it->second == sz) continue;
+        batch.push_back(apply_change(t, bid, p, sz));
+        if (batch.size() == kPerFrame) flush();
+      }
+    }
+    flush();
+    emit_best_bid_ask(t, out);
   }
 }
 
@@ -412,7 +473,7 @@ std::string MarketSim::books_json() const {
     b.side(Side::kBid).assign(bids);
     b.side(Side::kAsk).assign(asks);
     out += i ? ",\n" : "\n";
-    append_book_json(out, t.id, b);
+    append_book_json(out, t.id, b, BookState::kLive, t.listed_at);
   }
   out += order.empty() ? "]\n" : "\n]\n";
   return out;
@@ -479,6 +540,13 @@ std::vector<GammaMarket> MarketSim::gamma_markets() const {
     g.order_price_min_tick_size = m.tick;
     g.outcomes = {"Up", "Down"};
     g.clob_token_ids = {tokens_[m.up].id, tokens_[m.down].id};
+    if (is_v2(m)) {
+      // Protocol V2: the market channel knows the tokens by their position ids; clobTokenIds
+      // still lists the old CTF ids, which would subscribe to nothing.
+      g.version = "v2";
+      g.position_ids = std::move(g.clob_token_ids);
+      g.clob_token_ids = {ctf_id_of(tokens_[m.up].id), ctf_id_of(tokens_[m.down].id)};
+    }
     g.outcome_prices = {price_text(m.mid), price_text(kPriceOne - m.mid)};
     out.push_back(std::move(g));
   }

@@ -32,6 +32,9 @@ struct SimOptions {
   int paired_percent = 80;        // price changes with an entry for both tokens
   int trade_per_mille = 20;       // events that are trades (each followed by re-snapshots)
   int jump_per_mille = 2;         // events where a market's price jumps (reaching the extremes)
+  // Jumps that change the tick size and are followed by fresh `book` snapshots; the others move
+  // the books by `price_change` bursts only (the venue promises no snapshot after a tick change).
+  int tick_snapshot_percent = 100;
   std::int64_t window_scale_seconds = 300;  // a 5m lane's window; 15m lanes use 3x (tests shrink it)
   UnixNanos start = 0;            // the simulated clock's origin (0: the real time at creation)
 };
@@ -55,6 +58,7 @@ struct SimToken {
   std::uint32_t market = 0;     // index into markets()
   bool up = true;
   SimBook book;
+  UnixNanos listed_at = 0;      // its book is exact from here on: the truth's `state_since`
 };
 
 struct SimMarket {
@@ -67,6 +71,10 @@ struct SimMarket {
   bool resolved = false;
   int lane = 0;
 };
+
+// One market in ten is Protocol V2 on Gamma (the second, the twelfth, ...): its tokens are
+// listed in positionIds, with other (CTF) ids in clobTokenIds.
+inline bool is_v2(const SimMarket& m) { return m.id.ends_with('1'); }
 
 class MarketSim {
  public:
@@ -105,6 +113,19 @@ class MarketSim {
   void trade(std::uint32_t market, std::vector<SimFrame>& out);
   void jump(std::uint32_t market, std::vector<SimFrame>& out);
   void retick(std::uint32_t market, Price new_tick, std::vector<SimFrame>& out);
+  void reprice_by_changes(std::uint32_t market, std::vector<SimFrame>& out);
+  // One price_change entry, applied to its token's book, with the venue's top after it.
+  struct Change {
+    std::uint32_t token = 0;
+    Price price = 0;
+    Size size = 0;
+    bool bid = true;
+    std::string best_bid, best_ask;
+    bool top_changed = false;
+  };
+  Change apply_change(std::uint32_t token, bool bid, Price price, Size size);
+  void emit_changes(const SimMarket& m, const Change* changes, std::size_t n,
+                    std::vector<SimFrame>& out);
   void emit_book(std::uint32_t token, std::vector<SimFrame>& out) const;
   void emit_best_bid_ask(std::uint32_t token, std::vector<SimFrame>& out) const;
   std::string new_market_event(const SimMarket& m) const;

@@ -30,6 +30,7 @@
 #include "core/book_keeper.hpp"
 #include "io/archive/reader.hpp"
 #include "io/net/ws_frame.hpp"
+#include "io/sim/gamma_service.hpp"
 #include "io/sim/tls_pki.hpp"
 #include "io/sim/truth.hpp"
 
@@ -48,7 +49,7 @@ constexpr std::string_view kFaultKinds[] = {
     "drop",      "close",         "stall",    "stall_silent", "unstall",  "malformed",
     "binary",    "oversized",     "unknown_event", "duplicate", "reorder", "ignore_fin",
     "omit_book", "refuse_operation", "rest_429", "rest_500", "rest_slow", "rest_alter",
-    "rest_empty", "gamma_slow", "tls_fail"};
+    "rest_empty", "gamma_slow", "tls_fail", "gamma_429"};
 constexpr std::size_t kConnFaultKinds = 12;
 
 bool known(std::span<const std::string_view> kinds, std::string_view k) {
@@ -218,6 +219,7 @@ struct SimServer::Impl {
   std::int64_t rest_slow_ms = 0;
   std::uint64_t gamma_slow_left = 0;
   std::int64_t gamma_slow_ms = 0;
+  std::unique_ptr<GammaService> gamma;  // /markets, /events and their keyset forms
   std::vector<MonoNanos> rest_window;  // request times in the last 10 s (rate limit)
   std::vector<std::string> omit_books;
   bool omit_next = false;
@@ -464,6 +466,8 @@ void SimServer::Impl::start() {
   } else {
     load_replay();
   }
+  gamma = std::make_unique<GammaService>(opt.gamma_markets, opt.market.seed,
+                                         opt.gamma_limit_per_10s);
   if (opt.tls) {
     std::filesystem::path cert = opt.tls_cert, key = opt.tls_key;
     if (cert.empty() || key.empty()) {
@@ -1037,7 +1041,7 @@ http::response<http::string_body> SimServer::Impl::handle_http(
     }
     return json_response(http::status::ok, pm::render_books_response(out), v, ka, true);
   }
-  if (path == "/markets" || path == "/events") {
+  if (GammaService::serves(path)) {
     ++truth.gamma_requests;
     if (gamma_slow_left > 0) {
       --gamma_slow_left;
@@ -1045,17 +1049,8 @@ http::response<http::string_body> SimServer::Impl::handle_http(
       truth.faults.push_back({realtime_now(), "gamma_slow", "gamma",
                               std::string(path) + " +" + std::to_string(gamma_slow_ms) + " ms"});
     }
-    if (!market) return json_response(http::status::ok, "[]", v, ka, false);
-    if (path == "/markets") {
-      const std::vector<pm::GammaMarket> all = market->gamma_markets();
-      std::vector<pm::GammaMarket> picked;
-      for (const pm::GammaMarket* m : pm::select_markets(all, params)) picked.push_back(*m);
-      return json_response(http::status::ok, pm::render_markets(picked), v, ka, false);
-    }
-    const std::vector<pm::GammaEvent> all = market->gamma_events();
-    std::vector<pm::GammaEvent> picked;
-    for (const pm::GammaEvent* e : pm::select_events(all, params)) picked.push_back(*e);
-    return json_response(http::status::ok, pm::render_events(picked), v, ka, false);
+    GammaAnswer a = gamma->answer(path, params, market.get());
+    return json_response(static_cast<http::status>(a.status), std::move(a.body), v, ka, false);
   }
   if (path == "/control/status") {
     std::string s = "{\"frames_generated\":" + std::to_string(generated.load()) +
@@ -1106,6 +1101,11 @@ bool SimServer::Impl::inject(const FaultSpec& f, std::string& error) {
   if (k == "rest_500") { rest_500_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_alter") { rest_alter_left += f.count; record("rest", std::to_string(f.count)); return true; }
   if (k == "rest_empty") { rest_empty_left += f.count; record("rest", std::to_string(f.count)); return true; }
+  if (k == "gamma_429") {
+    gamma->throttle_next(f.count);
+    record("gamma", std::to_string(f.count));
+    return true;
+  }
   if (k == "gamma_slow") {
     gamma_slow_left += f.count;
     gamma_slow_ms = f.ms > 0 ? f.ms : 2'000;

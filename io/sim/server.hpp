@@ -3,7 +3,8 @@
 // TLS, speaking what the protocol note describes (docs/SIM.md):
 //   /ws/market                 the market channel (subscribe, operations, PING/PONG, dumps)
 //   GET /book, POST /books     CLOB REST book summaries, consistent with the stream
-//   GET /markets, GET /events  Gamma, listing the rolling up/down markets
+//   GET /markets, /events      Gamma (and their /keyset forms), listing the rolling up/down
+//                              markets and an optional catalogue of the venue's size
 //   /control/...               faults on command, status, truth (loopback tooling)
 // Traffic comes from the seeded generator (io/sim/polymarket_market_gen.hpp) or from a replay
 // of recorded frames. Everything runs on the thread that calls run().
@@ -23,7 +24,7 @@ struct FaultSpec {
   std::string kind;             // drop, close, stall, stall_silent, unstall, malformed, binary,
                                 // oversized, unknown_event, duplicate, reorder, omit_book,
                                 // rest_429, rest_500, rest_slow, rest_alter, tls_fail,
-                                // refuse_operation
+                                // refuse_operation, gamma_slow, gamma_429
   std::string target = "all";   // "all" or a connection id (websocket faults)
   std::uint64_t count = 1;      // how many (REST, TLS, refuse_operation: the next N requests)
   std::uint64_t bytes = 0;      // oversized: payload size
@@ -57,6 +58,10 @@ struct SimServerOptions {
   std::size_t assets_per_connection = 500;  // beyond it: no data for the extra assets
   std::size_t max_client_message = std::size_t{1} << 20;
   std::uint32_t rest_limit_per_10s = 0;   // 0: no limit; else 429 past it
+  // Gamma: a catalogue of this many extra markets (io/sim/gamma_catalogue.hpp), and a rate
+  // limit (0: none; else 429 past it).
+  std::size_t gamma_markets = 0;
+  std::uint32_t gamma_limit_per_10s = 0;
   bool digest = true;                     // payload chain digests in the truth (costs CPU)
   std::vector<std::filesystem::path> replay;  // send these recorded frames instead
   double replay_speed = 0;                // 0: as fast as possible, 1: recorded pace, x: x times

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "codecs/book_json.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/reader.hpp"
 #include "io/net/http_client.hpp"
@@ -94,16 +95,6 @@ bool is_price_change(const std::string& p) {
   return p.find("\"event_type\":\"price_change\"") != std::string::npos;
 }
 
-std::map<std::string, std::string> books_of(const std::string& json) {
-  std::map<std::string, std::string> out;
-  simdjson::dom::parser p;
-  simdjson::dom::element e;
-  if (p.parse(json).get(e) != simdjson::SUCCESS) return out;
-  for (simdjson::dom::element b : simdjson::dom::array(e))
-    out[std::string(std::string_view(b["asset_id"]))] = simdjson::minify(b);
-  return out;
-}
-
 std::map<std::string, std::string> data_file_digests(const fs::path& root) {
   std::map<std::string, std::string> out;
   for (const fs::path& f : testing::files_under(root / "raw_orderbooks", ".jsonl.gz"))
@@ -184,7 +175,9 @@ TEST(MergeCli, TwoRecordersKilledAndStoppedAtDifferentTimesMergeIntoTheSimulator
   // The merged replay's books are the simulator's.
   const fs::path books = dir.path() / "merged_books.json";
   ASSERT_EQ(testing::booktape("replay " + m.string() + " --dump-books " + books.string()).status, 0);
-  const auto want = books_of(truth.books), got = books_of(testing::read_file(books.string()));
+  // Levels only: state_since is when each replay saw the book's snapshot, not what it holds.
+  const auto want = books_by_asset(truth.books);
+  const auto got = books_by_asset(testing::read_file(books.string()));
   ASSERT_FALSE(got.empty());
   for (const auto& [asset, book] : got) {
     ASSERT_TRUE(want.contains(asset)) << asset;

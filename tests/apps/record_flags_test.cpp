@@ -177,6 +177,20 @@ TEST(RecordFlags, ConfigFileProblemsAreConfigErrors) {
             std::string::npos);
 }
 
+TEST(RecordFlags, ShardIsIOfNAndReplicaANumber) {
+  // The Kubernetes StatefulSet passes `--shard $(SHARD_INDEX)/$(SHARD_COUNT)` (deploy/k8s).
+  const RecorderConfig c = config_from({"--all-active", "--shard", "2/3", "--replica", "1"});
+  EXPECT_EQ(c.shard, (MarketShard{2, 3}));
+  EXPECT_EQ(c.replica, 1);
+  EXPECT_EQ(config_from({"--shard", "0/1"}).shard, MarketShard{});
+  const std::string bad = error_from({"--all-active", "--shard", "3/3"});
+  EXPECT_EQ(bad.rfind("--shard: expected I/N", 0), 0u) << bad;
+  EXPECT_NE(bad.find("got '3/3'"), std::string::npos) << bad;
+  EXPECT_NE(error_from({"--shard", "1/2", "--asset", "123"}).find("shard splits"),
+            std::string::npos);
+  EXPECT_NE(error_from({"--all-active", "--replica", "-1"}).find("replica"), std::string::npos);
+}
+
 TEST(RecordFlags, NonNumbersAreRejectedByTheParser) {
   EXPECT_THROW(config_from({"--market-limit", "two"}), CLI::ParseError);
   EXPECT_THROW(config_from({"--duration-seconds", "soon"}), CLI::ParseError);

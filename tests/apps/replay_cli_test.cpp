@@ -75,7 +75,12 @@ TEST(ReplayCli, DumpBooksWritesEveryBookBestFirstAsExactDecimals) {
     const std::string id{std::string_view(b["asset_id"])};
     const auto it = std::find(a.gen.ids().begin(), a.gen.ids().end(), id);
     ASSERT_NE(it, a.gen.ids().end());
-    const auto& model = a.gen.model(static_cast<std::size_t>(it - a.gen.ids().begin()));
+    const auto index = static_cast<std::size_t>(it - a.gen.ids().begin());
+    const auto& model = a.gen.model(index);
+    // Each book says how far to trust it, since when: live since its snapshot was received.
+    EXPECT_EQ(std::string_view(b["state"]), "live");
+    EXPECT_EQ(std::string_view(b["state_since"]),
+              format_utc(kT0 + static_cast<UnixNanos>(index) * 1'000'000));
     simdjson::dom::array bids = b["bids"];
     ASSERT_EQ(bids.size(), model.bids.size());
     auto m = model.bids.rbegin();  // best (highest) first
@@ -109,6 +114,8 @@ TEST(ReplayCli, AssetAtTimeShowsTheBookAsOfThatReceiveTime) {
   simdjson::dom::parser parser;
   simdjson::dom::element e = parser.parse(early.out);
   EXPECT_EQ(std::string_view(e["state"]), "live");
+  EXPECT_EQ(std::string_view(e["state_since"]), "2025-11-21T05:34:12.000000000Z");
+  EXPECT_EQ(std::string_view(e["book"]["state"]), "live");
   const auto& initial = fresh.model(0);
   EXPECT_EQ(std::string_view(e["best_bid"]), format_price(initial.bids.rbegin()->first));
   EXPECT_EQ(std::string_view(e["best_ask"]), format_price(initial.asks.begin()->first));

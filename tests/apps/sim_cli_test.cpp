@@ -72,6 +72,8 @@ TEST(SimCli, SigtermStopsItCleanlyAndBadArgumentsAreRefused) {
   EXPECT_EQ(bad.wait(10s), 2);
   testing::Child levels({BOOKTAPE_BINARY, "sim", "--levels", "60:10"});
   EXPECT_EQ(levels.wait(10s), 2);
+  testing::Child ticks({BOOKTAPE_BINARY, "sim", "--tick-snapshots", "101"});
+  EXPECT_EQ(ticks.wait(10s), 2);
   testing::Child port({BOOKTAPE_BINARY, "sim", "--bind", "not-an-address"});
   EXPECT_EQ(port.wait(10s), 1);
 }

@@ -212,34 +212,137 @@ TEST(PolymarketBookApplier, BestFirstAndBestLastLevelOrdersGiveTheSameBook) {
   EXPECT_EQ(books_json(first.keeper), books_json(last.keeper));
 }
 
-TEST(PolymarketBookApplier, TickSizeChangeMakesTheTokenStaleUntilTheNextBook) {
+std::string tick_change_a(std::string_view old_tick, std::string_view new_tick) {
+  return R"({"event_type":"tick_size_change","market":")" + kMarketDd + R"(","asset_id":")" +
+         kTokenA + R"(","old_tick_size":")" + std::string(old_tick) + R"(","new_tick_size":")" +
+         std::string(new_tick) + R"(","timestamp":"1703875210000"})";
+}
+
+TEST(PolymarketBookApplier, TickSizeChangeKeepsTheBookUnconfirmedUntilTheNextCheck) {
+  Pipeline p;
+  p.feed(snapshot_a());  // bids 0.48, 0.49, 0.50; asks 0.51, 0.52, 0.53
+  p.feed(with_event_type(read_fixture("ws_tick_size_change.json"), "tick_size_change"));
+  {
+    const TokenBook& a = p.book(kTokenA);
+    EXPECT_EQ(a.state, BookState::kUnconfirmed);
+    EXPECT_EQ(a.state_since_ns, 2'000);  // the tick change's frame
+    EXPECT_EQ(a.tick, 100);  // 0.01
+    EXPECT_EQ(a.book.bids().depth(), 3u);  // kept, not emptied
+    EXPECT_EQ(a.book.asks().depth(), 3u);
+    EXPECT_EQ(a.stats.tick_size_changes, 1u);
+    EXPECT_EQ(a.last_event_ms, 1'703'875'210'000);
+  }
+  // The ask at 0.51 leaves; the venue's top after it, 0.50 / 0.52, is ours: confirmed.
+  p.feed(change_a(entry_a("0.51", "SELL", "0", "0.50", "0.52")));
+  const TokenBook& a = p.book(kTokenA);
+  EXPECT_EQ(a.state, BookState::kLive);
+  EXPECT_EQ(a.state_since_ns, 3'000);
+  EXPECT_EQ(a.stats.confirmations, 1u);
+  EXPECT_EQ(a.stats.changes_applied, 1u);
+  EXPECT_EQ(a.stats.changes_suppressed, 0u);
+  EXPECT_EQ(a.epoch, 1u);  // no snapshot was needed
+  EXPECT_EQ(p.keeper.totals().confirmations, 1u);
+}
+
+TEST(PolymarketBookApplier, TickSizeChangeThenDisagreeingEntriesMakeTheBookStaleUntilABook) {
   Pipeline p;
   p.feed(snapshot_a());
   p.feed(with_event_type(read_fixture("ws_tick_size_change.json"), "tick_size_change"));
+  // The fixture's change: BUY 0.51 x150 with the venue at 0.51 / 0.52. On our book it lands on
+  // the best ask 0.51 (locked), so our top 0.51 / 0.51 is not the venue's: the book we kept is
+  // not the venue's, and waits for a snapshot (the two fixtures are unrelated hand-written ones,
+  // which is exactly what a disagreement looks like).
+  p.feed(read_fixture("ws_market_price_change_msg.json"));
   {
     const TokenBook& a = p.book(kTokenA);
     EXPECT_EQ(a.state, BookState::kStale);
     EXPECT_EQ(a.stale_reason, StaleReason::kTickSizeChange);
-    EXPECT_EQ(a.tick, 100);  // 0.01
-    EXPECT_TRUE(a.book.bids().empty());
-    EXPECT_TRUE(a.book.asks().empty());
-    EXPECT_EQ(a.stats.tick_size_changes, 1u);
-    EXPECT_EQ(a.last_event_ms, 1'703'875'210'000);
+    EXPECT_EQ(a.state_since_ns, 3'000);
+    EXPECT_EQ(a.stats.disagreements, 1u);
+    EXPECT_EQ(a.stats.confirmations, 0u);
+    EXPECT_EQ(a.book.bids().best().price, 5'100);  // readable, flagged
   }
-  // A change while stale is suppressed.
-  p.feed(read_fixture("ws_market_price_change_msg.json"));
+  // Entries that agree again do not heal it: only a snapshot does.
+  p.feed(change_a(entry_a("0.51", "SELL", "0", "0.51", "0.52")));
+  EXPECT_EQ(p.book(kTokenA).state, BookState::kStale);
   EXPECT_EQ(p.book(kTokenA).stats.changes_suppressed, 1u);
-  EXPECT_EQ(p.book(kTokenA).stats.changes_applied, 0u);
-  EXPECT_TRUE(p.book(kTokenA).book.bids().empty());
-  // The next book starts a new epoch; changes apply again.
   p.feed(read_fixture("ws_market_book_msg.json"));
   EXPECT_EQ(p.book(kTokenA).state, BookState::kLive);
   EXPECT_EQ(p.book(kTokenA).stale_reason, StaleReason::kNone);
   EXPECT_EQ(p.book(kTokenA).epoch, 2u);
   p.feed(change_a(entry_a("0.49", "BUY", "0", "0.50", "0.51")));
-  EXPECT_EQ(p.book(kTokenA).stats.changes_applied, 1u);
+  EXPECT_EQ(p.book(kTokenA).stats.changes_applied, 2u);
   EXPECT_EQ(p.book(kTokenA).book.bids().depth(), 1u);
-  EXPECT_EQ(p.book(kTokenA).stats.divergences, 0u);
+  EXPECT_EQ(p.book(kTokenA).stats.divergences, 1u);  // the disagreement only
+}
+
+TEST(PolymarketBookApplier, WithNoSnapshotAfterTheTickChangeTheBookFollowsTheFinerGrid) {
+  Pipeline p;
+  p.feed(snapshot_a());
+  p.feed(tick_change_a("0.01", "0.001"));
+  // The price nears an end; orders come on the 0.001 grid, each entry with the venue's top.
+  p.feed(change_a(entry_a("0.505", "BUY", "12.5", "0.505", "0.51") + "," +
+                  entry_a("0.507", "SELL", "3", "0.505", "0.507")));
+  p.feed(change_a(entry_a("0.48", "BUY", "0", "0.505", "0.507") + "," +
+                  entry_a("0.506", "BUY", "1.000001", "0.506", "0.507")));
+  const TokenBook& a = p.book(kTokenA);
+  EXPECT_EQ(a.state, BookState::kLive);
+  EXPECT_EQ(a.stats.confirmations, 1u);
+  EXPECT_EQ(a.stats.checks, 4u);
+  EXPECT_EQ(a.stats.divergences, 0u);
+  EXPECT_EQ(a.tick, 10);
+  std::string out;
+  append_book_json(out, p.keeper, p.keeper.find(kTokenA));
+  EXPECT_EQ(out, R"({"asset_id":")" + kTokenA +
+                     R"(","state":"live","state_since":"1970-01-01T00:00:00.000003000Z",)"
+                     R"("bids":[["0.506","1.000001"],["0.505","12.5"],["0.5","200"],)"
+                     R"(["0.49","350"]],"asks":[["0.507","3"],["0.51","150"],["0.52","250"],)"
+                     R"(["0.53","400"]]})");
+}
+
+TEST(PolymarketBookApplier, PricesOnEveryTickTheVenueUsesStayExact) {
+  // 0.1, 0.01, 0.001, 0.0001 (documented) and 0.0025 (reported for 2026 World Cup markets):
+  // each tick, and prices on its grid up to the ends of the range, round-trip exactly.
+  struct Case {
+    const char* tick;
+    Price units;  // in 0.0001
+    const char* low;
+    const char* high;
+    Price low_units, high_units;
+  };
+  const Case cases[] = {
+      {"0.1", 1'000, "0.1", "0.9", 1'000, 9'000},
+      {"0.01", 100, "0.01", "0.99", 100, 9'900},
+      {"0.001", 10, "0.001", "0.999", 10, 9'990},
+      {"0.0001", 1, "0.0001", "0.9999", 1, 9'999},
+      {"0.0025", 25, "0.0025", "0.9975", 25, 9'975},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.tick);
+    Pipeline p;
+    p.feed(snapshot_a());
+    p.feed(tick_change_a("0.01", c.tick));
+    EXPECT_EQ(p.book(kTokenA).tick, c.units);
+    EXPECT_EQ(p.book(kTokenA).state, BookState::kUnconfirmed);
+    // A bid at the lowest price of the grid and an ask at its highest: the top is unchanged,
+    // so the venue's top is 0.50 / 0.51.
+    p.feed(change_a(entry_a(c.low, "BUY", "1", "0.50", "0.51") + "," +
+                    entry_a(c.high, "SELL", "2", "0.50", "0.51")));
+    const TokenBook& a = p.book(kTokenA);
+    EXPECT_EQ(a.state, BookState::kLive);
+    EXPECT_EQ(p.decoder.stats().bad_values, 0u);
+    EXPECT_EQ(a.book.bids().level(a.book.bids().depth() - 1).price, c.low_units);
+    EXPECT_EQ(a.book.asks().level(a.book.asks().depth() - 1).price, c.high_units);
+    const std::string json = books_json(p.keeper);
+    EXPECT_NE(json.find(std::string("[\"") + c.low + "\",\"1\"]"), std::string::npos) << json;
+    EXPECT_NE(json.find(std::string("[\"") + c.high + "\",\"2\"]"), std::string::npos) << json;
+  }
+  // Off the 0.0001 grid is a bad value, never rounded.
+  Pipeline p;
+  p.feed(snapshot_a());
+  p.feed(change_a(entry_a("0.50005", "BUY", "1", "0.50", "0.51")));
+  EXPECT_EQ(p.book(kTokenA).state, BookState::kStale);
+  EXPECT_EQ(p.book(kTokenA).stale_reason, StaleReason::kBadUpdate);
 }
 
 TEST(PolymarketBookApplier, BookWithOneUndecodableLevelIsRejectedWhole) {

@@ -25,6 +25,15 @@ class BookKeeperTest : public ::testing::Test {
     std::vector<Level> asks{{7 * kShare, 5'300}, {5 * kShare, 5'200}};
     keeper.apply_snapshot(t, bids, asks, event_ms);
   }
+  // The snapshot, a tick change to 0.001, then a new best bid 0.4805 at `received_ns`, checked
+  // against the venue's `top`.
+  const TokenBook& checked_after_tick(TopOfBook top, std::int64_t received_ns) {
+    snapshot(a);
+    keeper.apply_tick_size(a, 10, 2);
+    keeper.begin_frame(5, received_ns);
+    keeper.apply_change(a, Side::kBid, 4'805, kShare, 3, &top);
+    return keeper.book(a);
+  }
 
   BookKeeper keeper;
   TokenIndex a = keeper.token(kTokenA);
@@ -137,49 +146,137 @@ TEST_F(BookKeeperTest, RemovingAnAbsentLevelIsCounted) {
   EXPECT_EQ(tb.book.asks().depth(), 2u);
 }
 
-TEST_F(BookKeeperTest, TickSizeChangeMakesBookStaleUntilNextSnapshot) {
+// --- tick size changes: the book is kept, unconfirmed until a check decides -------------------
+
+TEST_F(BookKeeperTest, TickSizeChangeKeepsTheBookUnconfirmedAndAppliesChanges) {
+  keeper.begin_frame(1, 1'000);
   snapshot(a);
+  keeper.begin_frame(2, 2'000);
   keeper.apply_tick_size(a, 10, 3'000);  // 0.01 -> 0.001
   const TokenBook& tb = keeper.book(a);
-  EXPECT_EQ(tb.state, BookState::kStale);
-  EXPECT_EQ(tb.stale_reason, StaleReason::kTickSizeChange);
-  EXPECT_TRUE(tb.book.bids().empty());
-  EXPECT_TRUE(tb.book.asks().empty());
+  EXPECT_EQ(tb.state, BookState::kUnconfirmed);
+  EXPECT_EQ(tb.stale_reason, StaleReason::kNone);
+  EXPECT_EQ(tb.state_since_ns, 2'000);
+  EXPECT_EQ(tb.book.bids().depth(), 2u);  // never silently empty
+  EXPECT_EQ(tb.book.asks().depth(), 2u);
   EXPECT_EQ(tb.tick, 10);
   EXPECT_EQ(tb.stats.tick_size_changes, 1u);
+  EXPECT_EQ(keeper.totals().tick_size_changes, 1u);
   EXPECT_EQ(tb.last_event_ms, 3'000);
+  EXPECT_EQ(tb.epoch, 1u);  // no snapshot came
 
-  keeper.apply_change(a, Side::kBid, 4'810, kShare, 3'001, nullptr);
-  keeper.apply_change(a, Side::kAsk, 5'190, kShare, 3'002, nullptr);
-  EXPECT_TRUE(tb.book.bids().empty());
-  EXPECT_TRUE(tb.book.asks().empty());
-  EXPECT_EQ(tb.stats.changes_suppressed, 2u);
-  EXPECT_EQ(tb.stats.changes_applied, 0u);
+  // Unchecked changes (legacy entries carry no best prices) apply and decide nothing.
+  keeper.begin_frame(3, 3'000);
+  keeper.apply_change(a, Side::kBid, 4'810, kShare, 3'001, nullptr);  // on the new 0.001 grid
+  EXPECT_EQ(tb.state, BookState::kUnconfirmed);
+  EXPECT_EQ(tb.state_since_ns, 2'000);
+  EXPECT_EQ(tb.stats.changes_applied, 1u);
+  EXPECT_EQ(tb.stats.changes_suppressed, 0u);
+  EXPECT_EQ(tb.book.bids().best().price, 4'810);
 
-  snapshot(a, 3'003);
+  // A second tick change does not restart the clock.
+  keeper.apply_tick_size(a, 100, 3'002);
+  EXPECT_EQ(tb.state, BookState::kUnconfirmed);
+  EXPECT_EQ(tb.state_since_ns, 2'000);
+  EXPECT_EQ(tb.tick, 100);
+}
+
+TEST_F(BookKeeperTest, AnAgreeingCheckConfirmsAnUnconfirmedBook) {
+  const TopOfBook venue{4'805, 5'200};
+  const TokenBook& tb = checked_after_tick(venue, 5'000);
+  EXPECT_EQ(tb.state, BookState::kLive);
+  EXPECT_EQ(tb.state_since_ns, 5'000);
+  EXPECT_TRUE(tb.in_sync);
+  EXPECT_EQ(tb.stats.confirmations, 1u);
+  EXPECT_EQ(tb.stats.disagreements, 0u);
+  EXPECT_EQ(keeper.totals().confirmations, 1u);
+  EXPECT_EQ(tb.stats.divergences, 0u);
+  EXPECT_EQ(tb.book.bids().depth(), 3u);
+  // Live again: the next checks are ordinary ones.
+  keeper.apply_change(a, Side::kBid, 4'806, kShare, 4, &venue);
+  EXPECT_EQ(tb.state, BookState::kLive);
+  EXPECT_EQ(tb.stats.confirmations, 1u);
+  EXPECT_EQ(tb.stats.divergences, 1u);
+}
+
+TEST_F(BookKeeperTest, ADisagreeingCheckMakesAnUnconfirmedBookStaleUntilASnapshot) {
+  // The venue's best ask is 0.519: something we never saw moved the book.
+  const TokenBook& tb = checked_after_tick(TopOfBook{4'805, 5'190}, 6'000);
+  EXPECT_EQ(tb.state, BookState::kStale);
+  EXPECT_EQ(tb.stale_reason, StaleReason::kTickSizeChange);
+  EXPECT_EQ(tb.state_since_ns, 6'000);
+  EXPECT_FALSE(tb.in_sync);
+  EXPECT_EQ(tb.stats.disagreements, 1u);
+  EXPECT_EQ(keeper.totals().disagreements, 1u);
+  EXPECT_EQ(tb.stats.confirmations, 0u);
+  EXPECT_EQ(tb.stats.divergences, 1u);  // also an ordinary divergence
+  EXPECT_EQ(tb.book.bids().best().price, 4'805);  // readable, flagged
+
+  // A stale book is not healed by agreeing entries: they vouch only for the top.
+  const TopOfBook agree{4'805, 5'200};
+  keeper.apply_change(a, Side::kAsk, 5'200, 5 * kShare, 4, &agree);
+  EXPECT_EQ(tb.state, BookState::kStale);
+  EXPECT_EQ(tb.stats.changes_suppressed, 1u);
+  EXPECT_EQ(tb.stats.confirmations, 0u);
+
+  keeper.begin_frame(7, 7'000);
+  snapshot(a, 5);
   EXPECT_EQ(tb.state, BookState::kLive);
   EXPECT_EQ(tb.stale_reason, StaleReason::kNone);
-  EXPECT_EQ(tb.epoch, 2u);
-  EXPECT_EQ(tb.tick, 10);  // the announced tick outlives the epoch change
-  keeper.apply_change(a, Side::kBid, 4'810, kShare, 3'004, nullptr);
-  EXPECT_EQ(tb.book.bids().best().price, 4'810);
-  EXPECT_EQ(tb.stats.changes_applied, 1u);
+  EXPECT_EQ(tb.state_since_ns, 7'000);
+  EXPECT_EQ(tb.tick, 10);  // the announced tick outlives the snapshot
 }
 
-TEST_F(BookKeeperTest, TickSizeChangeBeforeSnapshotKeepsAwaiting) {
+TEST_F(BookKeeperTest, TickSizeChangeLeavesStaleAndAwaitingBooksAsTheyAre) {
   keeper.apply_tick_size(a, 10, 1);
-  const TokenBook& tb = keeper.book(a);
-  EXPECT_EQ(tb.state, BookState::kAwaitingSnapshot);
-  EXPECT_EQ(tb.stale_reason, StaleReason::kNone);
-  EXPECT_EQ(tb.tick, 10);
+  EXPECT_EQ(keeper.book(a).state, BookState::kAwaitingSnapshot);
+  EXPECT_EQ(keeper.book(a).tick, 10);
+  snapshot(a);
+  keeper.mark_stale(a, StaleReason::kExternal);
+  keeper.apply_tick_size(a, 100, 2);
+  EXPECT_EQ(keeper.book(a).state, BookState::kStale);
+  EXPECT_EQ(keeper.book(a).stale_reason, StaleReason::kExternal);
 }
 
-TEST_F(BookKeeperTest, TickSizeChangeClearsCrossedFlag) {
+TEST_F(BookKeeperTest, LostContinuityMakesAnUnconfirmedBookStale) {
+  snapshot(a);
+  keeper.apply_tick_size(a, 10, 2);
+  keeper.mark_stale(a, StaleReason::kExternal, 9'000);
+  const TokenBook& tb = keeper.book(a);
+  EXPECT_EQ(tb.state, BookState::kStale);
+  EXPECT_EQ(tb.stale_reason, StaleReason::kExternal);
+  EXPECT_EQ(tb.state_since_ns, 9'000);
+  // Messages were lost: even an agreeing check does not bring it back, only a snapshot.
+  const TopOfBook agree{4'800, 5'200};
+  keeper.apply_change(a, Side::kBid, 4'700, 3 * kShare, 3, &agree);
+  EXPECT_EQ(tb.state, BookState::kStale);
+  EXPECT_EQ(tb.stats.confirmations, 0u);
+}
+
+TEST_F(BookKeeperTest, TickSizeChangeKeepsTheCrossedFlagInStepWithTheKeptBook) {
   snapshot(a);
   keeper.apply_change(a, Side::kBid, 5'200, kShare, 2, nullptr);  // locked
   ASSERT_TRUE(keeper.book(a).crossed);
   keeper.apply_tick_size(a, 10, 3);
-  EXPECT_FALSE(keeper.book(a).crossed);
+  EXPECT_TRUE(keeper.book(a).crossed);
+  EXPECT_EQ(keeper.book(a).crossed, keeper.book(a).book.crossed());
+}
+
+TEST_F(BookKeeperTest, StateSinceIsWhenTheStateWasEntered) {
+  keeper.begin_frame(1, 100);
+  const TokenIndex b = keeper.token(kTokenB);
+  EXPECT_EQ(keeper.book(b).state_since_ns, 100);  // awaiting since first seen
+  keeper.begin_frame(2, 200);
+  snapshot(b);
+  EXPECT_EQ(keeper.book(b).state_since_ns, 200);
+  keeper.begin_frame(3, 300);
+  snapshot(b);  // live again: still live since 200
+  EXPECT_EQ(keeper.book(b).state_since_ns, 200);
+  keeper.mark_stale(b, StaleReason::kBadUpdate);  // no time given: the frame's
+  EXPECT_EQ(keeper.book(b).state_since_ns, 300);
+  keeper.mark_all_stale(StaleReason::kExternal, 400);  // already stale: since unchanged
+  EXPECT_EQ(keeper.book(b).state_since_ns, 300);
+  EXPECT_EQ(keeper.book(b).stale_reason, StaleReason::kExternal);
 }
 
 TEST_F(BookKeeperTest, MarkStaleKeepsBookReadableAndSuppressesChanges) {
@@ -481,6 +578,8 @@ TEST(BookKeeperNames, StatesAndReasonsHaveStableNames) {
   EXPECT_STREQ(to_string(BookState::kAwaitingSnapshot), "awaiting_snapshot");
   EXPECT_STREQ(to_string(BookState::kLive), "live");
   EXPECT_STREQ(to_string(BookState::kStale), "stale");
+  EXPECT_STREQ(to_string(BookState::kUnconfirmed), "unconfirmed");
+  EXPECT_EQ(static_cast<std::size_t>(BookState::kUnconfirmed) + 1, kBookStateCount);
   EXPECT_STREQ(to_string(StaleReason::kNone), "none");
   EXPECT_STREQ(to_string(StaleReason::kTickSizeChange), "tick_size_change");
   EXPECT_STREQ(to_string(StaleReason::kBadUpdate), "bad_update");

@@ -126,9 +126,8 @@ TEST(K8sManifests, TheConfigMapHoldsSettingsTheRecorderAccepts) {
 }
 
 TEST(K8sManifests, TheRecorderFlagsAreTheRecordersOrNamedAsComing) {
-  // Flags other work is adding (the report names them): --shard (issue 19, item 2, sharding).
-  // Everything else must be a flag of `booktape record` today.
-  const std::set<std::string> coming = {"--shard"};
+  // Every flag must be a flag of `booktape record` (none is left to come).
+  const std::set<std::string> coming = {};
   const testing::CommandResult help =
       testing::run_command(testing::shell_quote(BOOKTAPE_BINARY) + " record --help");
   ASSERT_EQ(help.code, 0) << help.output;

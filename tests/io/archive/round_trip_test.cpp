@@ -376,7 +376,10 @@ TEST(ArchiveRoundTrip, ReplayedBooksEqualBooksBuiltFromTheOriginalFrames) {
   BookKeeper direct;
   polymarket::BookApplier applier(direct);
   polymarket::Decoder decoder;
-  for (const auto& f : frames) decoder.decode(f, applier);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    direct.begin_frame(i + 1, kT0 + static_cast<UnixNanos>(i));  // as received: same state_since
+    decoder.decode(frames[i], applier);
+  }
   // ...and from the archive.
   Replayer replay;
   replay.run({dir.path()});

@@ -349,9 +349,11 @@ TEST(LiveConsumers, BooksOnlyWritesNoArchiveAndServesTheSimulatorsBooks) {
       for (const auto& l : b.bids) bids.push_back({l.size, l.price});
       for (const auto& l : b.asks) asks.push_back({l.size, l.price});
       const TokenBook tb = testing::book_of(bids, asks);
-      std::string ours;
-      append_book_json(ours, b.asset_id(), tb.book);
-      EXPECT_EQ(ours, truth.at(b.asset_id())) << b.asset_id();
+      std::string ours = "[";
+      append_book_json(ours, b.asset_id(), tb.book, BookState::kLive, 0);
+      ours += ']';
+      EXPECT_EQ(testing::books_by_asset(ours).at(b.asset_id()), truth.at(b.asset_id()))
+          << b.asset_id();
     }
   }
   EXPECT_EQ(run.stop(), 0);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "codecs/sha256.hpp"
 #include "io/net/http_client.hpp"
 #include "io/record/polymarket_discovery.hpp"
+#include "io/sim/gamma_catalogue.hpp"
 #include "io/sim/server.hpp"
 #include "tests/support/loopback.hpp"
 #include "tests/support/sim_server.hpp"
@@ -35,6 +37,14 @@ namespace pm = polymarket;
 using testing::Sim;
 using testing::dead_port;
 using testing::listen_loopback;
+
+void inject_gamma_429(SimServer& sim, std::uint64_t count) {
+  FaultSpec f;
+  f.kind = "gamma_429";
+  f.count = count;
+  std::string error;
+  EXPECT_TRUE(sim.inject(f, error)) << error;
+}
 
 SimServerOptions sim_options(int lanes) {
   SimServerOptions o;
@@ -75,11 +85,15 @@ class SilentServer {
   int fd_ = -1;
 };
 
-// Answers every request with one fixed HTTP response and closes: Gamma behind a Cloudflare page.
+// Answers requests with fixed HTTP responses in turn (the last one again once they run out) and
+// closes each connection: Gamma behind a Cloudflare page, or a listing page by page. Keeps the
+// request lines it saw.
 class CannedServer {
  public:
   explicit CannedServer(std::string response)
-      : response_(std::move(response)), fd_(listen_loopback(port_)) {
+      : CannedServer(std::vector<std::string>{std::move(response)}) {}
+  explicit CannedServer(std::vector<std::string> responses)
+      : responses_(std::move(responses)), fd_(listen_loopback(port_)) {
     thread_ = std::thread([this] { serve(); });
   }
   ~CannedServer() {
@@ -88,9 +102,14 @@ class CannedServer {
     ::close(fd_);
   }
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::vector<std::string> requests() {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
 
  private:
   void serve() {
+    std::size_t next = 0;
     while (!stop_) {
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 20) <= 0) continue;
@@ -103,15 +122,22 @@ class CannedServer {
         if (n <= 0) break;
         request.append(buf, static_cast<std::size_t>(n));
       }
-      EXPECT_GT(::write(c, response_.data(), response_.size()), 0);
+      {
+        const std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(request.substr(0, request.find("\r\n")));
+      }
+      const std::string& response = responses_[std::min(next++, responses_.size() - 1)];
+      EXPECT_GT(::write(c, response.data(), response.size()), 0);
       ::close(c);
     }
   }
 
-  std::string response_;
+  std::vector<std::string> responses_;
   std::uint16_t port_ = 0;  // before fd_: listen_loopback sets it while fd_ is initialised
   int fd_ = -1;
   std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> requests_;
   std::thread thread_;
 };
 
@@ -127,17 +153,19 @@ TEST(Discover, SeriesModeFindsTheSimsBtcMarketsWithBothTokens) {
   Sim sim(sim_options(2));  // lane 0: btc-up-or-down-5m, lane 1: btc-up-or-down-15m
   DiscoveryOptions o;
   o.gamma_url = sim->http_url();
-  const DiscoveryResult r = discover(o);  // the default four BTC series
+  const DiscoveryResult r = discover(o);  // the default five BTC series
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
-  EXPECT_EQ(r.requests, 4u);
-  ASSERT_EQ(r.raw_responses.size(), 4u);
+  EXPECT_EQ(r.requests, 5u);  // one keyset page each: no next_cursor on any
+  EXPECT_EQ(r.pages, 5u);
+  ASSERT_EQ(r.raw_responses.size(), 5u);
   for (const GammaResponse& g : r.raw_responses) {
     EXPECT_EQ(g.status, 200);
-    EXPECT_EQ(g.target.rfind("/events?series_slug=btc-up-or-down-", 0), 0u) << g.target;
-    EXPECT_NE(g.target.find("&closed=false&order=endDate&ascending=true&limit=500"),
-              std::string::npos);
+    EXPECT_EQ(g.target.rfind("/events/keyset?series_slug=btc-up-or-down-", 0), 0u) << g.target;
+    EXPECT_TRUE(g.target.ends_with("&closed=false&limit=500")) << g.target;
+    EXPECT_EQ(g.target.find("offset"), std::string::npos);
     EXPECT_GT(g.fetched_at, 0);
   }
+  EXPECT_NE(r.raw_responses[3].target.find("series_slug=btc-up-or-down-4h&"), std::string::npos);
   EXPECT_GT(r.fetched_at, 0);
 
   const auto reference = listed(sim->http_url());
@@ -159,6 +187,18 @@ TEST(Discover, SeriesModeFindsTheSimsBtcMarketsWithBothTokens) {
   }
   EXPECT_EQ(per_series["btc-up-or-down-5m"], 2);
   EXPECT_EQ(per_series["btc-up-or-down-15m"], 2);
+  // One of them is Protocol V2 (the simulator's second market): every asset id found is one the
+  // market channel streams (the simulator's books), none the CTF ids a V2 market's clobTokenIds
+  // still lists.
+  bool v2_listed = false;
+  for (const GammaResponse& g : r.raw_responses)
+    v2_listed |= g.body.find(R"("version":"v2","positionIds":[)") != std::string::npos;
+  EXPECT_TRUE(v2_listed);
+  const auto books = testing::books_by_asset(sim->books_json());
+  for (const pm::DiscoveredMarket& m : r.markets) {
+    EXPECT_TRUE(books.count(m.up_token_id)) << m.slug;
+    EXPECT_TRUE(books.count(m.down_token_id)) << m.slug;
+  }
 
   // Asking for the same series twice finds each market once.
   o.series = {"btc-up-or-down-5m", "btc-up-or-down-5m"};
@@ -177,27 +217,32 @@ TEST(Discover, UnknownSeriesGivesNoMarketsAndNoErrorAndSlugsArePercentEncoded) {
   EXPECT_TRUE(r.markets.empty());  // '&' did not smuggle in a second parameter
   EXPECT_EQ(r.requests, 3u);
   ASSERT_EQ(r.raw_responses.size(), 3u);
-  EXPECT_EQ(r.raw_responses[0].body, "[]");
-  EXPECT_EQ(
-      r.raw_responses[1].target.rfind("/events?series_slug=btc-up-or-down-5m%26closed%3Dtrue&", 0),
-      0u);
-  EXPECT_EQ(r.raw_responses[2].target.rfind("/events?series_slug=a%20b%2Fc&", 0), 0u);
+  EXPECT_EQ(r.raw_responses[0].body, R"({"events":[]})");
+  EXPECT_EQ(r.raw_responses[1].target.rfind(
+                "/events/keyset?series_slug=btc-up-or-down-5m%26closed%3Dtrue&", 0),
+            0u);
+  EXPECT_EQ(r.raw_responses[2].target.rfind("/events/keyset?series_slug=a%20b%2Fc&", 0), 0u);
 }
 
-TEST(Discover, AllActivePaginatesAndReturnsEveryOpenMarketOnce) {
+TEST(Discover, AllActiveFollowsTheCursorAndReturnsEveryOpenMarketOnce) {
   Sim sim(sim_options(3));  // 3 lanes x (live + next) = 6 open markets
   const auto reference = listed(sim->http_url());
   ASSERT_EQ(reference.size(), 6u);
   DiscoveryOptions o;
   o.gamma_url = sim->http_url();
   o.all_active = true;
-  o.page_size = 2;
+  o.markets_page_size = 2;
+  std::vector<std::size_t> progress;
+  o.progress = [&](const DiscoveryProgress& p) { progress.push_back(p.markets); };
   const DiscoveryResult r = discover(o);
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
-  EXPECT_EQ(r.requests, 4u);  // 2 + 2 + 2 + an empty page that ends the listing
-  ASSERT_EQ(r.raw_responses.size(), 4u);
-  EXPECT_EQ(r.raw_responses[0].target, "/markets?active=true&closed=false&limit=2&offset=0");
-  EXPECT_EQ(r.raw_responses[3].target, "/markets?active=true&closed=false&limit=2&offset=6");
+  EXPECT_EQ(r.requests, 3u);  // 2 + 2 + 2; the third page has no next_cursor
+  EXPECT_EQ(r.pages, 3u);
+  EXPECT_EQ(progress, (std::vector<std::size_t>{2, 4, 6}));
+  ASSERT_EQ(r.raw_responses.size(), 3u);
+  EXPECT_EQ(r.raw_responses[0].target, "/markets/keyset?active=true&closed=false&limit=2");
+  EXPECT_NE(r.raw_responses[1].target.find("&limit=2&after_cursor="), std::string::npos);
+  for (const GammaResponse& g : r.raw_responses) EXPECT_EQ(g.target.find("offset"), std::string::npos);
   ASSERT_EQ(r.markets.size(), 6u);
   std::set<std::string> seen;
   for (const auto& m : r.markets) {
@@ -206,20 +251,227 @@ TEST(Discover, AllActivePaginatesAndReturnsEveryOpenMarketOnce) {
     EXPECT_EQ(m.token_ids, reference.at(m.condition_id).token_ids);
   }
 
-  // A short last page ends the listing without the empty one.
-  o.page_size = 4;
-  const DiscoveryResult short_last = discover(o);
-  EXPECT_EQ(short_last.requests, 2u);
-  EXPECT_EQ(short_last.markets.size(), 6u);
+  // The venue's cap: asking for more than 100 asks for 100.
+  o.markets_page_size = 500;
+  const DiscoveryResult capped = discover(o);
+  EXPECT_EQ(capped.raw_responses.at(0).target, "/markets/keyset?active=true&closed=false&limit=100");
+  EXPECT_EQ(capped.markets.size(), 6u);
 
   // max_pages stops early and says so.
-  o.page_size = 2;
+  o.markets_page_size = 2;
   o.max_pages = 2;
   const DiscoveryResult truncated = discover(o);
   EXPECT_EQ(truncated.requests, 2u);
   EXPECT_EQ(truncated.markets.size(), 4u);
   ASSERT_EQ(truncated.errors.size(), 1u);
   EXPECT_NE(truncated.errors[0].find("max_pages"), std::string::npos) << truncated.errors[0];
+}
+
+std::string market_json(const std::string& id) {
+  return R"({"id":")" + id + R"(","slug":"m)" + id + R"(","conditionId":"0x)" + id +
+         R"(","version":"v1","clobTokenIds":"[\")" + id + R"(1\", \")" + id +
+         R"(2\"]","outcomes":"[\"Yes\", \"No\"]"})";
+}
+
+std::string markets_page(const std::vector<std::string>& ids, const std::string& cursor) {
+  std::string body = R"({"markets":[)";
+  for (std::size_t i = 0; i < ids.size(); ++i) body += (i ? "," : "") + market_json(ids[i]);
+  body += "]";
+  if (!cursor.empty()) body += R"(,"next_cursor":")" + cursor + '"';
+  return body + "}";
+}
+
+TEST(Discover, NeverTakesAShortOrEmptyPageForTheEndOnlyAnAbsentCursor) {
+  CannedServer gamma({http_response(200, "application/json", markets_page({"1"}, "c1")),
+                      http_response(200, "application/json", markets_page({}, "c2")),
+                      http_response(200, "application/json", markets_page({"2", "3"}, ""))});
+  DiscoveryOptions o;
+  o.gamma_url = gamma.url();
+  o.all_active = true;
+  const DiscoveryResult r = discover(o);
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.requests, 3u);
+  EXPECT_EQ(r.markets.size(), 3u);
+  const auto requests = gamma.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0], "GET /markets/keyset?active=true&closed=false&limit=100 HTTP/1.1");
+  EXPECT_EQ(requests[1], "GET /markets/keyset?active=true&closed=false&limit=100&after_cursor=c1 HTTP/1.1");
+  EXPECT_EQ(requests[2], "GET /markets/keyset?active=true&closed=false&limit=100&after_cursor=c2 HTTP/1.1");
+}
+
+TEST(Discover, ACursorThatRepeatsOrAListingThatDoesNotAdvanceStops) {
+  {
+    CannedServer gamma({http_response(200, "application/json", markets_page({"1"}, "same")),
+                        http_response(200, "application/json", markets_page({"2"}, "same"))});
+    DiscoveryOptions o;
+    o.gamma_url = gamma.url();
+    o.all_active = true;
+    const DiscoveryResult r = discover(o);
+    EXPECT_EQ(r.requests, 2u);
+    EXPECT_EQ(r.markets.size(), 2u);  // what was listed is kept
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].find("next_cursor repeated"), std::string::npos) << r.errors[0];
+  }
+  {
+    // A server that ignores the cursor (a client sending `cursor=` instead of `after_cursor=`
+    // met one: the first page again, with a fresh cursor each time).
+    CannedServer gamma({http_response(200, "application/json", markets_page({"1", "2"}, "a")),
+                        http_response(200, "application/json", markets_page({"1", "2"}, "b"))});
+    DiscoveryOptions o;
+    o.gamma_url = gamma.url();
+    o.all_active = true;
+    const DiscoveryResult r = discover(o);
+    EXPECT_EQ(r.requests, 2u);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].find("does not advance"), std::string::npos) << r.errors[0];
+  }
+}
+
+TEST(Discover, A429IsRetriedAfterABackoffAndCountedAndGivenUpAfterTheRetries) {
+  Sim sim(sim_options(2));
+  inject_gamma_429(sim.get(), 2);
+  DiscoveryOptions o;
+  o.gamma_url = sim->http_url();
+  o.all_active = true;
+  o.backoff_initial = 20ms;
+  const DiscoveryResult r = discover(o);
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(r.throttled, 2u);
+  EXPECT_EQ(r.requests, 3u);  // 429, 429, the page
+  ASSERT_EQ(r.raw_responses.size(), 3u);  // the refusals are kept too
+  EXPECT_EQ(r.raw_responses[0].status, 429);
+  EXPECT_EQ(r.raw_responses[2].status, 200);
+  EXPECT_EQ(r.markets.size(), 4u);
+
+  inject_gamma_429(sim.get(), 10);
+  o.max_retries = 2;
+  const DiscoveryResult gave_up = discover(o);
+  EXPECT_EQ(gave_up.requests, 3u);
+  EXPECT_TRUE(gave_up.markets.empty());
+  ASSERT_EQ(gave_up.errors.size(), 1u);
+  EXPECT_NE(gave_up.errors[0].find("HTTP 429 after 2 retries"), std::string::npos)
+      << gave_up.errors[0];
+}
+
+TEST(Discover, RequestsArePacedUnderTheRateLimit) {
+  // Two requests in any 10 s: the third waits for the window, and a stop ends the wait.
+  Sim sim(sim_options(2));
+  std::atomic<bool> cancel{false};
+  DiscoveryOptions o;
+  o.gamma_url = sim->http_url();
+  o.all_active = true;
+  o.markets_page_size = 1;
+  o.requests_per_10s = 2;
+  o.cancel = &cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    cancel.store(true);
+  });
+  const DiscoveryResult r = discover(o);
+  stopper.join();
+  EXPECT_EQ(r.requests, 2u);
+  EXPECT_EQ(r.markets.size(), 2u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("cancelled while pacing"), std::string::npos) << r.errors[0];
+}
+
+TEST(Discover, AllActiveAtTheVenuesSizeFindsEveryTokenIdAndNoWrongOne) {
+  // 25,000 markets on Gamma (one in ten V2, some hydrating, some unusable) beside the 4 the
+  // simulator streams.
+  SimServerOptions so = sim_options(2);
+  so.gamma_markets = 25'000;
+  Sim sim(so);
+  GammaCatalogue truth(25'000, so.market.seed, realtime_now());  // the same catalogue
+  const auto streamed = testing::books_by_asset(sim->books_json());
+  DiscoveryOptions o;
+  o.gamma_url = sim->http_url();
+  o.all_active = true;
+
+  const auto check = [&](const DiscoveryResult& r) {
+    EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+    const std::map<std::string, std::string> want = truth.expected_ids();
+    std::map<std::string, std::string> got;
+    for (const pm::DiscoveredMarket& m : r.markets) {
+      for (const std::string& id : m.token_ids) {
+        if (streamed.count(id)) continue;  // one of the simulator's own markets
+        EXPECT_TRUE(got.emplace(id, m.condition_id).second) << id;
+      }
+    }
+    EXPECT_EQ(got.size(), want.size());
+    EXPECT_TRUE(got == want) << "a token id missing, wrong, or on the wrong market";
+    EXPECT_EQ(r.skipped_by_reason(), truth.expected_skips());
+    // The simulator's own 4 markets, V2 included, by the ids the market channel streams.
+    EXPECT_EQ(r.markets.size(), want.size() / 2 + 4);
+  };
+  const DiscoveryResult first = discover(o);
+  check(first);
+  const std::size_t open = 25'000 - 25'000 / 37 + 4;
+  EXPECT_EQ(first.pages, (open + 99) / 100);
+  EXPECT_EQ(first.requests, first.pages);
+  EXPECT_GT(truth.expected_skips()[static_cast<std::size_t>(pm::SkipReason::kHydrating)], 200u);
+
+  // The markets that were hydrating have their ids now: the next discovery finds them.
+  std::vector<const pm::GammaMarket*> all;
+  for (const pm::GammaMarket& m : truth.markets()) all.push_back(&m);
+  truth.listed(all);
+  const DiscoveryResult second = discover(o);
+  check(second);
+  EXPECT_EQ(second.skipped_by_reason()[static_cast<std::size_t>(pm::SkipReason::kHydrating)], 0u);
+}
+
+TEST(Discover, TheFourHourSeriesIsFollowedByDefaultWithItsWindowFromGamma) {
+  EXPECT_NE(std::find(DiscoveryOptions{}.series.begin(), DiscoveryOptions{}.series.end(),
+                      "btc-up-or-down-4h"),
+            DiscoveryOptions{}.series.end());
+  // A 4-hour window as Gamma lists it: btc-updown-4h-<start>, start on the 14,400 s grid.
+  constexpr std::int64_t kStart = 1'796'673'600;  // 2026-12-07T20:00:00Z
+  ASSERT_EQ(kStart % 14'400, 0);
+  pm::GammaEvent e;
+  e.id = "7001";
+  e.slug = "btc-updown-4h-" + std::to_string(kStart);
+  e.series_slug = "btc-up-or-down-4h";
+  pm::GammaMarket m;
+  m.id = "8001";
+  m.slug = e.slug;
+  m.condition_id = "0x4h";
+  m.question = "Bitcoin Up or Down - December 7, 3PM-7PM ET";
+  m.start_date = (kStart - 86'400) * kNanosPerSecond;  // listed a day ahead
+  m.event_start_time = kStart * kNanosPerSecond;
+  m.end_date = (kStart + 4 * 3'600) * kNanosPerSecond;
+  m.outcomes = {"Up", "Down"};
+  m.clob_token_ids = {"41", "42"};
+  e.markets = {m};
+  const pm::GammaEvent* rows[] = {&e};
+  const std::string page = pm::render_events_page(rows, "");
+  const std::string empty = pm::render_events_page({}, "");
+  // Only the 4-hour series lists it (the default series are asked in order: 5m, 15m, hourly, 4h).
+  CannedServer gamma({http_response(200, "application/json", empty),
+                      http_response(200, "application/json", empty),
+                      http_response(200, "application/json", empty),
+                      http_response(200, "application/json", page),
+                      http_response(200, "application/json", empty)});
+  DiscoveryOptions o;
+  o.gamma_url = gamma.url();
+  const DiscoveryResult r = discover(o);
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+  ASSERT_EQ(gamma.requests().size(), 5u);
+  EXPECT_EQ(gamma.requests()[3],
+            "GET /events/keyset?series_slug=btc-up-or-down-4h&closed=false&limit=500 HTTP/1.1");
+  ASSERT_EQ(r.markets.size(), 1u);
+  const pm::DiscoveredMarket& d = r.markets[0];
+  EXPECT_EQ(d.series_slug, "btc-up-or-down-4h");
+  // The window is eventStartTime .. endDate (not startDate, when it was listed): 4 hours.
+  EXPECT_EQ(d.start, kStart * kNanosPerSecond);
+  EXPECT_EQ(d.end - d.start, 4 * kNanosPerHour);
+  EXPECT_EQ(format_utc(d.start), "2026-12-07T20:00:00.000000000Z");
+  EXPECT_EQ(format_utc(d.end), "2026-12-08T00:00:00.000000000Z");
+  EXPECT_EQ(d.up_token_id, "41");
+  // Subscribed from 120 s before it opens until it ends; not after.
+  const std::int64_t lead = 120 * kNanosPerSecond;
+  EXPECT_TRUE(select_markets(r.markets, d.start - lead - 1, lead, 0).empty());
+  EXPECT_EQ(select_markets(r.markets, d.start - lead, lead, 0).size(), 1u);
+  EXPECT_EQ(select_markets(r.markets, d.start + 3 * kNanosPerHour, lead, 0).size(), 1u);
+  EXPECT_TRUE(select_markets(r.markets, d.end, lead, 0).empty());
 }
 
 TEST(Discover, NothingListeningGivesErrorLinesAndNoCrash) {
@@ -230,7 +482,8 @@ TEST(Discover, NothingListeningGivesErrorLinesAndNoCrash) {
   EXPECT_TRUE(r.markets.empty());
   EXPECT_TRUE(r.raw_responses.empty());
   ASSERT_FALSE(r.errors.empty());
-  EXPECT_EQ(r.errors[0].rfind("GET /events?series_slug=btc-up-or-down-5m: ", 0), 0u) << r.errors[0];
+  EXPECT_EQ(r.errors[0].rfind("GET /events/keyset?series_slug=btc-up-or-down-5m: ", 0), 0u)
+      << r.errors[0];
   // Two transport failures in a row: the remaining series are not tried (and it says so).
   EXPECT_EQ(r.requests, 2u);
   EXPECT_NE(r.errors.back().find("giving up"), std::string::npos) << r.errors.back();
@@ -273,7 +526,9 @@ TEST(Discover, HtmlErrorPagesAndGammaErrorsBecomeErrorLines) {
     const DiscoveryResult r = discover(o);
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(
-        r.errors[0].rfind("GET /events?series_slug=btc-up-or-down-5m: HTTP 403 (<!DOCTYPE", 0), 0u)
+        r.errors[0].rfind("GET /events/keyset?series_slug=btc-up-or-down-5m: HTTP 403 (<!DOCTYPE",
+                          0),
+        0u)
         << r.errors[0];
     ASSERT_EQ(r.raw_responses.size(), 1u);  // kept as received, error or not
     EXPECT_EQ(r.raw_responses[0].body, page);

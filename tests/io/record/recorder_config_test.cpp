@@ -32,7 +32,8 @@ const std::vector<std::string> kKeys = {
     "status_interval_seconds",
     "http_listen", "http_public", "shm", "redis_url", "redis_ttl_seconds", "consumer_depth",
     "consumer_slots", "alerts", "alert_webhook", "alert_command", "alert_cooldown_seconds",
-    "alert_timeout_seconds", "books_only"};
+    "alert_timeout_seconds", "books_only", "shard",
+    "replica"};
 // clang-format on
 
 fs::path write_file(const fs::path& path, std::string_view text) {
@@ -99,6 +100,8 @@ RecorderConfig all_changed() {
   c.alert_cooldown_seconds = 0;
   c.alert_timeout_seconds = 1.5;
   c.books_only = true;
+  c.shard = MarketShard{2, 3};
+  c.replica = 1;
   return c;
 }
 
@@ -157,6 +160,8 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.alert_cooldown_seconds, b.alert_cooldown_seconds);
   EXPECT_EQ(a.alert_timeout_seconds, b.alert_timeout_seconds);
   EXPECT_EQ(a.books_only, b.books_only);
+  EXPECT_EQ(a.shard, b.shard);
+  EXPECT_EQ(a.replica, b.replica);
 }
 
 // The ConfigError message of loading `yaml`, or "" when it loads.
@@ -577,6 +582,29 @@ TEST(RecorderConfigValidate, WhatToRecord) {
   EXPECT_EQ(problems_with(none, "series").size(), 1u) << "nothing to record";
   none.series = {""};
   EXPECT_EQ(problems_with(none, "series").size(), 1u);
+}
+
+TEST(RecorderConfig, ShardAndReplicaReadFromTheFileAndRefuseWhatIsNotASplit) {
+  testing::TempDir dir;
+  RecorderConfig c;
+  load_recorder_config(
+      write_file(dir.path() / "r.yaml", "all_active: true\nshard: 2/3\nreplica: 1\n"), c);
+  EXPECT_EQ(c.shard, (MarketShard{2, 3}));
+  EXPECT_EQ(c.replica, 1);
+  EXPECT_EQ(joined(validate(c)), "");
+  EXPECT_NE(to_yaml(c).find("shard: \"2/3\"\nreplica: 1\n"), std::string::npos) << to_yaml(c);
+  for (const char* bad : {"3/3", "1/0", "-1/3", "1/", "a/3", "1/3/4", "1 / 3", "0/1001"}) {
+    const std::string why = load_error(std::string("shard: \"") + bad + "\"\n");
+    EXPECT_EQ(why.rfind("record.yaml:1: shard: expected I/N", 0), 0u) << bad << ": " << why;
+  }
+  EXPECT_EQ(load_error("replica: 100\n"),
+            "record.yaml:1: replica: expected an integer between 0 and 99, found \"100\"");
+  // Explicit token ids carry no condition id to split by.
+  c.all_active = false;
+  c.assets = {"123"};
+  EXPECT_EQ(problems_with(c, "shard").size(), 1u);
+  c.shard = MarketShard{};
+  EXPECT_EQ(joined(validate(c)), "");
 }
 
 TEST(RecorderConfigValidate, BackoffPingAndStatus) {

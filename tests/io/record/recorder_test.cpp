@@ -634,5 +634,43 @@ TEST(Recorder, AnUnreachableVenueFailsToStartWithExitCode2) {
   EXPECT_EQ(rec.run(), 2);
 }
 
+// Tick size changes with no snapshot after them (the venue promises none): the recorder keeps
+// each book, the venue's next best prices confirm it, and the archive replays to the
+// simulator's books, each live or unconfirmed, none emptied (docs/BOOKS.md).
+TEST(Recorder, BooksKeptAcrossTickChangesWithoutSnapshotsReplayToTheSimulatorsBooks) {
+  testing::TempDir dir;
+  SimServerOptions so = sim_options(12'000, 6'000);
+  so.market.jump_per_mille = 40;
+  so.market.tick_snapshot_percent = 0;
+  Sim sim(so);
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.duration_seconds = 4;
+  c.rest_checkpoint_interval_seconds = 0.5;
+  RecorderRun run(c);
+  ASSERT_EQ(run.wait(), 0);
+  ASSERT_GE(sim->frames_generated(), 12'000u) << "the run ended before the simulator finished";
+  EXPECT_EQ(run.get().gate(), "WS_RAW_SAMPLE_PASS");
+
+  Replayer replayer;
+  replayer.run({ws_dir(c.out)});
+  const KeeperTotals& k = replayer.books().totals();
+  EXPECT_GT(k.tick_size_changes, 10u);
+  EXPECT_GT(k.confirmations, 5u);
+  EXPECT_EQ(k.disagreements, 0u);
+  EXPECT_EQ(k.divergences, 0u);
+  std::printf("tick size changes %llu, confirmations %llu, changes applied %llu\n",
+              static_cast<unsigned long long>(k.tick_size_changes),
+              static_cast<unsigned long long>(k.confirmations),
+              static_cast<unsigned long long>(k.changes_applied));
+  const auto ours = books_by_asset(books_json(replayer.books()));
+  const auto truth_books = books_by_asset(sim->books_json());
+  EXPECT_GE(ours.size(), 4u);
+  for (const auto& [id, book] : ours) {
+    EXPECT_EQ(book, truth_books.at(id)) << id;
+    const BookState st = replayer.books().book(replayer.books().find(id)).state;
+    EXPECT_TRUE(st == BookState::kLive || st == BookState::kUnconfirmed) << id << " " << to_string(st);
+  }
+}
+
 }  // namespace
 }  // namespace booktape

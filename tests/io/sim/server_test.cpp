@@ -338,8 +338,8 @@ TEST(Sim, RestBooksAgreeWithTheStream) {
     rest.side(Side::kBid).assign(bids);
     rest.side(Side::kAsk).assign(asks);
     std::string a, s;
-    append_book_json(a, b.asset_id, rest);
-    append_book_json(s, b.asset_id, got.books.book(t).book);
+    append_book_json(a, b.asset_id, rest, BookState::kLive, 0);
+    append_book_json(s, b.asset_id, got.books.book(t).book, BookState::kLive, 0);
     EXPECT_EQ(a, s);
   }
   // GET /book of one token is the same book; an unknown one is the venue's 404.
