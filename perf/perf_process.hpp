@@ -96,7 +96,9 @@ class Proc {
 };
 
 // CPU ns used so far by each thread of `pid`, summed by thread name ("bt-net-0" and "bt-net-1"
-// count as "bt-net": a trailing -N is dropped).
+// count as "bt-net": a trailing -N is dropped). From schedstat (the scheduler's nanoseconds on a
+// cpu) when the kernel has it; proc(5)'s utime + stime count 10 ms ticks, too coarse for a few
+// seconds of a thread that wakes up for microseconds.
 inline std::map<std::string, std::int64_t> cpu_by_thread(pid_t pid) {
   std::map<std::string, std::int64_t> out;
   const std::string dir = "/proc/" + std::to_string(pid) + "/task";
@@ -120,7 +122,13 @@ inline std::map<std::string, std::int64_t> cpu_by_thread(pid_t pid) {
       if (i == 14) utime = std::stoll(field);
       if (i == 15) stime = std::stoll(field);
     }
-    out[name] += (utime + stime) * (1'000'000'000 / tick);
+    std::ifstream sched(t.path() / "schedstat");
+    std::int64_t ns = 0;
+    if (sched >> ns) {
+      out[name] += ns;
+    } else {
+      out[name] += (utime + stime) * (1'000'000'000 / tick);
+    }
   }
   return out;
 }

@@ -88,7 +88,17 @@ std::string point_json(const Point& p) {
     << ",\"read_to_book\":" << (r.read_to_book.json.empty() ? "null" : r.read_to_book.json)
     << ",\"read_to_archive\":"
     << (r.read_to_archive.json.empty() ? "null" : r.read_to_archive.json)
-    << ",\"exit_code\":" << r.exit_code << "}";
+    << ",\"exit_code\":" << r.exit_code << ",\"pace\":\"" << escaped(s.pace)
+    << "\",\"window\":{\"seconds\":" << fmt("%.3f", r.window_seconds)
+    << ",\"frames\":" << r.window_frames
+    << ",\"cpu_ns_per_frame\":" << fmt("%.0f", r.window_cpu_ns_per_frame())
+    << ",\"cpu_ns_by_thread\":{";
+  first = true;
+  for (const auto& [name, ns] : r.window_cpu_ns_by_thread) {
+    o << (first ? "" : ",") << "\"" << escaped(name) << "\":" << ns;
+    first = false;
+  }
+  o << "}}}";
   return o.str();
 }
 
@@ -129,6 +139,20 @@ std::vector<std::string> configs_of(const std::vector<Point>& points) {
   for (const Point& p : points)
     if (std::find(out.begin(), out.end(), p.config) == out.end()) out.push_back(p.config);
   return out;
+}
+
+// The saturated reference of the paced goal: the sweep's point offered as fast as possible.
+const Point* saturated_point(const Report& r) {
+  for (const Point& p : r.points)
+    if (p.scenario.rate <= 0 && p.result.ok && p.result.window_frames > 0) return &p;
+  return nullptr;
+}
+
+// Issue 21's goal for paced rates: CPU per frame at most 1.5x the saturated cost, or 10 us,
+// whichever is larger (0 without a saturated point).
+double paced_goal_ns(const Report& r) {
+  const Point* sat = saturated_point(r);
+  return sat ? std::max(1.5 * sat->result.window_cpu_ns_per_frame(), 10'000.0) : 0;
 }
 
 // Achieved frames/s against offered frames/s, one curve per configuration, and the diagonal.
@@ -220,6 +244,60 @@ std::string latency_svg(const Report& r, const std::vector<const Point*>& at_ref
   return s.done();
 }
 
+// CPU per frame in the steady window against the offered rate, one curve per configuration, both
+// axes logarithmic; the paced goal (max(1.5x saturated, 10 us)) dashed when there is a saturated
+// point. Points without a window or with an offered rate of 0 (saturated) are not curves.
+std::string cpu_svg(const Report& r) {
+  const int w = 820, h = 460, l = 80, t = 40, pw = 520, ph = 360;
+  const double x_lo = 2.5, x_hi = 6;  // log10 frames/s: ~300 .. 1 M
+  const double y_lo = 0, y_hi = 3;    // log10 us: 1 .. 1,000
+  auto x = [&](double rate) {
+    return l + pw * (std::clamp(std::log10(rate), x_lo, x_hi) - x_lo) / (x_hi - x_lo);
+  };
+  auto y = [&](double us) {
+    return t + ph - ph * (std::clamp(std::log10(std::max(us, 1e-3)), y_lo, y_hi) - y_lo) /
+                        (y_hi - y_lo);
+  };
+  Svg s(w, h);
+  s.text(l + pw / 2.0, 20, "booktape record: CPU per frame (steady window) against frames/s");
+  for (double d = x_lo; d <= x_hi + 1e-9; d += 0.5) {
+    const double v = std::pow(10.0, d);
+    s.line(x(v), t, x(v), t + ph, "stroke:#ddd");
+    s.text(x(v), t + ph + 16, v >= 1e6 ? fmt("%.0fM", v / 1e6) : fmt("%.0fk", v / 1e3));
+  }
+  for (double d = y_lo; d <= y_hi + 1e-9; d += 1) {
+    const double v = std::pow(10.0, d);
+    s.line(l, y(v), l + pw, y(v), "stroke:#ddd");
+    s.text(l - 6, y(v) + 4, fmt("%.0f us", v), "end");
+  }
+  s.text(l + pw / 2.0, h - 24, "offered (frames/s from the simulator), log scale");
+  s.text(18, t + ph / 2.0, "CPU per frame, whole process (log scale)", "middle",
+         "transform=\"rotate(-90 18 " + std::to_string(t + ph / 2) + ")\"");
+  const auto configs = configs_of(r.points);
+  std::size_t row = 0;
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    std::vector<std::pair<double, double>> pts;
+    for (const Point& p : r.points)
+      if (p.config == configs[c] && p.result.ok && p.scenario.rate > 0 &&
+          p.result.window_frames > 0)
+        pts.emplace_back(x(p.scenario.rate), y(p.result.window_cpu_ns_per_frame() / 1e3));
+    if (pts.empty()) continue;
+    const char* colour = kColours[c % std::size(kColours)];
+    s.polyline(pts, colour, false);
+    const double yy = t + 10 + 20.0 * static_cast<double>(row++);
+    s.line(l + pw + 20, yy, l + pw + 44, yy, std::string("stroke-width:3;stroke:") + colour);
+    s.text(l + pw + 50, yy + 4, configs[c], "start");
+  }
+  if (const double goal = paced_goal_ns(r); goal > 0) {
+    s.polyline({{x(std::pow(10.0, x_lo)), y(goal / 1e3)}, {x(std::pow(10.0, x_hi)), y(goal / 1e3)}},
+               "#999", true);
+    const double yy = t + 10 + 20.0 * static_cast<double>(row);
+    s.text(l + pw + 50, yy + 4, "paced goal: " + fmt("%.1f us", goal / 1e3), "start",
+           "fill=\"#999\"");
+  }
+  return s.done();
+}
+
 // For each configuration, the measured point whose offered rate is nearest the reference.
 std::vector<const Point*> points_at_reference(const Report& r) {
   std::vector<const Point*> out;
@@ -260,6 +338,39 @@ std::string markdown(const Report& r, const std::string& machine) {
     o << "| " << c << " | " << fmt("%.0f", best->result.frames_per_second()) << " | "
       << fmt("%.1f us", best->result.cpu_ns_per_frame() / 1e3) << " | "
       << fmt_ns(best->result.read_to_book.p99) << " |\n";
+  }
+  if (const Point* sat = saturated_point(r)) {
+    const double goal = paced_goal_ns(r);
+    o << "\n## Paced against saturated: CPU per frame in a steady window\n\n"
+      << "The recorder's CPU (every thread, from /proc/PID/task/*/schedstat) over a window of "
+         "steady generation (from 1 s after its first frame to 0.5 s before the end), per frame "
+         "read in it. Saturated (`" << sat->config << "`, as fast as the simulator sends): **"
+      << fmt("%.2f us", sat->result.window_cpu_ns_per_frame() / 1e3)
+      << "** a frame. Goal at paced rates: at most max(1.5x that, 10 us) = **"
+      << fmt("%.2f us", goal / 1e3) << "**.\n\n"
+      << "| configuration | offered | frames in window | CPU/frame | net | book | archive | other "
+         "| CPU (cores) | read->book p50 / p99 | goal |\n"
+      << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n";
+    for (const Point& p : r.points) {
+      const Result& x = p.result;
+      if (!x.ok || x.window_frames == 0 || (p.scenario.pace == "steady" && &p != sat)) continue;
+      std::int64_t other = 0, total = 0;
+      for (const auto& [name, ns] : x.window_cpu_ns_by_thread) {
+        total += ns;
+        if (name != "bt-net" && name != "bt-book" && name != "bt-archive") other += ns;
+      }
+      const double per = x.window_cpu_ns_per_frame();
+      o << "| " << p.config << " | " << (p.scenario.rate > 0 ? fmt("%.0f", p.scenario.rate) : "max")
+        << " | " << x.window_frames << " | " << fmt("%.2f us", per / 1e3) << " | "
+        << fmt("%.2f", x.window_cpu_ns_per_frame("bt-net") / 1e3) << " | "
+        << fmt("%.2f", x.window_cpu_ns_per_frame("bt-book") / 1e3) << " | "
+        << fmt("%.2f", x.window_cpu_ns_per_frame("bt-archive") / 1e3) << " | "
+        << fmt("%.2f", static_cast<double>(other) / static_cast<double>(x.window_frames) / 1e3)
+        << " | " << fmt("%.3f", static_cast<double>(total) / 1e9 / x.window_seconds) << " | "
+        << fmt_ns(x.read_to_book.p50) << " / " << fmt_ns(x.read_to_book.p99) << " | "
+        << (&p == sat ? "reference" : per <= goal ? "met" : "**missed**") << " |\n";
+    }
+    o << "\n![CPU per frame](cpu.svg)\n";
   }
   o << "\n![throughput](throughput.svg)\n\n![latency](latency.svg)\n\n## Every point\n\n"
     << "| configuration | offered | simulator sent | achieved | loss | sustained | CPU/frame | net | book | "
@@ -366,6 +477,7 @@ void write_report(const Report& r, const fs::path& dir) {
   std::ofstream(dir / "report.md") << markdown(r, machine);
   std::ofstream(dir / "throughput.svg") << throughput_svg(r);
   std::ofstream(dir / "latency.svg") << latency_svg(r, points_at_reference(r));
+  std::ofstream(dir / "cpu.svg") << cpu_svg(r);
 }
 
 }  // namespace booktape::perf

@@ -4,9 +4,13 @@
 //
 //   booktape_perf_record --sweep [--rates R,R,...] [--transports ws,tls]
 //                        [--waits spin-then-park,busy-spin] [--envelope compact|full]
-//                        [--memory-markets 2,25,100] [--seconds S] [--out DIR]
+//                        [--paced-rates 1000,10000,50000] [--memory-markets 2,25,100]
+//                        [--seconds S] [--out DIR] [--binary BOOKTAPE]
 //       offered rate up to saturation (a configuration stops after two points it could not
-//       sustain), for every transport x wait strategy; then RSS against tracked tokens.
+//       sustain), for every transport x wait strategy; then the paced runs: the recorder with
+//       default settings fed as fast as possible (the saturated cost) and at each paced rate
+//       with the simulator's --pace poisson, CPU per frame in a steady window, plotted in
+//       cpu.svg; then RSS against tracked tokens.
 //   booktape_perf_record [--only NAME] [--seconds S] [--out DIR]
 //       the fixed scenarios of docs/PERFORMANCE.md: max and 200k frames/s (full and compact
 //       envelope; max-full-l1: the full envelope at gzip level 1), lat50k (spin-then-park and
@@ -35,11 +39,14 @@ namespace {
 constexpr const char* kUsage =
     "usage: booktape_perf_record --sweep [--rates R,R,...] [--transports ws,tls]\n"
     "                            [--waits spin-then-park,busy-spin] [--envelope compact|full]\n"
-    "                            [--memory-markets M,M,...] [--seconds S] [--out DIR]\n"
+    "                            [--paced-rates R,R,...] [--memory-markets M,M,...]\n"
+    "                            [--seconds S] [--out DIR] [--binary BOOKTAPE]\n"
     "       booktape_perf_record [--only NAME] [--seconds S] [--out DIR]\n"
     "Starts booktape sim and booktape record on loopback and measures sustained frames/s with\n"
     "zero loss, CPU per frame by thread, read->book and read->archive latency, ring high-water\n"
-    "and RSS; writes report.md, report.json and SVG plots to DIR (default perf/results).\n";
+    "and RSS; --sweep also measures CPU per frame at paced rates (Poisson arrivals, one frame\n"
+    "per write) against the saturated cost; writes report.md, report.json and SVG plots to\n"
+    "DIR (default perf/results).\n";
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -59,7 +66,7 @@ std::string fmt_latency(std::uint64_t ns) {
 
 // Runs one point, prints a progress line, and returns it.
 Point measure(const std::string& config, const Scenario& s, const fs::path& binary) {
-  std::printf("%-28s %-14s offered %8.0f ... ", config.c_str(), s.name.c_str(), s.rate);
+  std::printf("%-32s %-14s offered %8.0f ... ", config.c_str(), s.name.c_str(), s.rate);
   std::fflush(stdout);
   Point p{config, s, booktape::perf::run_scenario(s, binary,
                                                   fs::temp_directory_path() / "booktape-perf")};
@@ -67,8 +74,10 @@ Point measure(const std::string& config, const Scenario& s, const fs::path& bina
   if (!r.ok) {
     std::printf("FAILED: %s\n", r.error.c_str());
   } else {
-    std::printf("%8.0f frames/s, loss %lld, %5.1f us CPU/frame, book p99 %s, archive p99 %s%s\n",
+    std::printf("%8.0f frames/s, loss %lld, %5.1f us CPU/frame (%5.2f in the steady window), "
+                "book p99 %s, archive p99 %s%s\n",
                 r.frames_per_second(), r.loss(), r.cpu_ns_per_frame() / 1e3,
+                r.window_cpu_ns_per_frame() / 1e3,
                 fmt_latency(r.read_to_book.p99).c_str(), fmt_latency(r.read_to_archive.p99).c_str(),
                 p.sustained() ? "" : "  (not sustained)");
   }
@@ -114,8 +123,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> transports = {"ws", "tls"};
   std::vector<std::string> waits = {"spin-then-park", "busy-spin"};
   std::vector<std::string> memory_markets = {"2", "25", "100"};
+  std::vector<std::string> paced_rates = {"1000", "10000", "50000"};
   std::string envelope = "compact";
   std::string command = "build/release/perf/booktape_perf_record";
+  fs::path binary = BOOKTAPE_BINARY;  // --binary: another build, to compare two in one session
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     command += " " + a;
@@ -136,12 +147,14 @@ int main(int argc, char** argv) {
     else if (a == "--waits") waits = split(value());
     else if (a == "--envelope") envelope = value();
     else if (a == "--memory-markets") memory_markets = split(value());
+    else if (a == "--paced-rates") paced_rates = split(value());
+    else if (a == "--binary") binary = value();
     else {
       std::fprintf(stderr, "%s", kUsage);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  const fs::path binary = fs::path(BOOKTAPE_BINARY);
+
   const std::string stamp = booktape::format_utc(booktape::realtime_now()).substr(0, 19);
   Report report;
   report.command = command;
@@ -172,6 +185,27 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // Real traffic: frames one per write at random times (issue 21). The recorder with default
+    // settings (plain ws, spin-then-park), first fed as fast as the simulator sends (the
+    // saturated per-frame cost, the goal's reference), then at each paced rate.
+    if (!paced_rates.empty()) {
+      Scenario sat;
+      sat.name = "max";
+      sat.rate = 0;
+      sat.burst = 64;
+      sat.pregenerate = true;
+      sat.envelope = envelope;
+      sat.seconds = seconds;
+      report.points.push_back(measure("ws, spin-then-park, saturated", sat, binary));
+      for (const std::string& rate_text : paced_rates) {
+        Scenario s = sat;
+        s.name = rate_text + "-poisson";
+        s.rate = std::stod(rate_text);
+        s.burst = 1;
+        s.pace = "poisson";
+        report.points.push_back(measure("ws, spin-then-park, poisson", s, binary));
+      }
+    }
     for (const std::string& m : memory_markets) {
       Scenario s;
       s.name = m + "-markets";
@@ -192,7 +226,7 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = out / ((sweep ? "sweep-" : "scenarios-") + stamp);
   booktape::perf::write_report(report, dir);
-  std::printf("report: %s/report.md (also report.json, throughput.svg, latency.svg)\n",
+  std::printf("report: %s/report.md (also report.json, throughput.svg, latency.svg, cpu.svg)\n",
               dir.c_str());
   return 0;
 }

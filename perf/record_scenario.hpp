@@ -25,6 +25,7 @@ struct Scenario {
   bool tls = false;           // wss:// with the simulator's generated CA as --ca-file
   int markets = 2;            // simulator series (each: the live window and the next: 4 tokens)
   int gzip_level = -1;        // the archive's gzip level (-1: the recorder's default)
+  std::string pace = "steady";  // the simulator's --pace: steady ticks of `burst`, or poisson
 };
 
 // A latency summary as the recorder reports it (ns; count 0: none).
@@ -45,6 +46,12 @@ struct Result {
   std::uint64_t rss_bytes = 0, rss_peak_bytes = 0;       // VmRSS / VmHWM at that moment
   Latency read_to_book, read_to_archive;
   int exit_code = -1;
+  // A window of steady generation, from a second after the recorder's first frame to half a
+  // second before generation ends: the recorder's CPU per frame at that rate, without start-up,
+  // draining and stop (runs shorter than 3 s have none).
+  double window_seconds = 0;
+  std::uint64_t window_frames = 0;
+  std::map<std::string, std::int64_t> window_cpu_ns_by_thread;
 
   [[nodiscard]] long long loss() const noexcept {
     return static_cast<long long>(sent) - static_cast<long long>(archived);
@@ -54,6 +61,8 @@ struct Result {
   // harness's 0.1 s summaries).
   [[nodiscard]] double frames_per_second() const noexcept;
   [[nodiscard]] double cpu_ns_per_frame() const noexcept;
+  // CPU ns per frame in the window (all threads, or those named `thread`; 0 without a window).
+  [[nodiscard]] double window_cpu_ns_per_frame(const std::string& thread = "") const noexcept;
 };
 
 Result run_scenario(const Scenario& s, const std::filesystem::path& binary,
