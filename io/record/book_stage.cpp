@@ -50,7 +50,7 @@ struct BookStage::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  std::size_t poll();
+  std::size_t poll(bool look_at_clock);
   void on_frame(const RecordHeader* h);
   void on_event(PipelineEvent* e);
   void health_scan(MonoNanos now);
@@ -309,7 +309,9 @@ void BookStage::Impl::publish() {
   stats.awaiting.store(awaiting, std::memory_order_relaxed);
 }
 
-std::size_t BookStage::Impl::poll() {
+// `look_at_clock`: whether to read the clock for housekeeping even if there was no work (the
+// idle loop asks every 64 polls and after every park, so a spin never reads it per poll).
+std::size_t BookStage::Impl::poll(bool look_at_clock) {
   std::size_t work = consume_records(
       ring, bells, kBookConsumer, 256,
       [this](const RecordHeader* h) {
@@ -323,6 +325,7 @@ std::size_t BookStage::Impl::poll() {
     compare(*batch);
     ++work;
   }
+  if (work == 0 && !look_at_clock) return 0;
   const MonoNanos now = monotonic_now();
   if (!pending.empty()) check_pending(now);
   if (now >= next_scan) {
@@ -336,8 +339,12 @@ std::size_t BookStage::Impl::poll() {
 void BookStage::run(const std::atomic<bool>& producer_done) {
   Impl& im = *impl_;
   IdleStrategy idle(im.opt.wait, im.bells.data, im.opt.max_spin_ns);
+  std::uint64_t parks_seen = 0;
+  std::uint32_t polls = 0;
   for (;;) {
-    const std::size_t work = im.poll();
+    const bool look_at_clock = idle.parks() != parks_seen || (++polls & 63) == 0;
+    parks_seen = idle.parks();
+    const std::size_t work = im.poll(look_at_clock);
     if (work == 0 && producer_done.load(std::memory_order_acquire) &&
         im.ring.peek(kBookConsumer) == nullptr) {
       break;
