@@ -42,6 +42,7 @@
 #include "core/byte_buffer.hpp"
 #include "core/frame_ring.hpp"
 #include "core/l2_book.hpp"
+#include "core/wait_strategy.hpp"
 #ifndef BOOKTAPE_ICOUNT_CORE_ONLY
 #include "io/record/archive_stage.hpp"
 #include "io/record/pipeline.hpp"
@@ -316,6 +317,23 @@ void ring_paths() {
   });
 }
 
+// ---- waiting -------------------------------------------------------------------------------
+
+void wait_paths() {
+  // The book stage's idle loop around one frame at a paced rate: go idle (clock), decide not to
+  // spin, park (the recheck sees work: no sleep, so no kernel time to miss), then work ends the
+  // idle period (clock, gap into the mean). What stays in user space of a park and wake-up.
+  Doorbell bell;
+  IdleStrategy park(WaitMode::kSpinThenPark, bell);
+  measure("wait/idle_park_and_wake", 4'000, [&](int) {
+    park.idle(0, [] { return false; });
+    park.idle(1, [] { return false; });
+  });
+  // One poll of a busy-spin wait: a pause, no clock.
+  IdleStrategy spin(WaitMode::kBusySpin, bell);
+  measure("wait/busy_spin_poll", 4'000, [&](int) { spin.idle(0, [] { return true; }); });
+}
+
 }  // namespace
 }  // namespace booktape::icount
 
@@ -336,6 +354,7 @@ int main(int argc, char**) {
     booktape::icount::book_paths();
     booktape::icount::archive_paths(scratch);
     booktape::icount::ring_paths();
+    booktape::icount::wait_paths();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "booktape_icount: %s\n", e.what());
     fs::remove_all(scratch);
