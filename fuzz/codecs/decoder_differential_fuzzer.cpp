@@ -36,20 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.max_frame_bytes = 16 << 10;
   DecoderPair pair(o);
 
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::size_t pos = 0;
-  while (pos <= input.size()) {
-    std::size_t nl = input.find('\n', pos);
-    if (nl == std::string_view::npos) nl = input.size();
-    const std::string_view frame = input.substr(pos, nl - pos);
-    pos = nl + 1;
-    check_same(pair, frame, {});
-    if (!frame.empty()) {
-      // A cut chosen by the frame's own bytes, so the fuzzer can steer it.
-      const std::size_t cut = static_cast<unsigned char>(frame.back()) * frame.size() / 256;
-      check_same(pair, frame.substr(0, cut), frame.substr(cut));
-    }
-  }
+  booktape::fuzz::for_each_line(
+      std::string_view(reinterpret_cast<const char*>(data), size), [&](std::string_view frame) {
+        check_same(pair, frame, {});
+        if (frame.empty()) return;
+        // A cut chosen by the frame's own bytes, so the fuzzer can steer it.
+        const std::size_t cut = static_cast<unsigned char>(frame.back()) * frame.size() / 256;
+        check_same(pair, frame.substr(0, cut), frame.substr(cut));
+      });
   BOOKTAPE_FUZZ_CHECK(booktape::testing::comparable_stats(pair.fast().stats()) ==
                       booktape::testing::comparable_stats(pair.general().stats()));
   return 0;

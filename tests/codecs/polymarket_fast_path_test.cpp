@@ -218,6 +218,24 @@ std::vector<std::string> structural_edits(const std::string& f) {
   return out;
 }
 
+// Every edit of every base decodes the same both ways. Many edits leave a frame the fast path
+// takes (a digit for a digit, whitespace between tokens), many do not: both sides of every check
+// are exercised.
+void expect_edits_agree(const std::vector<std::string>& bases,
+                        std::vector<std::string> (*edits)(const std::string&)) {
+  DecoderPair pair;
+  std::size_t fast = 0, total = 0;
+  for (const std::string& base : bases) {
+    for (const std::string& m : edits(base)) {
+      fast += same_both_ways(pair, m);
+      ++total;
+    }
+  }
+  expect_same_counters(pair);
+  EXPECT_GT(fast, total / 20);
+  EXPECT_LT(fast, total / 2);
+}
+
 TEST(PolymarketFastPath, EveryFixtureDecodesAsOnDemandDoes) {
   DecoderPair pair;
   std::size_t fast = 0;
@@ -281,19 +299,7 @@ TEST(PolymarketFastPath, ByteEditsDecodeAsOnDemandDoes) {
   bases.push_back(minified(testing::read_fixture("ws_market_price_change_msg.json")));
   bases.push_back(testing::read_fixture("ws_market_book_msg.json"));
   ASSERT_EQ(bases.size(), 5u);
-  DecoderPair pair;
-  std::size_t fast = 0, total = 0;
-  for (const std::string& base : bases) {
-    for (const std::string& m : byte_edits(base)) {
-      fast += same_both_ways(pair, m);
-      ++total;
-    }
-  }
-  expect_same_counters(pair);
-  // Many edits leave a frame the fast path takes (a digit for a digit, whitespace between
-  // tokens), many do not: both sides of every check are exercised.
-  EXPECT_GT(fast, total / 20);
-  EXPECT_LT(fast, total / 2);
+  expect_edits_agree(bases, byte_edits);
 }
 
 TEST(PolymarketFastPath, StructuralEditsDecodeAsOnDemandDoes) {
@@ -307,17 +313,7 @@ TEST(PolymarketFastPath, StructuralEditsDecodeAsOnDemandDoes) {
   }
   for (const std::string& f : fixture_frames())
     if (f.front() == '{') bases.push_back(f);
-  DecoderPair pair;
-  std::size_t fast = 0, total = 0;
-  for (const std::string& base : bases) {
-    for (const std::string& m : structural_edits(base)) {
-      fast += same_both_ways(pair, m);
-      ++total;
-    }
-  }
-  expect_same_counters(pair);
-  EXPECT_GT(fast, total / 20);
-  EXPECT_LT(fast, total / 2);
+  expect_edits_agree(bases, structural_edits);
 }
 
 TEST(PolymarketFastPath, TakesTheVenueShapesAndDeclinesWhatItDoesNotKnow) {

@@ -166,18 +166,25 @@ TEST(Sim, TlsClientTrustingTheSimulatorsCaGetsTheSameExactStream) {
   expect_exact_stream(fast_options(1'000), true);
 }
 
-TEST(Sim, RateLimitedStreamKeepsItsPace) {
-  SimServerOptions o = fast_options(300);
-  o.rate = 1'000;  // 300 frames take ~0.3 s
-  Sim sim(o);
+// One client subscribed to every listed token reads until generation is over; returns the
+// seconds from its subscription to the end of its reading.
+double read_whole_stream(Sim& sim, const SimServerOptions& o, Received& got) {
   WsClient client(ws_options(sim->ws_url()));
   client.connect();
   const MonoNanos t0 = monotonic_now();
   client.send_text(subscription(listed_tokens(sim.get())));
-  Received got;
   while (sim->frames_generated() < o.max_frames) got.drain(client, 100ms);
-  const double seconds = static_cast<double>(monotonic_now() - t0) / 1e9;
-  EXPECT_GE(seconds, 0.25);  // not all at once (a lower bound only: machines are noisy)
+  got.drain(client);
+  return static_cast<double>(monotonic_now() - t0) / 1e9;
+}
+
+TEST(Sim, RateLimitedStreamKeepsItsPace) {
+  SimServerOptions o = fast_options(300);
+  o.rate = 1'000;  // 300 frames take ~0.3 s
+  Sim sim(o);
+  Received got;
+  // Not all at once (a lower bound only: machines are noisy).
+  EXPECT_GE(read_whole_stream(sim, o, got), 0.25);
 }
 
 // ---------------------------------------------------------------- protocol behaviour -----
@@ -673,15 +680,9 @@ TEST(Sim, PoissonPaceSendsTheSameStreamAndNoFrameBeforeItIsDue) {
     // timestamps and no market rolls, so the stream is the seed's alone.
     o.market.start = 4'102'444'800'000'000'000;  // 2100-01-01
     Sim sim(o);
-    WsClient client(ws_options(sim->ws_url()));
-    client.connect();
-    const MonoNanos t0 = monotonic_now();
-    client.send_text(subscription(listed_tokens(sim.get())));
     Received got;
-    while (sim->frames_generated() < o.max_frames) got.drain(client, 100ms);
-    got.drain(client);
     Run r;
-    r.seconds = static_cast<double>(monotonic_now() - t0) / 1e9;
+    r.seconds = read_whole_stream(sim, o, got);
     TruthView truth(sim->truth_json());
     r.frames = std::uint64_t(truth.conn(0)["frames"]);
     EXPECT_EQ(r.frames, got.frames.size());
