@@ -263,7 +263,8 @@ std::string cpu_svg(const Report& r) {
   for (double d = x_lo; d <= x_hi + 1e-9; d += 0.5) {
     const double v = std::pow(10.0, d);
     s.line(x(v), t, x(v), t + ph, "stroke:#ddd");
-    s.text(x(v), t + ph + 16, v >= 1e6 ? fmt("%.0fM", v / 1e6) : fmt("%.0fk", v / 1e3));
+    s.text(x(v), t + ph + 16,
+           v >= 1e6 ? fmt("%.0fM", v / 1e6) : v >= 1e3 ? fmt("%.0fk", v / 1e3) : fmt("%.0f", v));
   }
   for (double d = y_lo; d <= y_hi + 1e-9; d += 1) {
     const double v = std::pow(10.0, d);
