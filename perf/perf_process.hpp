@@ -133,6 +133,32 @@ inline std::map<std::string, std::int64_t> cpu_by_thread(pid_t pid) {
   return out;
 }
 
+// The machine's 1-minute load average (/proc/loadavg): other sessions' work, this run's included.
+inline double load_average_1m() {
+  std::ifstream in("/proc/loadavg");
+  double load = 0;
+  in >> load;
+  return load;
+}
+
+// Every cpu's time so far in USER_HZ ticks (/proc/stat's "cpu" line): busy is all but idle and
+// iowait. Two of them bracket a window: busy / total is how loaded the whole machine was.
+struct MachineCpu {
+  std::uint64_t busy = 0, total = 0;
+};
+inline MachineCpu machine_cpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  MachineCpu m;
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8 && in >> v; ++i) {  // user nice system idle iowait irq softirq steal
+    m.total += v;
+    if (i != 3 && i != 4) m.busy += v;
+  }
+  return m;
+}
+
 // A "Vm...: N kB" value of /proc/<pid>/status in bytes (VmRSS now, VmHWM the peak); 0 if absent.
 inline std::uint64_t proc_status_bytes(pid_t pid, const std::string& key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

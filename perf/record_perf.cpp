@@ -6,17 +6,23 @@
 //                        [--waits spin-then-park,busy-spin] [--envelope compact|full]
 //                        [--paced-rates 1000,10000,50000] [--memory-markets 2,25,100]
 //                        [--seconds S] [--out DIR] [--binary BOOKTAPE]
+//                        [--baseline BOOKTAPE] [--repeat N]
 //       offered rate up to saturation (a configuration stops after two points it could not
 //       sustain), for every transport x wait strategy; then the paced runs: the recorder with
 //       default settings fed as fast as possible (the saturated cost) and at each paced rate
 //       with the simulator's --pace poisson, CPU per frame in a steady window, plotted in
-//       cpu.svg; then RSS against tracked tokens.
+//       cpu.svg; then RSS against tracked tokens. --baseline runs each paced point a second time
+//       with another build's recorder (e.g. main's), back to back; --repeat runs the paced
+//       points N times (medians in the report). `--rates "" --memory-markets ""` leaves only
+//       the paced points.
 //   booktape_perf_record [--only NAME] [--seconds S] [--out DIR]
 //       the fixed scenarios of docs/PERFORMANCE.md: max and 200k frames/s (full and compact
 //       envelope; max-full-l1: the full envelope at gzip level 1), lat50k (spin-then-park and
 //       busy-spin, unpinned and pinned), idle100.
 //
 // Each run writes DIR/<kind>-<time>/{report.md,report.json,throughput.svg,latency.svg}.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -41,11 +47,13 @@ constexpr const char* kUsage =
     "                            [--waits spin-then-park,busy-spin] [--envelope compact|full]\n"
     "                            [--paced-rates R,R,...] [--memory-markets M,M,...]\n"
     "                            [--seconds S] [--out DIR] [--binary BOOKTAPE]\n"
+    "                            [--baseline BOOKTAPE] [--repeat N]\n"
     "       booktape_perf_record [--only NAME] [--seconds S] [--out DIR]\n"
     "Starts booktape sim and booktape record on loopback and measures sustained frames/s with\n"
     "zero loss, CPU per frame by thread, read->book and read->archive latency, ring high-water\n"
     "and RSS; --sweep also measures CPU per frame at paced rates (Poisson arrivals, one frame\n"
-    "per write) against the saturated cost; writes report.md, report.json and SVG plots to\n"
+    "per write) against the saturated cost (--baseline: also with another build's recorder,\n"
+    "alternating; --repeat N: N rounds, medians); writes report.md, report.json and SVG plots to\n"
     "DIR (default perf/results).\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -127,6 +135,8 @@ int main(int argc, char** argv) {
   std::string envelope = "compact";
   std::string command = "build/release/perf/booktape_perf_record";
   fs::path binary = BOOKTAPE_BINARY;  // --binary: another build, to compare two in one session
+  std::string baseline;  // --baseline: another build's recorder beside each paced point
+  int repeat = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     command += " " + a;
@@ -149,10 +159,26 @@ int main(int argc, char** argv) {
     else if (a == "--memory-markets") memory_markets = split(value());
     else if (a == "--paced-rates") paced_rates = split(value());
     else if (a == "--binary") binary = value();
-    else {
+    else if (a == "--baseline")
+      baseline = value();
+    else if (a == "--repeat") {
+      const std::string v = value();
+      repeat = std::atoi(v.c_str());
+      if (repeat < 1 || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "--repeat needs a count of rounds, 1 or more (got %s)\n%s", v.c_str(),
+                     kUsage);
+        return 2;
+      }
+    } else {
       std::fprintf(stderr, "%s", kUsage);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
+  }
+
+  if (!baseline.empty() && ::access(baseline.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "--baseline needs an executable booktape binary (got %s)\n%s",
+                 baseline.c_str(), kUsage);
+    return 2;
   }
 
   const std::string stamp = booktape::format_utc(booktape::realtime_now()).substr(0, 19);
@@ -196,14 +222,31 @@ int main(int argc, char** argv) {
       sat.pregenerate = true;
       sat.envelope = envelope;
       sat.seconds = seconds;
-      report.points.push_back(measure("ws, spin-then-park, saturated", sat, binary));
+      std::vector<std::pair<std::string, Scenario>> paced = {
+          {"ws, spin-then-park, saturated", sat}};
       for (const std::string& rate_text : paced_rates) {
         Scenario s = sat;
         s.name = rate_text + "-poisson";
         s.rate = std::stod(rate_text);
         s.burst = 1;
         s.pace = "poisson";
-        report.points.push_back(measure("ws, spin-then-park, poisson", s, binary));
+        paced.emplace_back("ws, spin-then-park, poisson", s);
+      }
+      // With a baseline, each point runs both builds back to back, the baseline first in every
+      // other round, so that a change in the machine's load weighs on both alike.
+      report.baseline = baseline;
+      for (int round = 0; round < repeat; ++round) {
+        for (const auto& [config, s] : paced) {
+          const bool baseline_first = round % 2 == 1;
+          for (int k = 0; k < (baseline.empty() ? 1 : 2); ++k) {
+            const bool is_baseline = !baseline.empty() && (k == 0) == baseline_first;
+            Scenario x = s;
+            if (is_baseline) x.recorder = baseline;
+            report.points.push_back(
+                measure((is_baseline ? std::string(booktape::perf::kBaselinePrefix) : "") + config,
+                        x, binary));
+          }
+        }
       }
     }
     for (const std::string& m : memory_markets) {

@@ -126,12 +126,14 @@ struct Sample {
   MonoNanos at = 0;
   std::uint64_t frames = 0;
   std::map<std::string, std::int64_t> cpu;
+  MachineCpu machine;
 };
 
 Sample sample(pid_t pid, const fs::path& log) {
   Sample s;
   s.cpu = cpu_by_thread(pid);
   s.frames = logged_frames(log);
+  s.machine = machine_cpu();
   s.at = monotonic_now();
   return s;
 }
@@ -141,20 +143,25 @@ void sleep_until(MonoNanos t) {
   if (t > now) std::this_thread::sleep_for(std::chrono::nanoseconds(t - now));
 }
 
-// Fills the result's window (see Result): generation starts at the recorder's subscription, which
-// its first logged frames follow within a summary interval (0.1 s).
+// Fills the result's window (see Result): generation starts at the recorder's subscription; its
+// first summary that counts frames may come up to a second later (seen at 1 k frames/s), so the
+// window ends 1.5 s before the generation time counted from that summary, inside generation.
 void measure_window(const Scenario& s, pid_t pid, const fs::path& log, Result& r) {
   const MonoNanos give_up = monotonic_now() + 30 * kNanosPerSecond;
   while (logged_frames(log) == 0 && monotonic_now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (s.seconds < 3 || logged_frames(log) == 0) return;
+  if (s.seconds < 4 || logged_frames(log) == 0) return;
   const MonoNanos first = monotonic_now();
   sleep_until(first + kNanosPerSecond);
+  r.load_1m = load_average_1m();
   const Sample a = sample(pid, log);
-  sleep_until(first + static_cast<MonoNanos>((s.seconds - 0.5) * 1e9));
+  sleep_until(first + static_cast<MonoNanos>((s.seconds - 1.5) * 1e9));
   const Sample b = sample(pid, log);
   r.window_seconds = static_cast<double>(b.at - a.at) / 1e9;
   r.window_frames = b.frames - a.frames;
+  if (b.machine.total > a.machine.total)
+    r.machine_busy = static_cast<double>(b.machine.busy - a.machine.busy) /
+                     static_cast<double>(b.machine.total - a.machine.total);
   for (const auto& [name, ns] : b.cpu) {
     const auto before = a.cpu.find(name);
     r.window_cpu_ns_by_thread[name] = ns - (before == a.cpu.end() ? 0 : before->second);
@@ -192,7 +199,8 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
   const std::string ws{std::string_view(ready["ws_url"])};
   const fs::path ca{std::string(std::string_view(ready["ca_file"]))};
   const fs::path cfg = write_record_config(s, dir, ws, http, s.tls ? ca : fs::path());
-  std::vector<std::string> rec_args = {binary.string(), "record", "--config", cfg.string()};
+  std::vector<std::string> rec_args = {s.recorder.empty() ? binary.string() : s.recorder, "record",
+                                       "--config", cfg.string()};
   if (!s.cpus.empty()) rec_args.insert(rec_args.end(), {"--cpus", s.cpus});
   const MonoNanos t0 = monotonic_now();
   Proc rec(rec_args, dir / "record.log", false);
