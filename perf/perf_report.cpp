@@ -347,8 +347,7 @@ std::string cpu_svg(const Report& r) {
     const double yy = t + 10 + 20.0 * static_cast<double>(row);
     s.text(l + pw + 50, yy + 4, "paced goal: " + fmt("%.1f us", goal / 1e3), "start",
            "fill=\"#999\"");
-    if (r.points.size() > configs.size())
-      s.text(l + pw + 50, yy + 24, "dots: runs; lines: medians", "start", "fill=\"#999\"");
+    s.text(l + pw + 50, yy + 24, "dots: runs; lines: medians", "start", "fill=\"#999\"");
   }
   return s.done();
 }
@@ -378,7 +377,8 @@ void medians_table(std::ostringstream& o, const Report& r) {
     if (in_paced(p) && !p.baseline() && std::find(keys.begin(), keys.end(), k) == keys.end())
       keys.push_back(k);
   }
-  if (keys.size() == r.points.size() && r.baseline.empty()) return;  // one run each: above
+  const auto runs = std::count_if(r.points.begin(), r.points.end(), in_paced);
+  if (static_cast<std::size_t>(runs) == keys.size()) return;  // one run each: the table above
   const auto p99 = [](const Point& p) { return static_cast<double>(p.result.read_to_book.p99); };
   const auto load = [](const Point& p) { return p.result.load_1m; };
   const auto busy = [](const Point& p) { return p.result.machine_busy; };
