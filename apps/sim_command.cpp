@@ -23,6 +23,7 @@ struct SimArgs {
   double duration_seconds = 0;
   double linger_seconds = 1;
   std::string speed = "asap";
+  std::string pace = "steady";
   std::vector<std::string> faults;
   std::vector<std::string> replay;
   std::string truth, truth_books;
@@ -53,6 +54,9 @@ const char* bad_numbers(const SimArgs& a) {
   if (o.gamma_markets > 1'000'000) return "--gamma-markets must be at most 1000000";
   if (o.market.tick_snapshot_percent < 0 || o.market.tick_snapshot_percent > 100)
     return "--tick-snapshots must be a percentage, 0 to 100";
+  if (o.pace == Pace::kPoisson && (o.rate <= 0 || o.burst != 1 || !a.replay.empty()))
+    return "--pace poisson needs --rate above 0, sends one frame at a time (no --burst), and "
+           "is for generated frames (--speed paces a replay)";
   if (o.tls_cert.empty() != o.tls_key.empty()) return "--cert and --key go together";
   if (!o.tls_cert.empty() && !o.tls) return "--cert and --key need --tls";
   return nullptr;
@@ -60,6 +64,10 @@ const char* bad_numbers(const SimArgs& a) {
 
 int run_sim(SimArgs& a) {
   SimServerOptions& o = a.server;
+  if (!parse_pace(a.pace, o.pace)) {
+    std::fprintf(stderr, "booktape sim: --pace is steady or poisson\n");
+    return 2;
+  }
   if (const char* why = bad_numbers(a)) {
     std::fprintf(stderr, "booktape sim: %s\n", why);
     return 2;
@@ -200,6 +208,10 @@ Command add_sim_command(CLI::App& app) {
   cmd->add_option("--rate", o.rate, "Frames per second (0: as fast as possible)")
       ->capture_default_str();
   cmd->add_option("--burst", o.burst, "Frames sent back to back per tick")->capture_default_str();
+  cmd->add_option("--pace", a->pace,
+                  "steady: --burst frames per tick at --rate; poisson: one frame per write at\n"
+                  "random (exponential) gaps averaging --rate, as a live venue sends them")
+      ->capture_default_str();
   cmd->add_option("--frames", o.max_frames,
                   "Stop after this many frames (or a few more: a market step is not cut), then exit");
   cmd->add_option("--duration-seconds", a->duration_seconds, "Stop after this long, then exit");

@@ -11,6 +11,8 @@
 #endif
 
 #include "codecs/decimal.hpp"
+#include "codecs/polymarket_fast_path.hpp"
+#include "codecs/polymarket_fields.hpp"
 #include "core/byte_buffer.hpp"
 
 namespace booktape::polymarket {
@@ -19,6 +21,7 @@ static_assert(Decoder::kPadding == simdjson::SIMDJSON_PADDING);
 
 namespace ond = simdjson::ondemand;
 using simdjson::error_code;
+using namespace fields;  // NOLINT: the shared keys and value parsers are this file's vocabulary
 
 const char* to_string(EventType t) noexcept {
   switch (t) {
@@ -91,135 +94,6 @@ const char* DecodeResult::error_message() const noexcept {
 
 namespace {
 
-// Keys we act on. Matching reads the raw key bytes plus the closing quote straight from the
-// padded input (keys with escapes never match, which only makes the field unknown).
-enum class Key : std::uint8_t {
-  kOther,
-  kEventType,
-  kAssetId,
-  kMarket,
-  kHash,
-  kTimestamp,
-  kBids,
-  kAsks,
-  kPriceChanges,
-  kChanges,
-  kPrice,
-  kSize,
-  kSide,
-  kBestBid,
-  kBestAsk,
-  kSpread,
-  kFeeRateBps,
-  kNewTickSize,
-  kOldTickSize,
-  kTransactionHash,
-  kId,
-  kSlug,
-  kQuestion,
-  kAssetsIds,
-  kClobTokenIds,
-  kOutcomes,
-  kWinningAssetId,
-  kWinningOutcome,
-};
-
-// A key literal including its closing quote, e.g. "price\"", as up to three 64-bit words, so a
-// key compares with one to three loads instead of a memcmp call.
-template <std::size_t N>
-struct KeyLit {
-  static_assert(N - 1 <= 24, "keys longer than 23 chars are not matched");
-  std::uint64_t word[3] = {0, 0, 0};
-  std::uint64_t mask[3] = {0, 0, 0};
-  consteval KeyLit(const char (&lit)[N]) {  // NOLINT: implicit on purpose (key_is<"x\"">)
-    for (std::size_t i = 0; i < N - 1; ++i) {
-      word[i / 8] |= std::uint64_t{static_cast<unsigned char>(lit[i])} << (8 * (i % 8));
-      mask[i / 8] |= std::uint64_t{0xFF} << (8 * (i % 8));
-    }
-  }
-};
-
-inline std::uint64_t load64(const char* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// Reads up to 24 bytes from `raw`: safe because every frame has kPadding (64) readable bytes
-// after its end, and a key starts inside the frame.
-template <KeyLit L>
-inline bool key_is(const char* raw) noexcept {
-  bool eq = (load64(raw) & L.mask[0]) == L.word[0];
-  if constexpr (L.mask[1] != 0) eq &= (load64(raw + 8) & L.mask[1]) == L.word[1];
-  if constexpr (L.mask[2] != 0) eq &= (load64(raw + 16) & L.mask[2]) == L.word[2];
-  return eq;
-}
-
-Key key_of(const char* k) noexcept {
-  switch (k[0]) {
-    case 'a':
-      if (key_is<"asset_id\"">(k)) return Key::kAssetId;
-      if (key_is<"asks\"">(k)) return Key::kAsks;
-      if (key_is<"assets_ids\"">(k)) return Key::kAssetsIds;
-      break;
-    case 'b':
-      if (key_is<"bids\"">(k)) return Key::kBids;
-      if (key_is<"best_bid\"">(k)) return Key::kBestBid;
-      if (key_is<"best_ask\"">(k)) return Key::kBestAsk;
-      break;
-    case 'c':
-      if (key_is<"changes\"">(k)) return Key::kChanges;
-      if (key_is<"clob_token_ids\"">(k)) return Key::kClobTokenIds;
-      break;
-    case 'e':
-      if (key_is<"event_type\"">(k)) return Key::kEventType;
-      break;
-    case 'f':
-      if (key_is<"fee_rate_bps\"">(k)) return Key::kFeeRateBps;
-      break;
-    case 'h':
-      if (key_is<"hash\"">(k)) return Key::kHash;
-      break;
-    case 'i':
-      if (key_is<"id\"">(k)) return Key::kId;
-      break;
-    case 'm':
-      if (key_is<"market\"">(k)) return Key::kMarket;
-      break;
-    case 'n':
-      if (key_is<"new_tick_size\"">(k)) return Key::kNewTickSize;
-      break;
-    case 'o':
-      if (key_is<"old_tick_size\"">(k)) return Key::kOldTickSize;
-      if (key_is<"outcomes\"">(k)) return Key::kOutcomes;
-      break;
-    case 'p':
-      if (key_is<"price\"">(k)) return Key::kPrice;
-      if (key_is<"price_changes\"">(k)) return Key::kPriceChanges;
-      break;
-    case 'q':
-      if (key_is<"question\"">(k)) return Key::kQuestion;
-      break;
-    case 's':
-      if (key_is<"size\"">(k)) return Key::kSize;
-      if (key_is<"side\"">(k)) return Key::kSide;
-      if (key_is<"slug\"">(k)) return Key::kSlug;
-      if (key_is<"spread\"">(k)) return Key::kSpread;
-      break;
-    case 't':
-      if (key_is<"timestamp\"">(k)) return Key::kTimestamp;
-      if (key_is<"transaction_hash\"">(k)) return Key::kTransactionHash;
-      break;
-    case 'w':
-      if (key_is<"winning_asset_id\"">(k)) return Key::kWinningAssetId;
-      if (key_is<"winning_outcome\"">(k)) return Key::kWinningOutcome;
-      break;
-    default:
-      break;
-  }
-  return Key::kOther;
-}
-
 // True if [p, p+n) holds a backslash. May read up to 31 bytes past p+n (inside the padding).
 inline bool has_backslash(const char* p, std::size_t n) noexcept {
 #if defined(__AVX2__)
@@ -236,38 +110,6 @@ inline bool has_backslash(const char* p, std::size_t n) noexcept {
 #else
   return std::memchr(p, '\\', n) != nullptr;
 #endif
-}
-
-// Whether `k` is the key `want` of a price_changes entry (one compare).
-inline bool entry_key_is(Key want, const char* k) noexcept {
-  switch (want) {
-    case Key::kAssetId: return key_is<"asset_id\"">(k);
-    case Key::kPrice: return key_is<"price\"">(k);
-    case Key::kSize: return key_is<"size\"">(k);
-    case Key::kSide: return key_is<"side\"">(k);
-    case Key::kHash: return key_is<"hash\"">(k);
-    case Key::kBestBid: return key_is<"best_bid\"">(k);
-    case Key::kBestAsk: return key_is<"best_ask\"">(k);
-    default: return false;
-  }
-}
-
-// The order of a price_changes entry's keys, learned: the key at position `pos` is checked
-// against the one seen there last (one compare per field while the venue keeps its order);
-// anything else falls back to key_of() and is remembered for the next entry. The venue's
-// documents and the captured fixtures disagree on the order (size/side), so it is not fixed.
-constexpr std::size_t kEntryKeys = 8;
-using EntryOrder = std::array<Key, kEntryKeys>;
-constexpr EntryOrder kDocumentedEntryOrder = {Key::kAssetId, Key::kPrice,   Key::kSize,
-                                              Key::kSide,    Key::kHash,    Key::kBestBid,
-                                              Key::kBestAsk, Key::kOther};
-
-inline Key entry_key(const char* k, std::size_t pos, EntryOrder& order) noexcept {
-  if (pos >= kEntryKeys) return key_of(k);
-  if (entry_key_is(order[pos], k)) return order[pos];
-  const Key got = key_of(k);
-  order[pos] = got;
-  return got;
 }
 
 // The raw text of a string token (without quotes, escapes NOT decoded) or of a number token.
@@ -298,97 +140,18 @@ inline bool string_of(ond::value& v, std::string_view& out) noexcept {
   return v.get_string().get(out) == simdjson::SUCCESS;
 }
 
-inline unsigned digit(char c) noexcept { return static_cast<unsigned>(c - '0'); }
-
-bool parse_price(std::string_view s, Price& out) noexcept {
-  // The forms the venue sends almost always: "0.d", "0.dd", "0.ddd", "0.dddd". Anything else
-  // (".48", "1", "0.480", ...) takes the general exact parser.
-  const std::size_t n = s.size();
-  if (n >= 3 && n <= 6 && s[0] == '0' && s[1] == '.') {
-    unsigned v = 0;
-    std::size_t i = 2;
-    for (; i < n; ++i) {
-      const unsigned d = digit(s[i]);
-      if (d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i == n) {
-      static constexpr unsigned kScale[] = {1'000, 100, 10, 1};
-      out = static_cast<Price>(v * kScale[n - 3]);
-      return true;
-    }
-  }
-  std::int64_t v = 0;
-  if (parse_decimal(s, kPriceDecimals, v) != DecimalError::kOk || v > kPriceOne) return false;
-  out = static_cast<Price>(v);
-  return true;
-}
-
-bool parse_size(std::string_view s, Size& out) noexcept {
-  std::int64_t v = 0;
-  if (parse_decimal(s, kSizeDecimals, v) != DecimalError::kOk || v > kMaxLevelSize) return false;
-  out = v;
-  return true;
-}
-
-// Optional top-of-book price: absent or "" -> kNoPrice; otherwise it must be a price.
-bool parse_top(bool present, std::string_view s, Price& out) noexcept {
-  if (!present || s.empty()) {
-    out = kNoPrice;
-    return true;
-  }
-  return parse_price(s, out);
-}
-
-bool parse_side(std::string_view s, Side& out) noexcept {
-  if (s.size() == 3 && (s == "BUY" || s == "buy")) {
-    out = Side::kBid;
-    return true;
-  }
-  if (s.size() == 4 && (s == "SELL" || s == "sell")) {
-    out = Side::kAsk;
-    return true;
-  }
-  return false;
-}
-
-std::int64_t parse_millis(std::string_view s) noexcept {
-  if (s.size() == 13) {  // Unix milliseconds until the year 2286: no overflow possible
-    std::int64_t v = 0;
-    for (char c : s) {
-      const unsigned d = digit(c);
-      if (d > 9) return 0;
-      v = v * 10 + d;
-    }
-    return v;
-  }
-  std::int64_t v = 0;
-  return parse_decimal(s, 0, v) == DecimalError::kOk ? v : 0;
-}
-
-// Scalar fields of one event object, as raw text; parsed at dispatch according to the type.
-struct EventFields {
-  std::string_view event_type, asset_id, market, hash, timestamp, price, size, side, best_bid,
-      best_ask, spread, fee_rate_bps, new_tick, old_tick, transaction_hash, id, slug, question,
-      winning_asset_id, winning_outcome;
-  bool has_event_type = false, has_asset_id = false, has_best_bid = false, has_best_ask = false,
-       has_spread = false, has_fee = false, has_price_changes = false, has_changes = false,
-       has_price = false, has_size = false, has_side = false;
-};
-
 }  // namespace
 
 struct Decoder::Impl {
-  explicit Impl(const Options& o) : max_frame(o.max_frame_bytes) {
+  explicit Impl(const Options& o) : max_frame(o.max_frame_bytes), fast(o.fast_path) {
     if (parser.allocate(o.initial_capacity, o.max_depth) != simdjson::SUCCESS) {
       // Start-up only: report through the first decode as a memory error.
       alloc_failed = true;
     }
     max_depth = o.max_depth;
-    bids.reserve(1024);
-    asks.reserve(1024);
-    entries.reserve(256);
-    entry_order = kDocumentedEntryOrder;
+    ev.bids.reserve(1024);
+    ev.asks.reserve(1024);
+    ev.entries.reserve(256);
     assets.reserve(64);
     outcomes.reserve(16);
   }
@@ -400,6 +163,15 @@ struct Decoder::Impl {
   error_code parse_entries(ond::value& v) noexcept;
   error_code parse_strings(ond::value& v, std::vector<std::string_view>& out) noexcept;
   void dispatch(const EventFields& f, EventSink& sink, std::uint32_t bad_levels) noexcept;
+  // Points `data` at a copy of the frame followed by kPadding zero bytes.
+  void copy_padded(const char*& data, std::size_t size, std::size_t& readable) noexcept {
+    padded.clear();
+    char* p = padded.ensure(size + kPadding);  // only allocates when it must grow
+    std::memcpy(p, data, size);
+    std::memset(p + size, 0, kPadding);
+    data = p;
+    readable = size + kPadding;
+  }
   void invalid(EventType t, InvalidReason why, EventSink& sink) noexcept {
     ++stats.invalid_events;
     sink.on_invalid(t, why);
@@ -408,14 +180,14 @@ struct Decoder::Impl {
   ond::parser parser;
   ByteBuffer padded;
   std::size_t max_frame;
+  bool fast;
   std::size_t max_depth = 0;
   bool alloc_failed = false;
   DecoderStats stats;
 
-  // Scratch, reused by every event.
-  std::vector<Level> bids, asks;
-  std::vector<PriceChangeEntry> entries;
-  EntryOrder entry_order{};  // price_changes keys as last seen (entry_key)
+  // Scratch, reused by every event (both decoders fill `ev`).
+  EventScratch ev;
+  fast_path::Scan fast_scan;
   std::vector<std::string_view> assets, outcomes;
 };
 
@@ -451,6 +223,19 @@ DecodeResult Decoder::Impl::decode(const char* data, std::size_t size, std::size
     return r;
   }
 
+  // Both paths read up to kPadding bytes past the end (never as part of the frame).
+  if (readable < size + kPadding) copy_padded(data, size, readable);
+  if (fast && !alloc_failed) {
+    if (fast_path::scan(data, size, ev, fast_scan)) {
+      ++stats.fast_path;
+      stats.bad_values += fast_scan.bad_values;
+      ++r.events;
+      dispatch(fast_scan.fields, sink, fast_scan.bad_levels);
+      ++stats.frames_by_kind[static_cast<std::size_t>(r.kind)];
+      return r;
+    }
+  }
+
   error_code err = alloc_failed ? simdjson::MEMALLOC : simdjson::SUCCESS;
   if (!err && size > parser.capacity()) {
     ++stats.parser_grows;  // rare: a frame larger than any before it
@@ -461,15 +246,8 @@ DecodeResult Decoder::Impl::decode(const char* data, std::size_t size, std::size
   // past the end and crashes in raw_json_token(). So parse in place only when that byte cannot
   // start or continue a token; otherwise copy into zeroed padding (tests/codecs:
   // EveryPrefixOfEveryMarketFixtureIsMalformedOrComplete).
-  const bool inert_end = readable > size && (data[size] == '\0' || is_space(data[size]));
-  if (!err && (readable < size + kPadding || !inert_end)) {
-    padded.clear();
-    char* p = padded.ensure(size + kPadding);  // only allocates when it must grow
-    std::memcpy(p, data, size);
-    std::memset(p + size, 0, kPadding);
-    data = p;
-    readable = size + kPadding;
-  }
+  const bool inert_end = data[size] == '\0' || is_space(data[size]);
+  if (!err && !inert_end) copy_padded(data, size, readable);
 
   ond::document doc;
   if (!err) err = parser.iterate(data, size, readable).get(doc);
@@ -520,9 +298,7 @@ error_code Decoder::Impl::decode_event(ond::object& obj, EventSink& sink,
                                        DecodeResult& r) noexcept {
   EventFields f;
   std::uint32_t bad_levels = 0;
-  bids.clear();
-  asks.clear();
-  entries.clear();
+  ev.clear();
   assets.clear();
   outcomes.clear();
 
@@ -552,8 +328,8 @@ error_code Decoder::Impl::decode_event(ond::object& obj, EventSink& sink,
       case Key::kQuestion: string_of(v, f.question); break;
       case Key::kWinningAssetId: string_of(v, f.winning_asset_id); break;
       case Key::kWinningOutcome: string_of(v, f.winning_outcome); break;
-      case Key::kBids: e = parse_levels(v, bids, bad_levels); break;
-      case Key::kAsks: e = parse_levels(v, asks, bad_levels); break;
+      case Key::kBids: e = parse_levels(v, ev.bids, bad_levels); break;
+      case Key::kAsks: e = parse_levels(v, ev.asks, bad_levels); break;
       case Key::kPriceChanges:
         f.has_price_changes = true;
         e = parse_entries(v);
@@ -608,10 +384,7 @@ error_code Decoder::Impl::parse_levels(ond::value& v, std::vector<Level>& out,
         ++i;
       }
     }
-    Level l{};
-    if (hp && hs && parse_price(price, l.price) && parse_size(size, l.size)) {
-      out.push_back(l);  // reserved; grows only for books deeper than any before
-    } else {
+    if (!add_level(hp, price, hs, size, out)) {
       ++bad;
       ++stats.bad_values;
     }
@@ -623,40 +396,32 @@ error_code Decoder::Impl::parse_entries(ond::value& v) noexcept {
   ond::array arr;
   if (v.get_array().get(arr)) return simdjson::SUCCESS;
   for (auto element : arr) {
-    ond::value ev;
-    if (error_code e = element.get(ev)) return e;
+    ond::value item;
+    if (error_code e = element.get(item)) return e;
     ond::object o;
-    PriceChangeEntry& entry = entries.emplace_back();  // reserved: no allocation
-    if (ev.get_object().get(o) != simdjson::SUCCESS) {
+    PriceChangeEntry& entry = ev.entries.emplace_back();  // reserved: no allocation
+    if (item.get_object().get(o) != simdjson::SUCCESS) {
       entry.flags = kBadPrice | kBadSize | kBadSide | kNoAssetId;
       continue;
     }
-    std::string_view price, size, side, best_bid, best_ask;
-    bool hp = false, hs = false, hside = false, hbb = false, hba = false, hid = false;
+    EntryText t;
     std::size_t pos = 0;
     for (auto fr : o) {
       if (error_code e = fr.error()) return e;
       ond::field& fld = fr.value_unsafe();
       ond::value& fv = fld.value();
-      switch (entry_key(fld.key().raw(), pos++, entry_order)) {
-        case Key::kAssetId: hid = string_of(fv, entry.asset_id); break;
-        case Key::kPrice: hp = text_of(fv, price); break;
-        case Key::kSize: hs = text_of(fv, size); break;
-        case Key::kSide: hside = text_of(fv, side); break;  // an escaped side is a bad side
+      switch (entry_key(fld.key().raw(), pos++, ev.entry_order)) {
+        case Key::kAssetId: t.has_asset_id = string_of(fv, entry.asset_id); break;
+        case Key::kPrice: t.has_price = text_of(fv, t.price); break;
+        case Key::kSize: t.has_size = text_of(fv, t.size); break;
+        case Key::kSide: t.has_side = text_of(fv, t.side); break;  // escaped: a bad side
         case Key::kHash: text_of(fv, entry.hash); break;
-        case Key::kBestBid: hbb = text_of(fv, best_bid); break;
-        case Key::kBestAsk: hba = text_of(fv, best_ask); break;
+        case Key::kBestBid: t.has_best_bid = text_of(fv, t.best_bid); break;
+        case Key::kBestAsk: t.has_best_ask = text_of(fv, t.best_ask); break;
         default: break;
       }
     }
-    if (!hid) entry.flags |= kNoAssetId;
-    if (!hp || !parse_price(price, entry.price)) entry.flags |= kBadPrice;
-    if (!hs || !parse_size(size, entry.size)) entry.flags |= kBadSize;
-    if (!hside || !parse_side(side, entry.side)) entry.flags |= kBadSide;
-    if (!parse_top(hbb, best_bid, entry.venue_top.bid) ||
-        !parse_top(hba, best_ask, entry.venue_top.ask))
-      entry.flags |= kBadBest;
-    if (entry.flags & (kBadPrice | kBadSize | kBadSide | kBadBest)) ++stats.bad_values;
+    if (finish_entry(t, entry)) ++stats.bad_values;
   }
   return simdjson::SUCCESS;
 }
@@ -682,7 +447,7 @@ void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
   switch (type) {
     case EventType::kBook: {
       if (!f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
-      BookEvent e{f.asset_id, f.market, f.hash, ts, bids, asks, bad_levels};
+      BookEvent e{f.asset_id, f.market, f.hash, ts, ev.bids, ev.asks, bad_levels};
       sink.on_book(e);
       return;
     }
@@ -691,7 +456,7 @@ void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
         return invalid(type, InvalidReason::kMissingEntries, sink);
       const bool legacy = !f.has_price_changes;
       if (legacy && !f.has_asset_id) return invalid(type, InvalidReason::kMissingAssetId, sink);
-      for (PriceChangeEntry& e : entries) {
+      for (PriceChangeEntry& e : ev.entries) {
         if (!legacy && !(e.flags & kNoAssetId)) continue;
         if (!f.has_asset_id) continue;  // stays flagged kNoAssetId
         // Legacy entries (and current ones missing an id) belong to the event's asset.
@@ -703,7 +468,7 @@ void Decoder::Impl::dispatch(const EventFields& f, EventSink& sink,
           e.venue_top = TopOfBook{};
         }
       }
-      PriceChangeEvent e{f.market, ts, legacy, entries};
+      PriceChangeEvent e{f.market, ts, legacy, ev.entries};
       sink.on_price_change(e);
       return;
     }

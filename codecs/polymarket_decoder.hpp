@@ -8,6 +8,10 @@
 // order (the venue puts event_type LAST) and dispatched when it ends, so an event is delivered
 // only if its whole object parsed. Text that is not JSON, unknown event types, malformed JSON and
 // oversized frames are classified and counted, never fatal.
+//
+// The two frames that are most of the traffic (one price_change or one book object, as the venue
+// sends them) first go through a strict hand-written scanner (codecs/polymarket_fast_path.hpp);
+// anything it does not fully recognize takes the simdjson path, with identical results.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +36,7 @@ struct DecoderStats {
   std::uint64_t invalid_events = 0;  // events not delivered (see InvalidReason)
   std::uint64_t bad_values = 0;      // prices/sizes/sides that failed exact decoding
   std::uint64_t parser_grows = 0;    // frames that needed a larger parser (allocates)
+  std::uint64_t fast_path = 0;       // frames the fast path decoded (also counted above)
 };
 
 class Decoder {
@@ -44,6 +49,7 @@ class Decoder {
     std::size_t initial_capacity = std::size_t{4} << 20;  // initial dumps can be megabytes
     std::size_t max_frame_bytes = std::size_t{64} << 20;   // larger frames are kOversized
     std::size_t max_depth = 256;
+    bool fast_path = true;  // false: every frame takes simdjson on-demand (differential tests)
   };
 
   Decoder();

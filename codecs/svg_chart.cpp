@@ -73,6 +73,11 @@ void SvgCanvas::polyline(const std::vector<std::pair<double, double>>& pts,
     o_ << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"3\" fill=\"" << colour << "\"/>\n";
 }
 
+void SvgCanvas::dot(double x, double y, const std::string& colour) {
+  o_ << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"2\" fill=\"" << colour
+     << "\" fill-opacity=\"0.45\"/>\n";
+}
+
 std::string SvgCanvas::done() { return o_.str() + "</svg>\n"; }
 
 std::string time_series_svg(const TimeSeriesPlot& p) {

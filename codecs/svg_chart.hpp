@@ -27,6 +27,8 @@ class SvgCanvas {
   // With a dot at every point unless `dots` is false; `step` draws horizontal-then-vertical.
   void polyline(const std::vector<std::pair<double, double>>& pts, const std::string& colour,
                 bool dashed, bool dots = true);
+  // One faint sample point (the runs behind a median).
+  void dot(double x, double y, const std::string& colour);
   std::string done();
 
  private:

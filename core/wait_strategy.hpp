@@ -46,44 +46,84 @@ class Doorbell {
   std::atomic<std::uint32_t> parked_{0};
 };
 
+// When to spin and when to park, from the gaps between batches of work (a gap: from going idle
+// to the next work). Frames from a live venue arrive as a Poisson stream, and for such a stream
+// a spin pays only while the mean gap is below what a park and a wake-up cost: the chance that
+// the next frame comes within the next microsecond does not grow with the wait (no memory), so a
+// spin that did not catch the frame soon will not catch it later. Slower streams park at once
+// after each batch; faster ones spin a few mean gaps, then park.
+//
+// The threshold is a twentieth of the longest spin: 10.24 us by default, about the CPU a futex
+// park and wake-up cost on a VM (docs/PERFORMANCE.md, "Paced rates"), so above ~100 k frames/s.
+// A thread with a core of its own (a longer max_spin_ns) spins for slower streams too: with
+// 2 ms, while the mean gap is under 100 us (10 k frames/s). No clock of its own: it is fed the
+// gaps, so it is exact to test.
+class SpinPolicy {
+ public:
+  explicit SpinPolicy(std::int64_t max_spin_ns) noexcept
+      : max_spin_ns_(max_spin_ns), threshold_ns_(max_spin_ns / 20),
+        mean_gap_ns_(kCeiling * threshold_ns_) {}
+
+  // One idle gap, ended by work. A mean over the last ~8 gaps (an exponential average); one
+  // gap counts at most kCeiling thresholds, so that a pause in the feed is forgotten within
+  // ~20 gaps once the stream is fast again.
+  void observe(std::int64_t gap_ns) noexcept {
+    const std::int64_t g = std::clamp<std::int64_t>(gap_ns, 0, kCeiling * threshold_ns_);
+    mean_gap_ns_ += (g - mean_gap_ns_) / 8;
+  }
+  // How long to spin before parking: 0 (park at once) unless the mean gap is under the
+  // threshold; then four mean gaps (98% of a Poisson stream's gaps are shorter), at most the
+  // longest spin.
+  [[nodiscard]] std::int64_t spin_ns() const noexcept {
+    if (mean_gap_ns_ >= threshold_ns_) return 0;
+    return std::min(4 * mean_gap_ns_ + kMinSpinNs, max_spin_ns_);
+  }
+  [[nodiscard]] std::int64_t mean_gap_ns() const noexcept { return mean_gap_ns_; }
+  [[nodiscard]] std::int64_t threshold_ns() const noexcept { return threshold_ns_; }
+
+  static constexpr std::int64_t kCeiling = 16;
+  static constexpr std::int64_t kMinSpinNs = 200;  // a spin at all outlasts a poll or two
+
+ private:
+  std::int64_t max_spin_ns_;
+  std::int64_t threshold_ns_;
+  std::int64_t mean_gap_ns_;  // starts high: parks until the stream shows it is fast
+};
+
 // The idle loop of one stage: call idle(work) after every poll, with the work it did.
 //
-// With nothing to do it spins for a while (catching the next frame without a syscall), then
-// parks on the doorbell. The spin is timed and adapts to the stream: a spin that work
-// interrupted, or a park that work ended within kMaxSpinNs of going idle, doubles the next one
-// (so a stream with gaps shorter than kMaxSpinNs soon stops parking and paying wake-ups); an idle
-// period longer than that halves it (down to kMinSpinNs, so on a quiet stream of 100 frames/s
-// a stage spins under 2 us per frame).
+// kSpinThenPark: with nothing to do it spins as long as the SpinPolicy says (often not at all),
+// then parks on the doorbell. The clock is read when the stage goes idle and when work ends
+// the idle period (to measure the gap), and every 64 polls of a spin, never on every poll.
+// kBusySpin never parks and never reads the clock.
 class IdleStrategy {
  public:
   // `max_spin_ns`: the longest spin (kMaxSpinNs by default; longer only for a thread with a
-  // core of its own, since at rates with gaps below it the thread never sleeps).
+  // core of its own, see SpinPolicy).
   IdleStrategy(WaitMode mode, Doorbell& bell, std::int64_t max_spin_ns = kMaxSpinNs)
-      : mode_(mode), bell_(bell), max_spin_ns_(std::max(max_spin_ns, kMinSpinNs)),
-        budget_ns_(max_spin_ns_) {}
+      : mode_(mode), bell_(bell), policy_(std::max(max_spin_ns, kMinMaxSpinNs)) {}
 
   template <class StillIdle>
   void idle(std::size_t work, StillIdle still_idle) noexcept {
     if (work > 0) {
-      if (phase_ == Phase::kSpinning) {
-        grow();  // the spin paid off
-      } else if (phase_ == Phase::kParked) {
-        // Work ended the park sooner than the longest spin would have waited: a longer spin
-        // would have caught it. Otherwise the gaps are long and spinning is wasted.
-        if (now_ns() - spin_start_ < max_spin_ns_) grow(); else shrink();
+      if (phase_ != Phase::kRunning) {
+        policy_.observe(now_ns() - idle_start_);
+        phase_ = Phase::kRunning;
       }
-      phase_ = Phase::kRunning;
+      return;
+    }
+    if (mode_ == WaitMode::kBusySpin) {
+      pause();
       return;
     }
     if (phase_ == Phase::kRunning) {
       phase_ = Phase::kSpinning;
-      spin_start_ = now_ns();
+      idle_start_ = now_ns();
+      spin_ns_ = policy_.spin_ns();
       polls_ = 0;
     }
     if (phase_ == Phase::kSpinning) {
-      // The clock is read every 32 polls: a pause is tens of ns, a clock read about 20.
-      if (mode_ == WaitMode::kBusySpin || (++polls_ & 31) != 0 ||
-          now_ns() - spin_start_ < budget_ns_) {
+      if (spin_ns_ > 0 && ((++polls_ & 63) != 0 || now_ns() - idle_start_ < spin_ns_)) {
         pause();
         return;
       }
@@ -94,46 +134,52 @@ class IdleStrategy {
   }
 
   [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
-  [[nodiscard]] std::int64_t spin_budget_ns() const noexcept { return budget_ns_; }
+  [[nodiscard]] const SpinPolicy& policy() const noexcept { return policy_; }
 
-  static constexpr std::int64_t kMinSpinNs = 1'600;
-  static constexpr std::int64_t kMaxSpinNs = kMinSpinNs << 7;  // 204.8 us: the default ceiling
+  static constexpr std::int64_t kMaxSpinNs = 204'800;  // the default longest spin
+  static constexpr std::int64_t kMinMaxSpinNs = 1'600;
   // Parking ends on a ring; the timeout only paces the stages' housekeeping (block ages,
   // health scans), so an idle recorder wakes 20 times a second per stage, not 200.
   static constexpr std::int64_t kParkNs = 50'000'000;
 
  private:
   enum class Phase : std::uint8_t { kRunning, kSpinning, kParked };
-  void grow() noexcept { budget_ns_ = std::min(budget_ns_ * 2, max_spin_ns_); }
-  void shrink() noexcept { budget_ns_ = std::max(budget_ns_ / 2, kMinSpinNs); }
   static void pause() noexcept;
   static std::int64_t now_ns() noexcept;
 
   WaitMode mode_;
   Doorbell& bell_;
-  std::int64_t max_spin_ns_;
+  SpinPolicy policy_;
   Phase phase_ = Phase::kRunning;
-  std::int64_t spin_start_ = 0;
-  std::int64_t budget_ns_;
+  std::int64_t idle_start_ = 0;
+  std::int64_t spin_ns_ = 0;
   std::uint32_t polls_ = 0;
   std::uint64_t parks_ = 0;
 };
 
 // The idle loop of a stage whose latency does not matter (the archive: a frame waits in its
 // gzip block up to block_max_age anyway). It never spins and never parks on a doorbell, so the
-// producer never pays a wake-up for it and the cores stay with the latency-critical threads:
-// it sleeps kMinSleepNs after a poll that found work, four times longer each time it finds
-// none, up to kMaxSleepNs (so a quiet feed costs a couple of wake-ups a frame).
+// producer never pays a wake-up for it and the cores stay with the latency-critical threads.
+// A poll that took a full batch (`batch`) polls again at once. Otherwise it sleeps, and the
+// sleep adapts to the stream: twice as long after a poll that found fewer than a quarter batch
+// (or nothing: four times), up to kMaxSleepNs, and half as long after more, down to
+// kMinSleepNs. So a slow stream is taken a few dozen frames per wake-up (a frame costs the
+// archive a wake-up of its own no more), a busy one in full batches.
 class SleepStrategy {
  public:
+  explicit SleepStrategy(std::size_t batch = 256) noexcept : batch_(batch) {}
+
   void idle(std::size_t work) noexcept {
-    if (work > 0) {
-      sleep_ns_ = kMinSleepNs;
-      return;
-    }
+    if (work >= batch_) return;
     ++sleeps_;
     sleep_for(sleep_ns_);
-    sleep_ns_ = std::min(sleep_ns_ * 4, kMaxSleepNs);
+    if (work == 0) {
+      sleep_ns_ = std::min(sleep_ns_ * 4, kMaxSleepNs);
+    } else if (work < batch_ / 4) {
+      sleep_ns_ = std::min(sleep_ns_ * 2, kMaxSleepNs);
+    } else {
+      sleep_ns_ = std::max(sleep_ns_ / 2, kMinSleepNs);
+    }
   }
 
   [[nodiscard]] std::uint64_t sleeps() const noexcept { return sleeps_; }
@@ -145,6 +191,7 @@ class SleepStrategy {
  private:
   static void sleep_for(std::int64_t ns) noexcept;
 
+  std::size_t batch_;
   std::int64_t sleep_ns_ = kMinSleepNs;
   std::uint64_t sleeps_ = 0;
 };

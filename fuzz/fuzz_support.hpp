@@ -56,4 +56,17 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// Calls `frame(text)` for each '\n'-separated piece of a fuzz input (the frame targets' format:
+// one frame a line), the empty ones included.
+template <class Frame>
+void for_each_line(std::string_view input, Frame frame) {
+  std::size_t pos = 0;
+  while (pos <= input.size()) {
+    std::size_t nl = input.find('\n', pos);
+    if (nl == std::string_view::npos) nl = input.size();
+    frame(input.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+}
+
 }  // namespace booktape::fuzz

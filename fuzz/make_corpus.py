@@ -84,6 +84,35 @@ DECODER = {
     ],
 }
 
+# The venue's own layout (event_type last, entry keys in its order), which the decoder's fast path
+# takes: seeds for decoder_differential, beside the streams above.
+def venue_change(entries, ts="1703875201000"):
+    keys = ("asset_id", "price", "size", "side", "hash", "best_bid", "best_ask")
+    return ('{"market":"' + M + '","price_changes":[' +
+            ",".join(j(dict(zip(keys, e))) for e in entries) +
+            '],"timestamp":"' + ts + '","event_type":"price_change"}')
+
+
+def venue_book(asset, bids, asks, ts="1703875200000"):
+    lv = lambda levels: ",".join(j({"price": p, "size": s}) for p, s in levels)
+    return ('{"market":"' + M + '","asset_id":"' + asset + '","timestamp":"' + ts +
+            '","hash":"0cb4e1b0f1e6c21a5ef1fca0a0b9fb3e5de2bb65","bids":[' + lv(bids) +
+            '],"asks":[' + lv(asks) + '],"event_type":"book"}')
+
+
+VENUE = {
+    "venue_layout": [
+        venue_book(A, [("0.%02d" % p, "%d.%06d" % (p * 7, p * 12345)) for p in range(17, 47)],
+                   [("0.%02d" % p, "%d" % (p * 3)) for p in range(79, 49, -1)]),
+        venue_change([(A, "0.51", "150.5", "BUY", "0x" + "ab" * 20, "0.51", "0.52"),
+                      (B, "0.49", "0", "SELL", "0x" + "cd" * 20, "0.48", "")]),
+        venue_change([(A, "0.505", "10.123456", "SELL", "0xh", "0.5", "0.505")]),
+        '{"market":"' + M + '","asset_id":"' + A + '","price":"0.51","size":"25",'
+        '"fee_rate_bps":"0","side":"BUY","timestamp":"1703875202000",'
+        '"event_type":"last_trade_price","transaction_hash":"0x' + "ef" * 32 + '"}',
+    ],
+}
+
 # Envelope records, in the layout codecs/envelope.cpp writes.
 RUN = "20261121T080809Z-0000beef"
 FILE_RECORD = {"record": "file", "format": "booktape.ws_raw", "format_version": 1,
@@ -164,6 +193,9 @@ def write(target, name, data: bytes):
 def main():
     for name, stream in DECODER.items():
         write("frame_decoder", name,
+              "\n".join(f if isinstance(f, str) else j(f) for f in stream).encode())
+    for name, stream in list(DECODER.items()) + list(VENUE.items()):
+        write("decoder_differential", name,
               "\n".join(f if isinstance(f, str) else j(f) for f in stream).encode())
     for name, data in archive_seeds().items():
         write("archive_reader", name, data)

@@ -42,6 +42,7 @@
 #include "core/byte_buffer.hpp"
 #include "core/frame_ring.hpp"
 #include "core/l2_book.hpp"
+#include "core/wait_strategy.hpp"
 #ifndef BOOKTAPE_ICOUNT_CORE_ONLY
 #include "io/record/archive_stage.hpp"
 #include "io/record/pipeline.hpp"
@@ -77,6 +78,20 @@ struct Padded {
 
 // ---- decode + apply, per frame type -----------------------------------------------------
 
+// A pretty-printed fixture with its event_type put back first (Nautilus stored it without).
+std::string with_event_type(std::string text) {
+  text.insert(text.find('{') + 1, "\"event_type\":\"price_change\",");
+  return text;
+}
+
+// The frame with its last string value's first character written as a JSON escape.
+std::string escaped_last(std::string frame) {
+  const std::size_t open = frame.rfind("\":\"") + 3;
+  frame.replace(open, 1, "\\u00" + std::string(1, "0123456789abcdef"[frame[open] >> 4]) +
+                             "0123456789abcdef"[frame[open] & 15]);
+  return frame;
+}
+
 void decode_apply_paths() {
   // The books every frame applies to: the fixtures' token and the 60-level generated one.
   const Padded fixture_book(bench::minified_fixture("ws_market_book_msg.json"));
@@ -84,6 +99,7 @@ void decode_apply_paths() {
   struct Case {
     const char* name;
     std::string frame;
+    bool fast_path = true;
   };
   const Case cases[] = {
       {"decode_apply/book", fixture_book.text},
@@ -98,17 +114,36 @@ void decode_apply_paths() {
       {"decode_apply/mixed_known_unknown",
        bench::minified_fixture("ws_market_mixed_known_unknown.json")},
       {"decode_apply/pong", "PONG"},
+      // The fast path's other branches: pretty-printed JSON (whitespace between tokens), and a
+      // frame it scans to the end and then declines (an escape in the last value), which the
+      // general decoder then decodes: the worst case of the fallback.
+      {"decode_apply/price_change_pretty", with_event_type(testing::fixture("ws_quotes.json"))},
+      {"decode_apply/price_change_fallback", escaped_last(bench::price_change_2_entries())},
+      // The general decoder alone (the fast path off): the floor the fast path is measured
+      // against, and what every frame the fast path declines costs.
+      {"decode_apply_on_demand/price_change_2_entries", bench::price_change_2_entries(), false},
+      {"decode_apply_on_demand/book_60_levels", deep_book.text, false},
   };
   for (const Case& c : cases) {
-    polymarket::Decoder decoder;
+    polymarket::Decoder::Options options;
+    options.fast_path = c.fast_path;
+    polymarket::Decoder decoder(options);
     BookKeeper books;
     polymarket::BookApplier applier(books);
     for (const Padded* b : {&fixture_book, &deep_book})
       keep(decoder.decode(b->bytes.data(), b->text.size(), b->readable(), applier));
     const Padded f(c.frame);
+    const std::uint64_t fast_before = decoder.stats().fast_path;
     measure(c.name, 2'000, [&](int) {
       keep(decoder.decode(f.bytes.data(), f.text.size(), f.readable(), applier));
     });
+    // The path named is the path measured: the two hot shapes take the fast path, the rest not.
+    const std::string_view name(c.name);
+    const bool hot = c.fast_path && !name.ends_with("_fallback") &&
+                     (name.find("/book") != std::string_view::npos ||
+                      name.find("/price_change") != std::string_view::npos);
+    if ((decoder.stats().fast_path != fast_before) != hot)
+      throw std::runtime_error(std::string("icount: unexpected decoder path for ") + c.name);
   }
 
   // The live mix (dump, then mostly price_change, trades, snapshots, PONG): per frame.
@@ -282,6 +317,23 @@ void ring_paths() {
   });
 }
 
+// ---- waiting -------------------------------------------------------------------------------
+
+void wait_paths() {
+  // The book stage's idle loop around one frame at a paced rate: go idle (clock), decide not to
+  // spin, park (the recheck sees work: no sleep, so no kernel time to miss), then work ends the
+  // idle period (clock, gap into the mean). What stays in user space of a park and wake-up.
+  Doorbell bell;
+  IdleStrategy park(WaitMode::kSpinThenPark, bell);
+  measure("wait/idle_park_and_wake", 4'000, [&](int) {
+    park.idle(0, [] { return false; });
+    park.idle(1, [] { return false; });
+  });
+  // One poll of a busy-spin wait: a pause, no clock.
+  IdleStrategy spin(WaitMode::kBusySpin, bell);
+  measure("wait/busy_spin_poll", 4'000, [&](int) { spin.idle(0, [] { return true; }); });
+}
+
 }  // namespace
 }  // namespace booktape::icount
 
@@ -302,6 +354,7 @@ int main(int argc, char**) {
     booktape::icount::book_paths();
     booktape::icount::archive_paths(scratch);
     booktape::icount::ring_paths();
+    booktape::icount::wait_paths();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "booktape_icount: %s\n", e.what());
     fs::remove_all(scratch);

@@ -96,7 +96,9 @@ class Proc {
 };
 
 // CPU ns used so far by each thread of `pid`, summed by thread name ("bt-net-0" and "bt-net-1"
-// count as "bt-net": a trailing -N is dropped).
+// count as "bt-net": a trailing -N is dropped). From schedstat (the scheduler's nanoseconds on a
+// cpu) when the kernel has it; proc(5)'s utime + stime count 10 ms ticks, too coarse for a few
+// seconds of a thread that wakes up for microseconds.
 inline std::map<std::string, std::int64_t> cpu_by_thread(pid_t pid) {
   std::map<std::string, std::int64_t> out;
   const std::string dir = "/proc/" + std::to_string(pid) + "/task";
@@ -120,9 +122,41 @@ inline std::map<std::string, std::int64_t> cpu_by_thread(pid_t pid) {
       if (i == 14) utime = std::stoll(field);
       if (i == 15) stime = std::stoll(field);
     }
-    out[name] += (utime + stime) * (1'000'000'000 / tick);
+    std::ifstream sched(t.path() / "schedstat");
+    std::int64_t ns = 0;
+    if (sched >> ns) {
+      out[name] += ns;
+    } else {
+      out[name] += (utime + stime) * (1'000'000'000 / tick);
+    }
   }
   return out;
+}
+
+// The machine's 1-minute load average (/proc/loadavg): other sessions' work, this run's included.
+inline double load_average_1m() {
+  std::ifstream in("/proc/loadavg");
+  double load = 0;
+  in >> load;
+  return load;
+}
+
+// Every cpu's time so far in USER_HZ ticks (/proc/stat's "cpu" line): busy is all but idle and
+// iowait. Two of them bracket a window: busy / total is how loaded the whole machine was.
+struct MachineCpu {
+  std::uint64_t busy = 0, total = 0;
+};
+inline MachineCpu machine_cpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  MachineCpu m;
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8 && in >> v; ++i) {  // user nice system idle iowait irq softirq steal
+    m.total += v;
+    if (i != 3 && i != 4) m.busy += v;
+  }
+  return m;
 }
 
 // A "Vm...: N kB" value of /proc/<pid>/status in bytes (VmRSS now, VmHWM the peak); 0 if absent.

@@ -87,9 +87,19 @@ std::string point_json(const Point& p) {
     << ",\"ring_bytes\":" << r.ring_bytes << ",\"ring_high_water\":" << r.ring_high_water
     << ",\"ring_full_waits\":" << r.ring_full_waits
     << ",\"read_to_book\":" << (r.read_to_book.json.empty() ? "null" : r.read_to_book.json)
-    << ",\"read_to_archive\":"
-    << (r.read_to_archive.json.empty() ? "null" : r.read_to_archive.json)
-    << ",\"exit_code\":" << r.exit_code << "}";
+    << ",\"read_to_archive\":" << (r.read_to_archive.json.empty() ? "null" : r.read_to_archive.json)
+    << ",\"exit_code\":" << r.exit_code << ",\"pace\":\"" << escaped(s.pace)
+    << "\",\"window\":{\"seconds\":" << fmt("%.3f", r.window_seconds)
+    << ",\"frames\":" << r.window_frames
+    << ",\"cpu_ns_per_frame\":" << fmt("%.0f", r.window_cpu_ns_per_frame())
+    << ",\"load_1m\":" << fmt("%.2f", r.load_1m)
+    << ",\"machine_busy\":" << fmt("%.3f", r.machine_busy) << ",\"cpu_ns_by_thread\":{";
+  first = true;
+  for (const auto& [name, ns] : r.window_cpu_ns_by_thread) {
+    o << (first ? "" : ",") << "\"" << escaped(name) << "\":" << ns;
+    first = false;
+  }
+  o << "}}}";
   return o.str();
 }
 
@@ -103,6 +113,53 @@ std::vector<std::string> configs_of(const std::vector<Point>& points) {
   for (const Point& p : points)
     if (std::find(out.begin(), out.end(), p.config) == out.end()) out.push_back(p.config);
   return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// A point of the paced comparison: measured in a steady window, and either paced or saturated
+// (offered as fast as the simulator sends; the sweep's steady-rate points are not in it).
+bool in_paced(const Point& p) {
+  return p.result.ok && p.result.window_frames > 0 &&
+         (p.scenario.pace != "steady" || p.scenario.rate <= 0);
+}
+
+// `f` of every paced point of `config` at `rate` (0: saturated).
+template <typename F>
+std::vector<double> paced_values(const Report& r, const std::string& config, double rate, F f) {
+  std::vector<double> out;
+  for (const Point& p : r.points)
+    if (in_paced(p) && p.config == config && p.scenario.rate == rate) out.push_back(f(p));
+  return out;
+}
+
+double window_ns(const Point& p) {
+  return p.result.window_cpu_ns_per_frame();
+}
+// Frames per second the recorder read in the window.
+double window_rate(const Point& p) {
+  return static_cast<double>(p.result.window_frames) / std::max(p.result.window_seconds, 1e-9);
+}
+
+// The saturated reference of the paced goal: the median CPU per frame of the points offered as
+// fast as possible, of this build or of the baseline (0: none).
+double saturated_ns(const Report& r, bool baseline) {
+  std::vector<double> v;
+  for (const Point& p : r.points)
+    if (in_paced(p) && p.scenario.rate <= 0 && p.baseline() == baseline) v.push_back(window_ns(p));
+  return median(v);
+}
+
+// Issue 21's goal for paced rates: CPU per frame at most 1.5x the saturated cost, or 10 us,
+// whichever is larger (0 without a saturated point).
+double paced_goal_ns(const Report& r, bool baseline = false) {
+  const double sat = saturated_ns(r, baseline);
+  return sat > 0 ? std::max(1.5 * sat, 10'000.0) : 0;
 }
 
 // Achieved frames/s against offered frames/s, one curve per configuration, and the diagonal.
@@ -194,6 +251,77 @@ std::string latency_svg(const Report& r, const std::vector<const Point*>& at_ref
   return s.done();
 }
 
+// CPU per frame in the steady window against frames/s, one curve per configuration, both axes
+// logarithmic: paced and swept points at their offered rate, saturated ones (offered 0) at the
+// rate the recorder read in the window. A dot per run, the curve through the medians (--repeat);
+// the paced goal (max(1.5x saturated, 10 us)) dashed when there is a saturated point.
+std::string cpu_svg(const Report& r) {
+  const int w = 980, h = 460, l = 80, t = 40, pw = 520, ph = 360;
+  const double x_lo = 2.5, x_hi = 6;  // log10 frames/s: ~300 .. 1 M
+  const double y_lo = 0, y_hi = 3;    // log10 us: 1 .. 1,000
+  auto x = [&](double rate) {
+    return l + pw * (std::clamp(std::log10(rate), x_lo, x_hi) - x_lo) / (x_hi - x_lo);
+  };
+  auto y = [&](double us) {
+    return t + ph - ph * (std::clamp(std::log10(std::max(us, 1e-3)), y_lo, y_hi) - y_lo) /
+                        (y_hi - y_lo);
+  };
+  Svg s(w, h);
+  s.text(l + pw / 2.0, 20, "booktape record: CPU per frame (steady window) against frames/s");
+  for (double d = x_lo; d <= x_hi + 1e-9; d += 0.5) {
+    const double v = std::pow(10.0, d);
+    s.line(x(v), t, x(v), t + ph, "stroke:#ddd");
+    s.text(x(v), t + ph + 16,
+           v >= 1e6 ? fmt("%.0fM", v / 1e6) : v >= 1e3 ? fmt("%.0fk", v / 1e3) : fmt("%.0f", v));
+  }
+  for (double d = y_lo; d <= y_hi + 1e-9; d += 1) {
+    const double v = std::pow(10.0, d);
+    s.line(l, y(v), l + pw, y(v), "stroke:#ddd");
+    s.text(l - 6, y(v) + 4, fmt("%.0f us", v), "end");
+  }
+  s.text(l + pw / 2.0, h - 24, "frames/s offered (saturated: as read in the window), log scale");
+  s.text(18, t + ph / 2.0, "CPU per frame, whole process (log scale)", "middle",
+         "transform=\"rotate(-90 18 " + std::to_string(t + ph / 2) + ")\"");
+  const auto configs = configs_of(r.points);
+  std::size_t row = 0;
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    std::vector<double> rates;  // offered; 0: saturated
+    for (const Point& p : r.points)
+      if (p.config == configs[c] && p.result.ok && p.result.window_frames > 0 &&
+          std::find(rates.begin(), rates.end(), p.scenario.rate) == rates.end())
+        rates.push_back(p.scenario.rate);
+    if (rates.empty()) continue;
+    const char* colour = kSvgColours[c % kSvgColours.size()];
+    std::vector<std::pair<double, double>> pts;
+    for (const double rate : rates) {
+      std::vector<double> cpu, read;
+      for (const Point& p : r.points) {
+        if (p.config != configs[c] || !p.result.ok || p.scenario.rate != rate ||
+            p.result.window_frames == 0)
+          continue;
+        cpu.push_back(window_ns(p));
+        read.push_back(window_rate(p));
+        s.dot(x(rate > 0 ? rate : read.back()), y(cpu.back() / 1e3), colour);
+      }
+      pts.emplace_back(x(rate > 0 ? rate : median(read)), y(median(cpu) / 1e3));
+    }
+    std::sort(pts.begin(), pts.end());
+    s.polyline(pts, colour, false);
+    const double yy = t + 10 + 20.0 * static_cast<double>(row++);
+    s.line(l + pw + 20, yy, l + pw + 44, yy, std::string("stroke-width:3;stroke:") + colour);
+    s.text(l + pw + 50, yy + 4, configs[c], "start");
+  }
+  if (const double goal = paced_goal_ns(r); goal > 0) {
+    s.polyline({{x(std::pow(10.0, x_lo)), y(goal / 1e3)}, {x(std::pow(10.0, x_hi)), y(goal / 1e3)}},
+               "#999", true);
+    const double yy = t + 10 + 20.0 * static_cast<double>(row);
+    s.text(l + pw + 50, yy + 4, "paced goal: " + fmt("%.1f us", goal / 1e3), "start",
+           "fill=\"#999\"");
+    s.text(l + pw + 50, yy + 24, "dots: runs; lines: medians", "start", "fill=\"#999\"");
+  }
+  return s.done();
+}
+
 // For each configuration, the measured point whose offered rate is nearest the reference.
 std::vector<const Point*> points_at_reference(const Report& r) {
   std::vector<const Point*> out;
@@ -208,6 +336,67 @@ std::vector<const Point*> points_at_reference(const Report& r) {
     if (best) out.push_back(best);
   }
   return out;
+}
+
+// Per configuration of this build and offered rate: the medians of its runs, beside the
+// baseline's of the same configuration (when measured) and their ratio.
+void medians_table(std::ostringstream& o, const Report& r) {
+  std::vector<std::pair<std::string, double>> keys;  // this build's (config, rate), as measured
+  for (const Point& p : r.points) {
+    const std::pair<std::string, double> k{p.config, p.scenario.rate};
+    if (in_paced(p) && !p.baseline() && std::find(keys.begin(), keys.end(), k) == keys.end())
+      keys.push_back(k);
+  }
+  const auto runs = std::count_if(r.points.begin(), r.points.end(), in_paced);
+  if (static_cast<std::size_t>(runs) == keys.size()) return;  // one run each: the table above
+  const auto p99 = [](const Point& p) { return static_cast<double>(p.result.read_to_book.p99); };
+  const auto load = [](const Point& p) { return p.result.load_1m; };
+  const auto busy = [](const Point& p) { return p.result.machine_busy; };
+  const auto stage = [](const char* t) {
+    return [t](const Point& p) { return p.result.window_cpu_ns_per_frame(t); };
+  };
+  o << "\n### Medians of the runs\n\n| configuration | offered | read in window | runs | CPU/frame "
+       "(min - max) | net / book / archive | read->book p99 | load | busy | goal |"
+    << (r.baseline.empty() ? ""
+                           : " baseline CPU/frame (min - max) | baseline book | baseline "
+                             "read->book p99 | baseline / this |")
+    << "\n| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |"
+    << (r.baseline.empty() ? "" : " ---: | ---: | ---: | ---: |") << "\n";
+  const double goal = paced_goal_ns(r);
+  for (const auto& [config, rate] : keys) {
+    const std::vector<double> cpu = paced_values(r, config, rate, window_ns);
+    const double med = median(cpu);
+    o << "| " << config << " | " << (rate > 0 ? fmt("%.0f", rate) : "max") << " | "
+      << fmt("%.0f/s", median(paced_values(r, config, rate, window_rate))) << " | " << cpu.size()
+      << " | **" << fmt("%.2f us", med / 1e3) << "** ("
+      << fmt("%.2f", *std::min_element(cpu.begin(), cpu.end()) / 1e3) << " - "
+      << fmt("%.2f", *std::max_element(cpu.begin(), cpu.end()) / 1e3) << ") | "
+      << fmt("%.2f", median(paced_values(r, config, rate, stage("bt-net"))) / 1e3) << " / "
+      << fmt("%.2f", median(paced_values(r, config, rate, stage("bt-book"))) / 1e3) << " / "
+      << fmt("%.2f", median(paced_values(r, config, rate, stage("bt-archive"))) / 1e3) << " | "
+      << fmt_ns(static_cast<std::uint64_t>(median(paced_values(r, config, rate, p99)))) << " | "
+      << fmt("%.2f", median(paced_values(r, config, rate, load))) << " | "
+      << fmt("%.0f%%", 100 * median(paced_values(r, config, rate, busy))) << " | "
+      << (rate <= 0     ? "reference"
+          : med <= goal ? "met"
+                        : "**missed**")
+      << " |";
+    if (!r.baseline.empty()) {
+      const std::string base = std::string(kBaselinePrefix) + config;
+      const std::vector<double> b = paced_values(r, base, rate, window_ns);
+      if (b.empty()) {
+        o << " - | - | - | - |";
+      } else {
+        o << " " << fmt("%.2f us", median(b) / 1e3) << " ("
+          << fmt("%.2f", *std::min_element(b.begin(), b.end()) / 1e3) << " - "
+          << fmt("%.2f", *std::max_element(b.begin(), b.end()) / 1e3) << ") | "
+          << fmt("%.2f", median(paced_values(r, base, rate, stage("bt-book"))) / 1e3) << " | "
+          << fmt_ns(static_cast<std::uint64_t>(median(paced_values(r, base, rate, p99)))) << " | **"
+          << fmt("%.2fx", median(b) / med) << "** |";
+      }
+    }
+    o << "\n";
+  }
 }
 
 std::string markdown(const Report& r, const std::string& machine) {
@@ -234,6 +423,53 @@ std::string markdown(const Report& r, const std::string& machine) {
     o << "| " << c << " | " << fmt("%.0f", best->result.frames_per_second()) << " | "
       << fmt("%.1f us", best->result.cpu_ns_per_frame() / 1e3) << " | "
       << fmt_ns(best->result.read_to_book.p99) << " |\n";
+  }
+  if (const double sat = saturated_ns(r, false); sat > 0) {
+    const double goal = paced_goal_ns(r);
+    o << "\n## Paced against saturated: CPU per frame in a steady window\n\n"
+      << "The recorder's CPU (every thread, from /proc/PID/task/*/schedstat) over a window of "
+         "steady generation (from 1 s after its first summary counting frames to 1.5 s before "
+         "the end), per frame "
+         "read in it. Saturated (as fast as the simulator sends; the median of its runs): **"
+      << fmt("%.2f us", sat / 1e3)
+      << "** a frame. Goal at paced rates: at most max(1.5x that, 10 us) = **"
+      << fmt("%.2f us", goal / 1e3)
+      << "**. Load: the machine's 1-minute load average at the "
+         "window's start; busy: the share of all cpus busy in the window (every process).\n\n";
+    if (!r.baseline.empty())
+      o << "Baseline: `" << r.baseline << "` runs the recorder of the rows named `"
+        << kBaselinePrefix
+        << "...` (the simulator is this build in both); each point ran this "
+           "build and the baseline back to back, the baseline first in every other round.\n\n";
+    o << "| configuration | offered | frames in window | CPU/frame | net | book | archive | other "
+         "| CPU (cores) | read->book p50 / p99 | load | busy | goal |\n"
+      << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- "
+         "|\n";
+    for (const Point& p : r.points) {
+      const Result& x = p.result;
+      if (!in_paced(p)) continue;
+      std::int64_t other = 0, total = 0;
+      for (const auto& [name, ns] : x.window_cpu_ns_by_thread) {
+        total += ns;
+        if (name != "bt-net" && name != "bt-book" && name != "bt-archive") other += ns;
+      }
+      const double per = x.window_cpu_ns_per_frame();
+      o << "| " << p.config << " | " << (p.scenario.rate > 0 ? fmt("%.0f", p.scenario.rate) : "max")
+        << " | " << x.window_frames << " | " << fmt("%.2f us", per / 1e3) << " | "
+        << fmt("%.2f", x.window_cpu_ns_per_frame("bt-net") / 1e3) << " | "
+        << fmt("%.2f", x.window_cpu_ns_per_frame("bt-book") / 1e3) << " | "
+        << fmt("%.2f", x.window_cpu_ns_per_frame("bt-archive") / 1e3) << " | "
+        << fmt("%.2f", static_cast<double>(other) / static_cast<double>(x.window_frames) / 1e3)
+        << " | " << fmt("%.3f", static_cast<double>(total) / 1e9 / x.window_seconds) << " | "
+        << fmt_ns(x.read_to_book.p50) << " / " << fmt_ns(x.read_to_book.p99) << " | "
+        << fmt("%.2f", x.load_1m) << " | " << fmt("%.0f%%", 100 * x.machine_busy) << " | "
+        << (p.scenario.rate <= 0                    ? "reference"
+            : per <= paced_goal_ns(r, p.baseline()) ? "met"
+                                                    : "**missed**")
+        << " |\n";
+    }
+    o << "\n![CPU per frame](cpu.svg)\n";
+    medians_table(o, r);
   }
   o << "\n![throughput](throughput.svg)\n\n![latency](latency.svg)\n\n## Every point\n\n"
     << "| configuration | offered | simulator sent | achieved | loss | sustained | CPU/frame | net | book | "
@@ -328,7 +564,7 @@ void write_report(const Report& r, const fs::path& dir) {
   {
     std::ofstream o(dir / "report.json");
     o << "{\"title\":\"" << escaped(r.title) << "\",\"command\":\"" << escaped(r.command)
-      << "\",\"machine\":\"" << escaped(machine)
+      << "\",\"baseline\":\"" << escaped(r.baseline) << "\",\"machine\":\"" << escaped(machine)
       << "\",\"reference_rate\":" << r.reference_rate << ",\"points\":[";
     for (std::size_t i = 0; i < r.points.size(); ++i)
       o << (i ? ",\n" : "\n") << point_json(r.points[i]);
@@ -340,6 +576,7 @@ void write_report(const Report& r, const fs::path& dir) {
   std::ofstream(dir / "report.md") << markdown(r, machine);
   std::ofstream(dir / "throughput.svg") << throughput_svg(r);
   std::ofstream(dir / "latency.svg") << latency_svg(r, points_at_reference(r));
+  std::ofstream(dir / "cpu.svg") << cpu_svg(r);
 }
 
 }  // namespace booktape::perf

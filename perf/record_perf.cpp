@@ -4,9 +4,17 @@
 //
 //   booktape_perf_record --sweep [--rates R,R,...] [--transports ws,tls]
 //                        [--waits spin-then-park,busy-spin] [--envelope compact|full]
-//                        [--memory-markets 2,25,100] [--seconds S] [--out DIR]
+//                        [--paced-rates 1000,10000,50000] [--memory-markets 2,25,100]
+//                        [--seconds S] [--out DIR] [--binary BOOKTAPE]
+//                        [--baseline BOOKTAPE] [--repeat N]
 //       offered rate up to saturation (a configuration stops after two points it could not
-//       sustain), for every transport x wait strategy; then RSS against tracked tokens.
+//       sustain), for every transport x wait strategy; then the paced runs: the recorder with
+//       default settings fed as fast as possible (the saturated cost) and at each paced rate
+//       with the simulator's --pace poisson, CPU per frame in a steady window, plotted in
+//       cpu.svg; then RSS against tracked tokens. --baseline runs each paced point a second time
+//       with another build's recorder (e.g. main's), back to back; --repeat runs the paced
+//       points N times (medians in the report). `--rates "" --memory-markets ""` leaves only
+//       the paced points.
 //   booktape_perf_record --consumers [--rates R,...|max] [--seconds S] [--out DIR]
 //       the live consumers (perf/consumers_perf.hpp): archive, +Redis, +alerts, books-only,
 //       books-only +Redis on the same stream: CPU per frame and consumer-side latencies.
@@ -17,6 +25,8 @@
 //       idle100.
 //
 // Each run writes DIR/<kind>-<time>/{report.md,report.json,throughput.svg,latency.svg}.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -41,12 +51,17 @@ namespace {
 constexpr const char* kUsage =
     "usage: booktape_perf_record --sweep [--rates R,R,...] [--transports ws,tls]\n"
     "                            [--waits spin-then-park,busy-spin] [--envelope compact|full]\n"
-    "                            [--memory-markets M,M,...] [--seconds S] [--out DIR]\n"
+    "                            [--paced-rates R,R,...] [--memory-markets M,M,...]\n"
+    "                            [--seconds S] [--out DIR] [--binary BOOKTAPE]\n"
+    "                            [--baseline BOOKTAPE] [--repeat N]\n"
     "       booktape_perf_record --consumers [--rates R,R,...] [--seconds S] [--out DIR]\n"
     "       booktape_perf_record [--only NAME,NAME,...] [--seconds S] [--out DIR]\n"
     "Starts booktape sim and booktape record on loopback and measures sustained frames/s with\n"
     "zero loss, CPU per frame by thread, read->book and read->archive latency, ring high-water\n"
-    "and RSS; writes report.md, report.json and SVG plots to DIR (default perf/results).\n";
+    "and RSS; --sweep also measures CPU per frame at paced rates (Poisson arrivals, one frame\n"
+    "per write) against the saturated cost (--baseline: also with another build's recorder,\n"
+    "alternating; --repeat N: N rounds, medians); writes report.md, report.json and SVG plots to\n"
+    "DIR (default perf/results).\n";
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -66,7 +81,7 @@ std::string fmt_latency(std::uint64_t ns) {
 
 // Runs one point, prints a progress line, and returns it.
 Point measure(const std::string& config, const Scenario& s, const fs::path& binary) {
-  std::printf("%-28s %-14s offered %8.0f ... ", config.c_str(), s.name.c_str(), s.rate);
+  std::printf("%-32s %-14s offered %8.0f ... ", config.c_str(), s.name.c_str(), s.rate);
   std::fflush(stdout);
   Point p{config, s, booktape::perf::run_scenario(s, binary,
                                                   fs::temp_directory_path() / "booktape-perf")};
@@ -74,8 +89,10 @@ Point measure(const std::string& config, const Scenario& s, const fs::path& bina
   if (!r.ok) {
     std::printf("FAILED: %s\n", r.error.c_str());
   } else {
-    std::printf("%8.0f frames/s, loss %lld, %5.1f us CPU/frame, book p99 %s, archive p99 %s%s\n",
+    std::printf("%8.0f frames/s, loss %lld, %5.1f us CPU/frame (%5.2f in the steady window), "
+                "book p99 %s, archive p99 %s%s\n",
                 r.frames_per_second(), r.loss(), r.cpu_ns_per_frame() / 1e3,
+                r.window_cpu_ns_per_frame() / 1e3,
                 fmt_latency(r.read_to_book.p99).c_str(), fmt_latency(r.read_to_archive.p99).c_str(),
                 p.sustained() ? "" : "  (not sustained)");
   }
@@ -129,8 +146,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> transports = {"ws", "tls"};
   std::vector<std::string> waits = {"spin-then-park", "busy-spin"};
   std::vector<std::string> memory_markets = {"2", "25", "100"};
+  std::vector<std::string> paced_rates = {"1000", "10000", "50000"};
   std::string envelope = "compact";
   std::string command = "build/release/perf/booktape_perf_record";
+  fs::path binary = BOOKTAPE_BINARY;  // --binary: another build, to compare two in one session
+  std::string baseline;  // --baseline: another build's recorder beside each paced point
+  int repeat = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     command += " " + a;
@@ -155,16 +176,34 @@ int main(int argc, char** argv) {
     else if (a == "--waits") waits = split(value());
     else if (a == "--envelope") envelope = value();
     else if (a == "--memory-markets") memory_markets = split(value());
-    else {
+    else if (a == "--paced-rates") paced_rates = split(value());
+    else if (a == "--binary") binary = value();
+    else if (a == "--baseline")
+      baseline = value();
+    else if (a == "--repeat") {
+      const std::string v = value();
+      repeat = std::atoi(v.c_str());
+      if (repeat < 1 || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "--repeat needs a count of rounds, 1 or more (got %s)\n%s", v.c_str(),
+                     kUsage);
+        return 2;
+      }
+    } else {
       std::fprintf(stderr, "%s", kUsage);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  const fs::path binary = fs::path(BOOKTAPE_BINARY);
   if (consumers) {
     return booktape::perf::run_consumers(
         binary, rates_given ? rates : std::vector<std::string>{"20000", "max"}, seconds, out);
   }
+
+  if (!baseline.empty() && ::access(baseline.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "--baseline needs an executable booktape binary (got %s)\n%s",
+                 baseline.c_str(), kUsage);
+    return 2;
+  }
+
   const std::string stamp = booktape::format_utc(booktape::realtime_now()).substr(0, 19);
   Report report;
   report.command = command;
@@ -195,6 +234,44 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // Real traffic: frames one per write at random times (issue 21). The recorder with default
+    // settings (plain ws, spin-then-park), first fed as fast as the simulator sends (the
+    // saturated per-frame cost, the goal's reference), then at each paced rate.
+    if (!paced_rates.empty()) {
+      Scenario sat;
+      sat.name = "max";
+      sat.rate = 0;
+      sat.burst = 64;
+      sat.pregenerate = true;
+      sat.envelope = envelope;
+      sat.seconds = seconds;
+      std::vector<std::pair<std::string, Scenario>> paced = {
+          {"ws, spin-then-park, saturated", sat}};
+      for (const std::string& rate_text : paced_rates) {
+        Scenario s = sat;
+        s.name = rate_text + "-poisson";
+        s.rate = std::stod(rate_text);
+        s.burst = 1;
+        s.pace = "poisson";
+        paced.emplace_back("ws, spin-then-park, poisson", s);
+      }
+      // With a baseline, each point runs both builds back to back, the baseline first in every
+      // other round, so that a change in the machine's load weighs on both alike.
+      report.baseline = baseline;
+      for (int round = 0; round < repeat; ++round) {
+        for (const auto& [config, s] : paced) {
+          const bool baseline_first = round % 2 == 1;
+          for (int k = 0; k < (baseline.empty() ? 1 : 2); ++k) {
+            const bool is_baseline = !baseline.empty() && (k == 0) == baseline_first;
+            Scenario x = s;
+            if (is_baseline) x.recorder = baseline;
+            report.points.push_back(
+                measure((is_baseline ? std::string(booktape::perf::kBaselinePrefix) : "") + config,
+                        x, binary));
+          }
+        }
+      }
+    }
     for (const std::string& m : memory_markets) {
       Scenario s;
       s.name = m + "-markets";
@@ -217,7 +294,7 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = out / ((sweep ? "sweep-" : "scenarios-") + stamp);
   booktape::perf::write_report(report, dir);
-  std::printf("report: %s/report.md (also report.json, throughput.svg, latency.svg)\n",
+  std::printf("report: %s/report.md (also report.json, throughput.svg, latency.svg, cpu.svg)\n",
               dir.c_str());
   return 0;
 }

@@ -159,6 +159,65 @@ double Result::cpu_ns_per_frame() const noexcept {
   return sent ? cpu_seconds * 1e9 / static_cast<double>(sent) : 0;
 }
 
+double Result::window_cpu_ns_per_frame(const std::string& thread) const noexcept {
+  if (window_frames == 0) return 0;
+  std::int64_t ns = 0;
+  for (const auto& [name, cpu] : window_cpu_ns_by_thread)
+    if (thread.empty() || name == thread) ns += cpu;
+  return static_cast<double>(ns) / static_cast<double>(window_frames);
+}
+
+namespace {
+
+// The recorder's CPU by thread and frames read (its last periodic summary), at one moment.
+struct Sample {
+  MonoNanos at = 0;
+  std::uint64_t frames = 0;
+  std::map<std::string, std::int64_t> cpu;
+  MachineCpu machine;
+};
+
+Sample sample(pid_t pid, const fs::path& log) {
+  Sample s;
+  s.cpu = cpu_by_thread(pid);
+  s.frames = logged_frames(log);
+  s.machine = machine_cpu();
+  s.at = monotonic_now();
+  return s;
+}
+
+void sleep_until(MonoNanos t) {
+  const MonoNanos now = monotonic_now();
+  if (t > now) std::this_thread::sleep_for(std::chrono::nanoseconds(t - now));
+}
+
+// Fills the result's window (see Result): generation starts at the recorder's subscription; its
+// first summary that counts frames may come up to a second later (seen at 1 k frames/s), so the
+// window ends 1.5 s before the generation time counted from that summary, inside generation.
+void measure_window(const Scenario& s, pid_t pid, const fs::path& log, Result& r) {
+  const MonoNanos give_up = monotonic_now() + 30 * kNanosPerSecond;
+  while (logged_frames(log) == 0 && monotonic_now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (s.seconds < 4 || logged_frames(log) == 0) return;
+  const MonoNanos first = monotonic_now();
+  sleep_until(first + kNanosPerSecond);
+  r.load_1m = load_average_1m();
+  const Sample a = sample(pid, log);
+  sleep_until(first + static_cast<MonoNanos>((s.seconds - 1.5) * 1e9));
+  const Sample b = sample(pid, log);
+  r.window_seconds = static_cast<double>(b.at - a.at) / 1e9;
+  r.window_frames = b.frames - a.frames;
+  if (b.machine.total > a.machine.total)
+    r.machine_busy = static_cast<double>(b.machine.busy - a.machine.busy) /
+                     static_cast<double>(b.machine.total - a.machine.total);
+  for (const auto& [name, ns] : b.cpu) {
+    const auto before = a.cpu.find(name);
+    r.window_cpu_ns_by_thread[name] = ns - (before == a.cpu.end() ? 0 : before->second);
+  }
+}
+
+}  // namespace
+
 Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& dir) {
   Result r;
   r.gen_seconds = s.seconds;
@@ -170,6 +229,7 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
       std::to_string(s.rate), "--burst", std::to_string(s.burst), "--duration-seconds",
       std::to_string(s.seconds), "--linger-seconds", "30", "--truth", truth.string()};
   if (s.pregenerate) sim_args.insert(sim_args.end(), {"--pregenerate", "50000", "--no-digest"});
+  if (s.pace != "steady") sim_args.insert(sim_args.end(), {"--pace", s.pace});
   if (s.tls) sim_args.insert(sim_args.end(), {"--tls", "--tls-dir", (dir / "tls").string()});
   // The simulator stands in for a remote venue: it must not compete with the recorder as an
   // equal, so it runs at the lowest priority (and, for pinned runs, on cpu 0 only).
@@ -187,7 +247,8 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
   const std::string ws{std::string_view(ready["ws_url"])};
   const fs::path ca{std::string(std::string_view(ready["ca_file"]))};
   const fs::path cfg = write_record_config(s, dir, ws, http, s.tls ? ca : fs::path());
-  std::vector<std::string> rec_args = {binary.string(), "record", "--config", cfg.string()};
+  std::vector<std::string> rec_args = {s.recorder.empty() ? binary.string() : s.recorder, "record",
+                                       "--config", cfg.string()};
   if (!s.cpus.empty()) rec_args.insert(rec_args.end(), {"--cpus", s.cpus});
   const std::uint16_t http_port = s.http ? free_port() : 0;
   if (s.http) rec_args.insert(rec_args.end(), {"--http", "127.0.0.1:" + std::to_string(http_port)});
@@ -196,6 +257,7 @@ Result run_scenario(const Scenario& s, const fs::path& binary, const fs::path& d
   std::atomic<bool> scraping_done{false};
   std::thread scraper;
   if (s.http) scraper = std::thread([&] { scrape_until(http_port, scraping_done); });
+  measure_window(s, rec.pid(), dir / "record.log", r);
   // Wait for the simulator to finish generating, then for the recorder to hold every frame it
   // sent (its periodic summary says how many it read), then stop it like a user would.
   const std::uint64_t sent = wait_until_sent(http, s.tls ? ca : fs::path(), s.name);

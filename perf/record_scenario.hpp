@@ -32,6 +32,10 @@ struct Scenario {
   std::string redis_url = {};        // publish books and trades here ("": no Redis)
   std::vector<std::string> alerts = {};  // alert rules ...
   std::string alert_webhook = {};    // ... POSTed here
+  std::string pace = "steady";  // the simulator's --pace: steady ticks of `burst`, or poisson
+  // Another booktape build for the recorder only (empty: the harness's own); the simulator stays
+  // the harness's, so both builds get the same feed.
+  std::string recorder = {};
 };
 
 // A latency summary as the recorder reports it (ns; count 0: none).
@@ -52,6 +56,17 @@ struct Result {
   std::uint64_t rss_bytes = 0, rss_peak_bytes = 0;       // VmRSS / VmHWM at that moment
   Latency read_to_book, read_to_archive;
   int exit_code = -1;
+  // A window of steady generation, from a second after the recorder's first summary that counts
+  // frames to 1.5 s before the generation time counted from it (that summary may come up to a
+  // second after generation starts): the recorder's CPU per frame at that rate, without
+  // start-up, draining and stop (runs shorter than 4 s have none).
+  double window_seconds = 0;
+  std::uint64_t window_frames = 0;
+  std::map<std::string, std::int64_t> window_cpu_ns_by_thread;
+  // What else ran: the 1-minute load average at the window's start, and the share of all cpus
+  // busy during the window (every process, this recorder and the simulator included).
+  double load_1m = 0;
+  double machine_busy = 0;
 
   [[nodiscard]] long long loss() const noexcept {
     return static_cast<long long>(sent) - static_cast<long long>(archived);
@@ -61,6 +76,8 @@ struct Result {
   // harness's 0.1 s summaries).
   [[nodiscard]] double frames_per_second() const noexcept;
   [[nodiscard]] double cpu_ns_per_frame() const noexcept;
+  // CPU ns per frame in the window (all threads, or those named `thread`; 0 without a window).
+  [[nodiscard]] double window_cpu_ns_per_frame(const std::string& thread = "") const noexcept;
 };
 
 Result run_scenario(const Scenario& s, const std::filesystem::path& binary,

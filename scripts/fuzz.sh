@@ -22,17 +22,18 @@ export TMPDIR="$work"  # the targets' own scratch files go here too
 # built with a 16 KiB frame limit and a 512-byte parser, so growth and oversized frames are
 # reached with 64 KiB inputs; multi-MB frames would only slow every mutation down. Archives need
 # room for a few gzip members; configs are small.
-declare -A max_len=([frame_decoder]=65536 [archive_reader]=262144 [recorder_config]=16384)
+declare -A max_len=([frame_decoder]=65536 [decoder_differential]=65536 [archive_reader]=262144
+                   [recorder_config]=16384)
 
 failed=()
-for target in frame_decoder archive_reader recorder_config; do
+for target in frame_decoder decoder_differential archive_reader recorder_config; do
   dir="$work/$target"
   mkdir -p "$dir/artifacts"
   cp -r "fuzz/corpus/$target" "$dir/corpus"
   # The real captured frames make better seeds than anything we write; one frame a line.
   if [ -d "$fixtures" ]; then
     case "$target" in
-      frame_decoder)
+      frame_decoder|decoder_differential)
         for f in "$fixtures"/ws_*.json; do tr -d '\n' <"$f" >"$dir/corpus/fixture_$(basename "$f" .json)"; done ;;
       archive_reader)
         for f in "$fixtures"/ws_*.json; do tr -d '\n' <"$f"; echo; done >"$dir/corpus/fixture_plain_frames" ;;

@@ -1,6 +1,7 @@
 // Decode + apply of real-shaped frames, against simdjson's DOM parse of the same bytes (the
 // floor: building a DOM is the least a general parser does). Names are looked for by scripts:
-// BM_DecodeApply/price_change_real and BM_SimdjsonDom/price_change_real.
+// BM_DecodeApply/price_change_real and BM_SimdjsonDom/price_change_real. BM_DecodeApplyOnDemand/*
+// is the same decoder with its fast path off: every frame through simdjson on-demand.
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
@@ -28,8 +29,10 @@ Frame& frame(const std::string& name) {
 }
 
 // Decode+apply of `f` on a live book (`book` applied first, as in steady state).
-void measure_decode_apply(benchmark::State& state, Frame& f, Frame& book) {
-  polymarket::Decoder decoder;
+void measure_decode_apply(benchmark::State& state, Frame& f, Frame& book, bool fast = true) {
+  polymarket::Decoder::Options options;
+  options.fast_path = fast;
+  polymarket::Decoder decoder(options);
   BookKeeper books;
   polymarket::BookApplier applier(books);
   decoder.decode(book.padded.data(), book.padded.size(),
@@ -41,6 +44,7 @@ void measure_decode_apply(benchmark::State& state, Frame& f, Frame& book) {
   }
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(f.text.size()));
   state.counters["frame_bytes"] = static_cast<double>(f.text.size());
+  state.counters["fast_path"] = static_cast<double>(decoder.stats().fast_path > 1);
   state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
                                                   benchmark::Counter::kIsRate);
 }
@@ -58,8 +62,26 @@ void measure_dom(benchmark::State& state, Frame& f) {
                                                   benchmark::Counter::kIsRate);
 }
 
+// Decoding alone, into a sink that ignores every event: the decoder's share of decode+apply.
+void decode_only(benchmark::State& state, const std::string& name) {
+  Frame& f = frame(name);
+  polymarket::Decoder decoder;
+  polymarket::EventSink ignore;
+  for (auto _ : state) {
+    auto r = decoder.decode(f.padded.data(), f.padded.size(),
+                            f.padded.size() + simdjson::SIMDJSON_PADDING, ignore);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+}
+
 void decode_apply(benchmark::State& state, const std::string& name) {
   measure_decode_apply(state, frame(name), frame("book_60_levels"));
+}
+
+void decode_apply_on_demand(benchmark::State& state, const std::string& name) {
+  measure_decode_apply(state, frame(name), frame("book_60_levels"), false);
 }
 
 void simdjson_dom(benchmark::State& state, const std::string& name) {
@@ -68,10 +90,18 @@ void simdjson_dom(benchmark::State& state, const std::string& name) {
 
 BENCHMARK_CAPTURE(decode_apply, price_change_real, std::string("price_change_real"))
     ->Name("BM_DecodeApply/price_change_real");
+BENCHMARK_CAPTURE(decode_only, price_change_real, std::string("price_change_real"))
+    ->Name("BM_DecodeOnly/price_change_real");
+BENCHMARK_CAPTURE(decode_only, book_60_levels, std::string("book_60_levels"))
+    ->Name("BM_DecodeOnly/book_60_levels");
+BENCHMARK_CAPTURE(decode_apply_on_demand, price_change_real, std::string("price_change_real"))
+    ->Name("BM_DecodeApplyOnDemand/price_change_real");
 BENCHMARK_CAPTURE(simdjson_dom, price_change_real, std::string("price_change_real"))
     ->Name("BM_SimdjsonDom/price_change_real");
 BENCHMARK_CAPTURE(decode_apply, book_60_levels, std::string("book_60_levels"))
     ->Name("BM_DecodeApply/book_60_levels");
+BENCHMARK_CAPTURE(decode_apply_on_demand, book_60_levels, std::string("book_60_levels"))
+    ->Name("BM_DecodeApplyOnDemand/book_60_levels");
 BENCHMARK_CAPTURE(simdjson_dom, book_60_levels, std::string("book_60_levels"))
     ->Name("BM_SimdjsonDom/book_60_levels");
 BENCHMARK_CAPTURE(decode_apply, last_trade_price_real, std::string("last_trade"))

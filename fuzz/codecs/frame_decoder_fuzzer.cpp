@@ -141,16 +141,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   keeper.track_state(true);
   BookApplier applier(keeper);
 
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<char> frame;
   std::uint64_t seq = 0;
-  std::size_t pos = 0;
-  while (pos <= input.size()) {
-    std::size_t nl = input.find('\n', pos);
-    if (nl == std::string_view::npos) nl = input.size();
-    const std::string_view text = input.substr(pos, nl - pos);
-    pos = nl + 1;
-
+  const auto decode_one = [&](std::string_view text) {
     // A buffer of exactly size + kPadding, so ASan sees any read past the contract. The byte
     // after the frame decides whether the decoder may parse in place ('\0' or a space) or must
     // copy (anything else); the rest of the padding is junk the parser must not depend on.
@@ -167,7 +160,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     BOOKTAPE_FUZZ_CHECK(r.error_message() != nullptr);
     check_classification(classifier.classify(frame.data(), text.size(), readable));
     check_keeper(keeper);
-  }
+  };
+  booktape::fuzz::for_each_line(std::string_view(reinterpret_cast<const char*>(data), size),
+                                decode_one);
 
   const DecoderStats& st = decoder.stats();
   BOOKTAPE_FUZZ_CHECK(st.frames == seq);

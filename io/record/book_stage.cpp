@@ -55,7 +55,7 @@ struct BookStage::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  std::size_t poll();
+  std::size_t poll(bool look_at_clock);
   void on_frame(const RecordHeader* h);
   void on_event(PipelineEvent* e);
   void health_scan(MonoNanos now);
@@ -391,7 +391,9 @@ bool BookStage::Impl::health_step(MonoNanos now) {
   return false;
 }
 
-std::size_t BookStage::Impl::poll() {
+// `look_at_clock`: whether to read the clock for housekeeping even if there was no work (the
+// idle loop asks every 64 polls and after every park, so a spin never reads it per poll).
+std::size_t BookStage::Impl::poll(bool look_at_clock) {
   std::size_t work = consume_records(
       ring, bells, kBookConsumer, 256,
       [this](const RecordHeader* h) {
@@ -406,6 +408,7 @@ std::size_t BookStage::Impl::poll() {
     ++work;
   }
   if (feed != nullptr) feed->notify();  // once a pass, not per frame
+  if (work == 0 && !look_at_clock) return 0;
   const MonoNanos now = monotonic_now();
   if (!pending.empty()) check_pending(now);
   if (now >= next_scan) {
@@ -421,8 +424,12 @@ std::size_t BookStage::Impl::poll() {
 void BookStage::run(const std::atomic<bool>& producer_done) {
   Impl& im = *impl_;
   IdleStrategy idle(im.opt.wait, im.bells.data, im.opt.max_spin_ns);
+  std::uint64_t parks_seen = 0;
+  std::uint32_t polls = 0;
   for (;;) {
-    const std::size_t work = im.poll();
+    const bool look_at_clock = idle.parks() != parks_seen || (++polls & 63) == 0;
+    parks_seen = idle.parks();
+    const std::size_t work = im.poll(look_at_clock);
     if (work == 0 && producer_done.load(std::memory_order_acquire) &&
         im.ring.peek(kBookConsumer) == nullptr) {
       break;

@@ -31,6 +31,7 @@
 #include "io/archive/reader.hpp"
 #include "io/net/ws_frame.hpp"
 #include "io/sim/gamma_service.hpp"
+#include "io/sim/pace.hpp"
 #include "io/sim/tls_pki.hpp"
 #include "io/sim/truth.hpp"
 
@@ -156,6 +157,9 @@ struct SimServer::Impl {
   // --- the market stream --------------------------------------------------------------------
   void schedule_pump(std::int64_t delay_ns);
   void pump();
+  void pump_poisson(std::int64_t elapsed);
+  void emit(const pm::SimFrame& f);
+  [[nodiscard]] bool generation_ended(bool step_done);
   void route(const pm::SimFrame& f);
   void send_frame(Conn& c, WsOpcode op, std::string_view payload, pm::EventType type,
                   bool injected = false, bool control = false);
@@ -195,6 +199,8 @@ struct SimServer::Impl {
   asio::steady_timer pump_timer;
   std::unique_ptr<pm::MarketSim> market;
   std::vector<pm::SimFrame> batch;
+  std::size_t batch_next = 0;            // --pace poisson: the batch's next frame to send
+  std::unique_ptr<PoissonClock> poisson;  // --pace poisson: when the next frame is due
 
   // Pregenerated frames (throughput mode) or recorded ones (replay mode).
   std::vector<pm::SimFrame> pool;
@@ -461,6 +467,8 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
 // ------------------------------------------------------------------------------ set-up ------
 
 void SimServer::Impl::start() {
+  if (opt.pace == Pace::kPoisson && (opt.rate <= 0 || !opt.replay.empty()))
+    throw std::runtime_error("poisson pacing needs a rate above 0 and generated frames");
   if (opt.replay.empty()) {
     market = std::make_unique<pm::MarketSim>(opt.market);
   } else {
@@ -729,6 +737,8 @@ void SimServer::Impl::pump() {
     ++next_fault;
   }
 
+  if (opt.pace == Pace::kPoisson) return pump_poisson(elapsed);
+
   // How many frames are due now.
   std::uint64_t budget = 4'096;
   std::int64_t next_delay = 0;
@@ -771,8 +781,7 @@ void SimServer::Impl::pump() {
             send_frame(*c, pool_binary[pool_next] ? WsOpcode::kBinary : WsOpcode::kText,
                        f.payload, pm::EventType::kUnknown);
       } else {
-        route(f);
-        ++truth.events_generated[static_cast<std::size_t>(f.type)];
+        emit(f);
       }
       ++pool_next;
       ++sent;
@@ -788,26 +797,67 @@ void SimServer::Impl::pump() {
       market->next(batch);
       if (batch.size() == before) break;  // nothing to generate (no market)
     }
-    for (const pm::SimFrame& f : batch) {
-      route(f);
-      ++truth.events_generated[static_cast<std::size_t>(f.type)];
-    }
+    for (const pm::SimFrame& f : batch) emit(f);
     sent = batch.size();
   }
   generated.fetch_add(sent, std::memory_order_relaxed);
   truth.frames_generated = generated.load(std::memory_order_relaxed);
   kick_all();
 
+  if (generation_ended(true)) return;
+  schedule_pump(budget == 0 || opt.rate > 0 || next_delay > 0 ? std::max<std::int64_t>(next_delay, 0)
+                                                               : 0);
+}
+
+void SimServer::Impl::emit(const pm::SimFrame& f) {
+  route(f);
+  ++truth.events_generated[static_cast<std::size_t>(f.type)];
+}
+
+// Stops generating once the frame count, the duration or the replay is reached; a market step
+// is not cut (`step_done` false while frames of its batch wait), so the truth's books stay those
+// of every frame sent.
+bool SimServer::Impl::generation_ended(bool step_done) {
   const std::uint64_t total = generated.load(std::memory_order_relaxed);
   const bool frames_done = opt.max_frames > 0 && total >= opt.max_frames;
   const bool time_done = opt.duration_ns > 0 && monotonic_now() - gen_start >= opt.duration_ns;
   const bool replay_done = replay_decoder && pool_next >= pool.size();
-  if (frames_done || time_done || replay_done) {
-    gen_done = true;
-    return generation_finished();
+  if (!(step_done && (frames_done || time_done)) && !replay_done) return false;
+  gen_done = true;
+  generation_finished();
+  return true;
+}
+
+// --pace poisson: one frame per call, each in a write of its own, at its drawn due time. When
+// the next frame is due already (a late timer), the call is posted rather than looped: the
+// completion of the write just started is queued before it, so frames never share a write
+// while the socket keeps up.
+void SimServer::Impl::pump_poisson(std::int64_t elapsed) {
+  if (!poisson) poisson = std::make_unique<PoissonClock>(opt.rate, opt.market.seed);
+  if (poisson->due_ns() > elapsed) return schedule_pump(poisson->due_ns() - elapsed);
+  if (!pool.empty()) {  // pregenerated frames, over and over
+    emit(pool[pool_next]);
+    pool_next = (pool_next + 1) % pool.size();
+  } else {
+    if (batch_next == batch.size()) {
+      batch.clear();
+      batch_next = 0;
+      market->advance_to(realtime_now(), batch);
+      if (batch.empty()) market->next(batch);
+      if (batch.empty()) return schedule_pump(1'000'000);  // no market to generate for
+    }
+    emit(batch[batch_next++]);
   }
-  schedule_pump(budget == 0 || opt.rate > 0 || next_delay > 0 ? std::max<std::int64_t>(next_delay, 0)
-                                                               : 0);
+  poisson->advance();
+  generated.fetch_add(1, std::memory_order_relaxed);
+  truth.frames_generated = generated.load(std::memory_order_relaxed);
+  kick_all();
+  if (generation_ended(batch_next == batch.size())) return;
+  const std::int64_t wait = poisson->due_ns() - (monotonic_now() - gen_start);
+  if (wait > 0) return schedule_pump(wait);
+  asio::post(ioc, [this] {
+    if (!stopping && !gen_done) pump();
+  });
 }
 
 // ------------------------------------------------------------------- client requests -------

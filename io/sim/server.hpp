@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "io/sim/pace.hpp"
 #include "io/sim/polymarket_market_gen.hpp"
 
 namespace booktape {
@@ -49,6 +50,8 @@ struct SimServerOptions {
   polymarket::SimOptions market;
   double rate = 1000;                     // frames per second; 0: as fast as possible
   std::uint32_t burst = 1;                // frames sent back to back per tick at `rate`
+  Pace pace = Pace::kSteady;              // kPoisson: one frame per write at random gaps
+                                          // (needs rate > 0; not for replays)
   std::uint64_t max_frames = 0;           // stop generating after this many (0: never)
   std::int64_t duration_ns = 0;           // stop generating after this long (0: never)
   std::size_t pregenerate = 0;            // build this many frames first, then send them over

@@ -1115,25 +1115,33 @@ TEST(PolymarketDecoderRobustness, TenMegabyteBookDecodesFully) {
   frame += R"(], "timestamp": "1703875200000"})";
   ASSERT_GT(frame.size(), std::size_t{10} << 20);
 
-  Decoder d;  // default: 4 MB initial capacity, so this frame grows the parser once
-  Recorder r;
-  const DecodeResult res = decode(d, frame, r);
-  EXPECT_EQ(res.kind, FrameKind::kJson);
-  ASSERT_EQ(r.books.size(), 1u);
-  EXPECT_EQ(r.books[0].bad_levels, 0u);
-  EXPECT_EQ(r.books[0].timestamp_ms, 1'703'875'200'000);
-  ASSERT_EQ(r.books[0].bids.size(), kLevels);
-  ASSERT_EQ(r.books[0].asks.size(), kLevels);
-  EXPECT_TRUE(r.books[0].bids == bids);
-  EXPECT_TRUE(r.books[0].asks == asks);
-  EXPECT_EQ(r.books[0].bids.back(), bids.back());
-  EXPECT_EQ(d.stats().parser_grows, 1u);
+  // Both paths: simdjson's parser (4 MB initial capacity) grows once for this frame; the fast
+  // path needs no parser at all.
+  for (const bool fast : {false, true}) {
+    SCOPED_TRACE(fast ? "fast path" : "on-demand");
+    Decoder::Options options;
+    options.fast_path = fast;
+    Decoder d(options);
+    Recorder r;
+    const DecodeResult res = decode(d, frame, r);
+    EXPECT_EQ(res.kind, FrameKind::kJson);
+    ASSERT_EQ(r.books.size(), 1u);
+    EXPECT_EQ(r.books[0].bad_levels, 0u);
+    EXPECT_EQ(r.books[0].timestamp_ms, 1'703'875'200'000);
+    ASSERT_EQ(r.books[0].bids.size(), kLevels);
+    ASSERT_EQ(r.books[0].asks.size(), kLevels);
+    EXPECT_TRUE(r.books[0].bids == bids);
+    EXPECT_TRUE(r.books[0].asks == asks);
+    EXPECT_EQ(r.books[0].bids.back(), bids.back());
+    EXPECT_EQ(d.stats().parser_grows, fast ? 0u : 1u);
+    EXPECT_EQ(d.stats().fast_path, fast ? 1u : 0u);
 
-  // A second, small frame after the big one still decodes.
-  Recorder r2;
-  decode(d, read_fixture("ws_market_book_msg.json"), r2);
-  ASSERT_EQ(r2.books.size(), 1u);
-  EXPECT_EQ(r2.books[0].bids.size(), 2u);
+    // A second, small frame after the big one still decodes.
+    Recorder r2;
+    decode(d, read_fixture("ws_market_book_msg.json"), r2);
+    ASSERT_EQ(r2.books.size(), 1u);
+    EXPECT_EQ(r2.books[0].bids.size(), 2u);
+  }
 }
 
 TEST(PolymarketDecoderRobustness, FrameLargerThanMaxIsOversizedAndNotDecoded) {

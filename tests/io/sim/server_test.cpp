@@ -166,18 +166,25 @@ TEST(Sim, TlsClientTrustingTheSimulatorsCaGetsTheSameExactStream) {
   expect_exact_stream(fast_options(1'000), true);
 }
 
-TEST(Sim, RateLimitedStreamKeepsItsPace) {
-  SimServerOptions o = fast_options(300);
-  o.rate = 1'000;  // 300 frames take ~0.3 s
-  Sim sim(o);
+// One client subscribed to every listed token reads until generation is over; returns the
+// seconds from its subscription to the end of its reading.
+double read_whole_stream(Sim& sim, const SimServerOptions& o, Received& got) {
   WsClient client(ws_options(sim->ws_url()));
   client.connect();
   const MonoNanos t0 = monotonic_now();
   client.send_text(subscription(listed_tokens(sim.get())));
-  Received got;
   while (sim->frames_generated() < o.max_frames) got.drain(client, 100ms);
-  const double seconds = static_cast<double>(monotonic_now() - t0) / 1e9;
-  EXPECT_GE(seconds, 0.25);  // not all at once (a lower bound only: machines are noisy)
+  got.drain(client);
+  return static_cast<double>(monotonic_now() - t0) / 1e9;
+}
+
+TEST(Sim, RateLimitedStreamKeepsItsPace) {
+  SimServerOptions o = fast_options(300);
+  o.rate = 1'000;  // 300 frames take ~0.3 s
+  Sim sim(o);
+  Received got;
+  // Not all at once (a lower bound only: machines are noisy).
+  EXPECT_GE(read_whole_stream(sim, o, got), 0.25);
 }
 
 // ---------------------------------------------------------------- protocol behaviour -----
@@ -651,6 +658,50 @@ TEST(Sim, EachConnectionGetsItsOwnSubscriptionsFrames) {
   EXPECT_GT(rb.books.totals().checks, 0u);
   EXPECT_EQ(ra.books.size(), 2u);
   EXPECT_EQ(rb.books.size(), 2u);
+}
+
+}  // namespace
+}  // namespace booktape
+
+namespace booktape {
+namespace {
+
+// --pace poisson changes when frames go out, not what: the same seed gives the stream the steady
+// pace gives, and no frame leaves before its drawn due time (a lower bound on the time taken:
+// a busy machine only adds to it).
+TEST(Sim, PoissonPaceSendsTheSameStreamAndNoFrameBeforeItIsDue) {
+  struct Run {
+    std::string chain;
+    std::uint64_t frames = 0;
+    double seconds = 0;
+  };
+  auto run = [](Pace pace) {
+    SimServerOptions o = fast_options(400);
+    o.rate = 2'000;
+    o.pace = pace;
+    // A simulated clock ahead of the real one stands still (it only moves forward): fixed
+    // timestamps and no market rolls, so the stream is the seed's alone.
+    o.market.start = 4'102'444'800'000'000'000;  // 2100-01-01
+    Sim sim(o);
+    Received got;
+    Run r;
+    r.seconds = read_whole_stream(sim, o, got);
+    TruthView truth(sim->truth_json());
+    r.frames = std::uint64_t(truth.conn(0)["frames"]);
+    EXPECT_EQ(r.frames, got.frames.size());
+    EXPECT_EQ(std::string_view(truth.conn(0)["payload_chain_sha256"]), got.chain.hex());
+    EXPECT_EQ(got.books.totals().divergences, 0u);
+    r.chain = got.chain.hex();
+    return r;
+  };
+  const Run steady = run(Pace::kSteady);
+  const Run poisson = run(Pace::kPoisson);
+  EXPECT_EQ(poisson.frames, steady.frames);
+  EXPECT_EQ(poisson.chain, steady.chain);
+  // When the last frame was due: the simulator draws its gaps from the market seed.
+  PoissonClock clock(2'000, fast_options().market.seed);
+  for (std::uint64_t i = 1; i < poisson.frames; ++i) clock.advance();
+  EXPECT_GE(poisson.seconds, static_cast<double>(clock.due_ns()) / 1e9);
 }
 
 }  // namespace
