@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdio>
 #include <string_view>
 
 namespace booktape::apps {
@@ -16,6 +17,13 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     out += s;
   }
   return out;
+}
+
+// 60 -> "60", 0.5 -> "0.5": a default as a user would write it.
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
 }
 
 std::string_view trim(std::string_view s) {
@@ -152,6 +160,19 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
        "Progress: auto (a line on a terminal, else log), line, log or off (default " + d.status +
            ")")
       ->type_name("MODE");
+  seconds("--discovery-interval-seconds", &RecordFlags::discovery_interval_seconds,
+          "Ask Gamma for the markets again every S seconds (default " +
+              format_seconds(d.discovery_interval_seconds) + ")")
+      ->type_name("S");
+  seconds("--status-interval-seconds", &RecordFlags::status_interval_seconds,
+          "A status line in the log every S seconds when not on a terminal (default " +
+              format_seconds(d.status_interval_seconds) + ")")
+      ->type_name("S");
+  seconds("--stop-grace-seconds", &RecordFlags::stop_grace_seconds,
+          "At a stop, read what the venue still sends for up to S seconds; bytes left unread "
+          "then are named in a loss record (default " +
+              format_seconds(d.stop_grace_seconds) + ")")
+      ->type_name("S");
   return f;
 }
 
@@ -205,6 +226,10 @@ RecorderConfig effective_config(const RecordFlags& flags) {
   }
   if (flags.gzip_level) c.gzip_level = *flags.gzip_level;
   if (flags.assets_per_connection) c.assets_per_connection = *flags.assets_per_connection;
+  if (flags.discovery_interval_seconds)
+    c.discovery_interval_seconds = *flags.discovery_interval_seconds;
+  if (flags.status_interval_seconds) c.status_interval_seconds = *flags.status_interval_seconds;
+  if (flags.stop_grace_seconds) c.stop_grace_seconds = *flags.stop_grace_seconds;
 
   const std::vector<std::string> problems = validate(c);
   if (!problems.empty()) {

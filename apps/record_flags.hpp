@@ -38,6 +38,9 @@ struct RecordFlags {
   std::optional<int> gzip_level;
   std::optional<int> assets_per_connection;
   std::optional<std::string> status;
+  std::optional<double> discovery_interval_seconds;
+  std::optional<double> status_interval_seconds;
+  std::optional<double> stop_grace_seconds;
 };
 
 // Registers --config and the override flags on `cmd`; the returned flags fill in as `cmd` parses.

@@ -37,6 +37,9 @@ struct NetworkOptions {
   double backoff_max_seconds = 60;
   double backoff_reset_after_seconds = 60;
   bool custom_feature_enabled = true;
+  // A stop unsubscribes, ends our side and reads what the venue still sends for this long;
+  // bytes still unread then are named in a loss record (stop_unread).
+  double stop_grace_seconds = 5;
 };
 
 // The tokens one connection should carry.

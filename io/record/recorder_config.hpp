@@ -74,6 +74,13 @@ struct RecorderConfig {
   double duration_seconds = 0;             // 0: until SIGINT/SIGTERM (the long-running recorder)
   std::string status = "auto";             // auto (a status line on a terminal), line, log, off
   double status_interval_seconds = 10;     // the periodic summary when not on a terminal
+
+  // --- nothing lost silently (docs/RECORD.md, "Losses") --------------------------------------
+  std::uint64_t reserve_bytes = std::uint64_t{64} << 20;  // kept free for the end of a run (0: none)
+  std::size_t max_pending_bytes = std::size_t{512} << 20;  // unwritten blocks held while the disk refuses
+  double stop_grace_seconds = 5;           // a stop reads what the sockets still hold this long
+  double disk_warn_free_percent = 10;      // alarm when the archive's disk has less free than this...
+  std::uint64_t disk_warn_free_bytes = std::uint64_t{2} << 30;  // ...or than this (0: never)
 };
 
 // A problem in a config file or a value; what() names the file, the line and the key.

@@ -62,6 +62,16 @@ TEST(BadArguments, ExitWithTwoAndSayWhat) {
        "rest_checkpoint_interval_seconds"},
       {{"record", "--asset", "1", "--cpus", "0,0,1023"}, "CPU 1023 is not available"},
       {{"record", "--asset", "1", "--assets-file", dir.path().string()}, "is not a file"},
+      // A mistyped flag gets what it was probably meant to be, as a config key does.
+      {{"record", "--outt", "x"}, "--outt: did you mean --out?"},
+      {{"record", "--status-intervl-seconds", "1"},
+       "--status-intervl-seconds: did you mean --status-interval-seconds?"},
+      {{"replay", dir.path().string(), "--jsno"}, "--jsno: did you mean --json?"},
+      // Credentials in a URL are refused for what they are.
+      {{"record", "--asset", "1", "--ws-url", "wss://user:pw@example.com/ws/market"},
+       "ws_url carries a user or password"},
+      {{"record", "--asset", "1", "--rest-url", "https://u@example.com"},
+       "rest_url carries a user or password"},
   };
   for (const auto& c : cases) {
     std::string shown;

@@ -29,7 +29,8 @@ const std::vector<std::string> kKeys = {
     "rest_checkpoint_interval_seconds", "rest_batch", "out", "manifest_dir", "envelope",
     "gzip_level", "block_bytes", "block_max_age_seconds", "max_file_bytes", "fsync",
     "fsync_interval_seconds", "cpus", "wait", "spin_max_us", "ring_bytes", "duration_seconds", "status",
-    "status_interval_seconds"};
+    "status_interval_seconds", "reserve_bytes", "max_pending_bytes", "stop_grace_seconds",
+    "disk_warn_free_percent", "disk_warn_free_bytes"};
 // clang-format on
 
 fs::path write_file(const fs::path& path, std::string_view text) {
@@ -83,6 +84,11 @@ RecorderConfig all_changed() {
   c.duration_seconds = 86400.125;
   c.status = "off";
   c.status_interval_seconds = 0.5;
+  c.reserve_bytes = 0;
+  c.max_pending_bytes = 65536;
+  c.stop_grace_seconds = 0.25;
+  c.disk_warn_free_percent = 2.5;
+  c.disk_warn_free_bytes = 0;
   return c;
 }
 
@@ -128,6 +134,11 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.duration_seconds, b.duration_seconds);
   EXPECT_EQ(a.status, b.status);
   EXPECT_EQ(a.status_interval_seconds, b.status_interval_seconds);
+  EXPECT_EQ(a.reserve_bytes, b.reserve_bytes);
+  EXPECT_EQ(a.max_pending_bytes, b.max_pending_bytes);
+  EXPECT_EQ(a.stop_grace_seconds, b.stop_grace_seconds);
+  EXPECT_EQ(a.disk_warn_free_percent, b.disk_warn_free_percent);
+  EXPECT_EQ(a.disk_warn_free_bytes, b.disk_warn_free_bytes);
 }
 
 // The ConfigError message of loading `yaml`, or "" when it loads.
