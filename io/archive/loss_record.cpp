@@ -152,8 +152,8 @@ void LossSpan::add_frame(UnixNanos received_ns, std::uint64_t global_sequence,
     }
   }
   Session& s = sessions_[hit_];
-  s.first = std::min(s.first, message_sequence);
-  s.last = std::max(s.last, message_sequence);
+  s.first = s.frames == 0 ? message_sequence : std::min(s.first, message_sequence);
+  s.last = s.frames == 0 ? message_sequence : std::max(s.last, message_sequence);
   ++s.frames;
 }
 
@@ -174,14 +174,15 @@ void LossSpan::merge(const LossSpan& o) {
   frames_ += o.frames_;
   records_ += o.records_;
   for (const Session& x : o.sessions_) {
+    if (x.frames == 0) continue;  // kept from an earlier span, not part of this one
     auto it = std::find_if(sessions_.begin(), sessions_.end(), [&](const Session& s) {
       return s.connection_sequence == x.connection_sequence;
     });
     if (it == sessions_.end()) {
       sessions_.push_back(x);
     } else {
-      it->first = std::min(it->first, x.first);
-      it->last = std::max(it->last, x.last);
+      it->first = it->frames == 0 ? x.first : std::min(it->first, x.first);
+      it->last = it->frames == 0 ? x.last : std::max(it->last, x.last);
       it->frames += x.frames;
     }
   }
@@ -191,7 +192,10 @@ void LossSpan::clear() noexcept {
   frames_ = records_ = 0;
   first_global_ = last_global_ = 0;
   first_received_ = last_received_ = 0;
-  sessions_.clear();
+  // The sessions of this span stay, emptied, for the next one (a block's span is cleared every
+  // block: no allocation while the same connections flow); the ones it did not use go.
+  std::erase_if(sessions_, [](const Session& s) { return s.frames == 0; });
+  for (Session& s : sessions_) s.frames = 0;
   hit_ = 0;
 }
 
@@ -212,6 +216,7 @@ LossRecord LossSpan::to_record(std::string_view run_id, LossReason reason, UnixN
     r.last_received_ns = last_received_;
   }
   for (const Session& s : sessions_) {
+    if (s.frames == 0) continue;
     r.sessions.push_back(LossSession{s.session_id, s.connection_sequence, s.first, s.last, s.frames});
   }
   r.detail = std::move(detail);

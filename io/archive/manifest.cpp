@@ -69,16 +69,23 @@ std::string render_manifest_entry(const ManifestEntry& e) {
   return s;
 }
 
-void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence,
-                 const polymarket::Classification& c) noexcept {
+namespace {
+// A frame's (or a stub's) row, time and place in the global sequence; before it is counted.
+void count_place(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence) noexcept {
   if (e.frames + e.oversized_frames == 0) {
     e.first_received_ns = received_ns;
     e.first_global_sequence = global_sequence;
   }
-  ++e.frames;
   ++e.rows;
   e.last_received_ns = received_ns;
   e.last_global_sequence = global_sequence;
+}
+}  // namespace
+
+void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence,
+                 const polymarket::Classification& c) noexcept {
+  count_place(e, received_ns, global_sequence);
+  ++e.frames;
   ++e.frames_by_kind[static_cast<std::size_t>(c.kind)];
   for (std::size_t i = 0; i < c.events.size(); ++i) e.events_by_type[i] += c.events[i];
 }
@@ -94,14 +101,8 @@ void count_other_row(ManifestEntry& e) noexcept { ++e.rows; }
 
 void count_oversized(ManifestEntry& e, UnixNanos received_ns,
                      std::uint64_t global_sequence) noexcept {
-  if (e.frames + e.oversized_frames == 0) {
-    e.first_received_ns = received_ns;
-    e.first_global_sequence = global_sequence;
-  }
+  count_place(e, received_ns, global_sequence);
   ++e.oversized_frames;
-  ++e.rows;
-  e.last_received_ns = received_ns;
-  e.last_global_sequence = global_sequence;
 }
 
 void count_loss(ManifestEntry& e, std::uint64_t frames_lost) noexcept {

@@ -451,10 +451,16 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   }
 
   void on_read(beast::error_code ec) {
-    // Stamp first: the receive time is when the read completed, before anything else runs.
+    reading_ = false;
+    // Part of a message (one over 1.5 KB takes two reads; an oversized one many): read on, no
+    // clocks read.
+    if (!ec && !ended_ && !ws_.is_message_done()) {
+      if (skipping_ || buf_.size() > net_.opt.max_frame_bytes) skip_buffered();
+      return read();
+    }
+    // Stamp first: the receive time is when the message's last read completed.
     const UnixNanos recv = realtime_now();
     const MonoNanos mono = monotonic_now();
-    reading_ = false;
     if (ended_) {
       // Ended while this read was under way: keep a frame it completed (it was received), then
       // the close record it was holding back.
@@ -469,10 +475,6 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
                     (r.reason.empty() ? "" : ", " + std::string(r.reason.data(), r.reason.size())) + ")");
       }
       return fail("connection lost: " + ec.message());
-    }
-    if (!ws_.is_message_done()) {
-      if (skipping_ || buf_.size() > net_.opt.max_frame_bytes) skip_buffered();
-      return read();
     }
     const auto data = buf_.data();
     const auto* p = static_cast<const char*>(data.data());

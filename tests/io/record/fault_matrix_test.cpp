@@ -105,26 +105,41 @@ fs::path ws_dir(const fs::path& out) {
   return archive_stream_dir(out, "polymarket", "ws_raw");
 }
 
-TEST(FaultMatrixDiskFull, ARecorderWhoseDiskFillsUpAlarmsKeepsItsBooksAndLosesNothing) {
-  testing::TempDir dir;
-  TmpfsMount mnt(dir.path() / "mnt", std::size_t{16} << 20);
-  if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
-
+// The simulator of these tests: two lanes (BTC 5m and 15m, four markets) at `rate` frames/s.
+SimServerOptions two_lanes(std::uint64_t seed, double rate) {
   SimServerOptions so;
-  so.market.seed = 31;
+  so.market.seed = seed;
   so.market.lanes = 2;
-  so.rate = 2'000;
-  Sim sim(so);
+  so.rate = rate;
+  return so;
+}
+
+// The settings of the recorder tests on a small tmpfs: small blocks, a small memory bound so a
+// full disk reaches it within seconds, a reserve the tmpfs can hold.
+RecorderConfig small_disk_config(SimServer& sim, const fs::path& out) {
   RecorderConfig c;
-  c.ws_url = sim->ws_url();
-  c.rest_url = c.gamma_url = sim->http_url();
-  c.out = dir.path() / "mnt" / "data";
+  c.ws_url = sim.ws_url();
+  c.rest_url = c.gamma_url = sim.http_url();
+  c.out = out;
   c.status = "off";
   c.rest_checkpoint_interval_seconds = 0;
   c.ring_bytes = std::size_t{8} << 20;
   c.max_frame_bytes = std::size_t{1} << 20;
   c.block_bytes = 16 << 10;
   c.block_max_age_seconds = 0.05;
+  c.max_pending_bytes = 512 << 10;
+  c.reserve_bytes = 2 << 20;
+  return c;
+}
+
+TEST(FaultMatrixDiskFull, ARecorderWhoseDiskFillsUpAlarmsKeepsItsBooksAndLosesNothing) {
+  testing::TempDir dir;
+  TmpfsMount mnt(dir.path() / "mnt", std::size_t{16} << 20);
+  if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
+
+  Sim sim(two_lanes(31, 2'000));
+  RecorderConfig c = small_disk_config(sim.get(), dir.path() / "mnt" / "data");
+  c.max_pending_bytes = 64 << 20;  // the outage fits in memory: nothing is dropped
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.counter("archive", "blocks") >= 5; }, 20s))
       << run.get().status_json();
@@ -177,24 +192,6 @@ TEST(FaultMatrixDiskFull, ARecorderWhoseDiskFillsUpAlarmsKeepsItsBooksAndLosesNo
   EXPECT_TRUE(a.losses.empty());  // full, then freed: nothing lost
 }
 
-// The settings of the recorder tests on a small tmpfs: small blocks, a small memory bound so a
-// full disk reaches it within seconds, a reserve the tmpfs can hold.
-RecorderConfig small_disk_config(SimServer& sim, const fs::path& out) {
-  RecorderConfig c;
-  c.ws_url = sim.ws_url();
-  c.rest_url = c.gamma_url = sim.http_url();
-  c.out = out;
-  c.status = "off";
-  c.rest_checkpoint_interval_seconds = 0;
-  c.ring_bytes = std::size_t{8} << 20;
-  c.max_frame_bytes = std::size_t{1} << 20;
-  c.block_bytes = 16 << 10;
-  c.block_max_age_seconds = 0.05;
-  c.max_pending_bytes = 512 << 10;
-  c.reserve_bytes = 2 << 20;
-  return c;
-}
-
 // Full for the rest of the run: past the memory bound frames are dropped, said at once and
 // named in a loss record; at the stop the reserve gives the last blocks, the records and the
 // manifests room. Every frame the simulator wrote is archived or named: archived + lost = sent.
@@ -202,11 +199,7 @@ TEST(FaultMatrixDiskFull, ADiskFullForTheRestOfTheRunNamesEveryFrameItCouldNotKe
   testing::TempDir dir;
   TmpfsMount mnt(dir.path() / "mnt", std::size_t{16} << 20);
   if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
-  SimServerOptions so;
-  so.market.seed = 32;
-  so.market.lanes = 2;
-  so.rate = 2'000;
-  Sim sim(so);
+  Sim sim(two_lanes(32, 2'000));
   const RecorderConfig c = small_disk_config(sim.get(), dir.path() / "mnt" / "data");
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.counter("archive", "blocks") >= 5; }, 20s));
@@ -243,11 +236,7 @@ TEST(FaultMatrixDiskFull, ADiskFullAtTheStopWritesItsLastBlocksIntoTheReserve) {
   testing::TempDir dir;
   TmpfsMount mnt(dir.path() / "mnt", std::size_t{16} << 20);
   if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
-  SimServerOptions so;
-  so.market.seed = 33;
-  so.market.lanes = 2;
-  so.rate = 1'000;
-  Sim sim(so);
+  Sim sim(two_lanes(33, 1'000));
   RecorderConfig c = small_disk_config(sim.get(), dir.path() / "mnt" / "data");
   c.max_pending_bytes = 64 << 20;  // never reached here
   RecorderRun run(c);
@@ -522,11 +511,7 @@ fs::path the_open_file(const fs::path& dir) {
 // manifest listed a file that did not exist, and the gate passed with 0 frames archived.)
 void lose_the_open_file(bool move) {
   testing::TempDir dir;
-  SimServerOptions so;
-  so.market.seed = 34;
-  so.market.lanes = 2;
-  so.rate = 2'000;
-  Sim sim(so);
+  Sim sim(two_lanes(34, 2'000));
   RecorderConfig c = small_disk_config(sim.get(), dir.path() / "data");
   c.reserve_bytes = 0;
   RecorderRun run(c);
