@@ -552,5 +552,30 @@ TEST(FaultMatrixFiles, AFileMovedAwayWhileWrittenIsNamedInALossRecord) {
   lose_the_open_file(true);
 }
 
+// The case: a bounded run whose hour folder is deleted under it (was: 0 frames archived,
+// gate WS_RAW_SAMPLE_PASS, exit 0). Now the gate needs review, the report gives the numbers,
+// and the exit code says the archive is not clean.
+TEST(FaultMatrixFiles, ABoundedRunWhoseFileVanishedIsNeverAPass) {
+  testing::TempDir dir;
+  Sim sim(two_lanes(35, 2'000));
+  RecorderConfig c = small_disk_config(sim.get(), dir.path() / "data");
+  c.reserve_bytes = 0;
+  c.rest_checkpoint_interval_seconds = 0.3;
+  c.duration_seconds = 3;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("archive", "blocks") >= 5; }, 20s));
+  fs::remove_all(ws_dir(c.out));
+  EXPECT_EQ(run.wait(), 3);
+  EXPECT_EQ(run.get().gate(), "WS_RAW_SAMPLE_NEEDS_REVIEW");
+  std::ifstream in(run.get().report_path());
+  const std::string report((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(report.find("named lost"), std::string::npos) << report;
+  EXPECT_NE(report.find("loss record(s): "), std::string::npos) << report;
+  EXPECT_NE(report.find("lost (file_vanished)"), std::string::npos) << report;
+  EXPECT_NE(report.find("Archive clean (every frame in a sealed file, nothing lost): no"),
+            std::string::npos)
+      << report;
+}
+
 }  // namespace
 }  // namespace booktape
