@@ -71,6 +71,7 @@ struct ArchiveStage::Impl {
   std::string failure;          // why the stage stopped writing (set before stats.failed)
   std::uint64_t discarded = 0;  // frames taken off the ring after that, never written
   LossSpan discarded_span;      // ... and which
+  std::vector<LossRecord> discarded_losses;  // loss records that came after it
   std::string published_error;  // the writer's last_error as last published
   MonoNanos next_poll = 0;
   void finish_writer();
@@ -222,7 +223,9 @@ void ArchiveStage::run(const std::atomic<bool>& producer_done) {
             im.discarded_span.add_frame(m.received_ns, m.global_sequence, m.connection_sequence,
                                         m.message_sequence, m.session_id);
           },
-          [](PipelineEvent*) {});
+          [&](PipelineEvent* ev) {
+            if (ev->kind == PipelineEvent::Kind::kLoss) im.discarded_losses.push_back(ev->loss);
+          });
       im.publish();
       if (done(work)) break;
       idle.idle(work);
@@ -252,15 +255,18 @@ void ArchiveStage::Impl::finish_writer() {
   }
   if (!writer.closed()) writer.abandon();
   stats.unwritten_losses.store(writer.unwritten_losses().size(), std::memory_order_relaxed);
-  if (discarded_span.empty()) return;
+  if (discarded_span.empty() && discarded_losses.empty()) return;
   // The stage broke (failure): its writer is closed, so a fresh one names what was discarded.
   if (opt.reserve != nullptr) {
     stats.reserve_released.fetch_add(opt.reserve->release(), std::memory_order_relaxed);
   }
   try {
     ArchiveWriter last(opt.writer);
-    last.note_loss(discarded_span.to_record(writer.run_id(), LossReason::kWriteError,
-                                            realtime_now(), "the archive stage failed: " + failure));
+    if (!discarded_span.empty()) {
+      last.note_loss(discarded_span.to_record(writer.run_id(), LossReason::kWriteError,
+                                              realtime_now(), "the archive stage failed: " + failure));
+    }
+    for (LossRecord& r : discarded_losses) last.note_loss(std::move(r));
     last.close();
     if (!last.closed()) last.abandon();
     stats.unwritten_losses.fetch_add(last.unwritten_losses().size(), std::memory_order_relaxed);

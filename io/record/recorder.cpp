@@ -777,8 +777,8 @@ int Recorder::Impl::finish() {
     for (const std::string& e : book->checkpoint_examples()) log("  diverged: %s", e.c_str());
   }
 
-  // Exit 3: the archive is not clean (frames lost, unaccounted, files left open, write errors),
-  // whatever the gate says; documented in docs/RECORD.md.
+  // Exit 3: the archive is not clean (frames lost or unaccounted, loss records unwritten, files
+  // left open), whatever the gate says; documented in docs/RECORD.md.
   const int archive_code = f.archive_clean() ? 0 : kExitUncleanArchive;
   if (!f.bounded) {
     if (archive_code != 0 && !w.stats().last_error.empty())
