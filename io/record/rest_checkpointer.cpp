@@ -251,7 +251,14 @@ void RestCheckpointer::run(const std::atomic<bool>& stop) {
     im.writer.poll(monotonic_now(), realtime_now());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a cold thread: sleeping is fine
   }
+  // A disk that still refuses: retried until the archive stage has given back the space reserved
+  // for the end of the run (it tries for 5 s first), then what is left is named in a loss record.
   im.writer.close();
+  for (int i = 0; i < 70 && !im.writer.closed(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    im.writer.close();
+  }
+  if (!im.writer.closed()) im.writer.abandon();
 }
 
 }  // namespace booktape

@@ -159,6 +159,26 @@ TEST(RecordCli, ASecondRecorderOnTheSameOutIsRefusedNamingThePid) {
   EXPECT_EQ(third.wait(30s), 0);
 }
 
+// REST checkpoint failures are said as they happen (at most a line per 10 s), with the error,
+// not only archived (was: "Connection refused" went into the REST archive and nowhere else).
+TEST(RecordCli, RestFailuresAreLoggedAsTheyHappen) {
+  SimChild sim({"--rate", "500", "--seed", "6", "--fault", "rest_500@0:1000"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  std::vector<std::string> args = sim_flags(sim, out);  // a REST round every 0.5 s
+  args.insert(args.end(), {"--duration-seconds", "2"});
+  testing::Child rec = record(args);
+  const std::string log = rec.read_all(60s);
+  EXPECT_EQ(rec.wait(30s), 1) << log;  // the gate: no successful REST checkpoint
+  EXPECT_NE(log.find("REST checkpoint request failed: POST " + sim.url() + "/books: HTTP 500"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("REST checkpoint request failed", log.find("REST checkpoint request failed") + 1),
+            std::string::npos)
+      << "one line per 10 s, not one per failure\n"
+      << log;
+}
+
 TEST(RecordCli, ABoundedRunWritesTheSeedManifestAndReportWithItsGate) {
   SimChild sim({"--rate", "500", "--seed", "4"});
   testing::TempDir dir;
