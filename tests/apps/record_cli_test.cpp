@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "codecs/sha256.hpp"
 #include "io/archive/paths.hpp"
@@ -73,6 +74,10 @@ TEST(RecordCli, SigintStopsCleanlyWithEveryFileClosedAndVerified) {
   EXPECT_EQ(rec.wait(30s), 0) << log;
   EXPECT_NE(log.find("stopping: closing connections"), std::string::npos) << log;
   EXPECT_NE(log.find("connection 1 (shard 0) up"), std::string::npos) << log;
+  // Log times in UTC with milliseconds and the zone (was: seconds, no zone).
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex(R"((^|\n)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z booktape record: )")))
+      << log;
   EXPECT_FALSE(any_open_file(out));
   EXPECT_GE(verified_manifest_entries(out), 2u);
 }

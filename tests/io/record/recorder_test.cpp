@@ -201,6 +201,8 @@ TEST(Recorder, TlsIsVerifiedAgainstTheSystemStoreUnlessACaFileIsGiven) {
     ASSERT_TRUE(eventually([&] { return run.counter("network", "connect_failures") >= 2; }));
     run.stop();
     EXPECT_EQ(run.counter("network", "connects"), 0u);
+    // A failed attempt is a reconnect too (was: reconnects 0 while it kept failing).
+    EXPECT_EQ(run.counter("network", "reconnects"), run.counter("network", "connect_failures"));
   }
   ArchivedStream refused(ws_dir(c.out));
   const auto closes = refused.sessions("close");
