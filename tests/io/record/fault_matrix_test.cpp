@@ -7,6 +7,7 @@
 // - The archive writer past its memory bound: every frame it cannot keep is counted as dropped
 //   and named in a loss record; the rest is archived once space returns. Nothing disappears
 //   uncounted. The same for a disk full for the rest of the run, and at the stop (the reserve).
+// - The free-space watermark: alarmed once as the disk goes under it, and when it has room again.
 // - Files deleted or moved while written (FaultMatrixFiles, no tmpfs needed): a loss record
 //   names what they held, a new file takes over, the manifest lists only files that are there.
 #include <fcntl.h>
@@ -20,12 +21,14 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "codecs/sha256.hpp"
 #include "io/archive/loss_record.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/space_reserve.hpp"
 #include "io/archive/writer.hpp"
+#include "io/record/archive_alarms.hpp"
 #include "io/replay/replayer.hpp"
 #include "tests/support/archive_files.hpp"
 #include "tests/support/archive_truth.hpp"
@@ -496,6 +499,67 @@ std::size_t entries_present(const fs::path& out) {
     ++n;
   }
   return n;
+}
+
+// The free-space watermark alarms before the disk refuses anything: once as free space goes
+// under the share of the disk or under the byte floor (whichever is configured), with the path
+// and the numbers, and says so when there is room again. The numbers stay in DiskStats for the
+// status line and status_json.
+TEST(FaultMatrixDiskFull, TheFreeSpaceWatermarkAlarmsBeforeTheDiskIsFull) {
+  testing::TempDir dir;
+  const fs::path root = dir.path() / "mnt";
+  TmpfsMount mnt(root, std::size_t{4} << 20);
+  if (!mnt.mounted()) GTEST_SKIP() << mnt.error();
+  const ArchiveStageStats quiet;  // no write error, no drop: only the disk speaks
+  MonoNanos now = 0;
+  const auto tick = [&](ArchiveAlarms& al) {
+    now += kNanosPerSecond;  // statvfs once a second
+    return al.tick(quiet, now);
+  };
+  const auto take = [&](const char* name, std::size_t bytes) {
+    std::ofstream(root / name, std::ios::binary) << std::string(bytes, 'x');
+  };
+  ArchiveAlarms by_share(root, DiskWatermark{50, 0}, 1 << 20);
+  ArchiveAlarms by_bytes(root, DiskWatermark{0, std::uint64_t{3} << 20}, 1 << 20);
+
+  EXPECT_TRUE(tick(by_share).empty());
+  EXPECT_TRUE(tick(by_bytes).empty());
+  EXPECT_EQ(by_share.disk().total_bytes.load(), std::uint64_t{4} << 20);
+  EXPECT_GT(by_share.disk().free_bytes.load(), std::uint64_t{3} << 20);
+  EXPECT_FALSE(by_share.disk().low.load());
+  EXPECT_EQ(by_share.disk_text().find("LOW"), std::string::npos) << by_share.disk_text();
+
+  // 1.5 MiB taken: 62% free is above the share, 2.5 MiB is under the byte floor.
+  take("a", std::size_t{3} << 19);
+  EXPECT_TRUE(tick(by_share).empty());
+  const std::vector<std::string> low = tick(by_bytes);
+  ASSERT_EQ(low.size(), 1u);
+  EXPECT_EQ(low[0].rfind("ALARM: the archive's disk is getting full: ", 0), 0u) << low[0];
+  EXPECT_NE(low[0].find(root.string()), std::string::npos) << low[0];
+  EXPECT_NE(low[0].find("of 4.0 MiB"), std::string::npos) << low[0];
+  EXPECT_NE(low[0].find("warning below 0% or 3.0 MiB"), std::string::npos) << low[0];
+  EXPECT_TRUE(by_bytes.disk().low.load());
+  EXPECT_EQ(by_bytes.disk().low_alarms.load(), 1u);
+  EXPECT_NE(by_bytes.disk_text().find(" LOW"), std::string::npos) << by_bytes.disk_text();
+  EXPECT_TRUE(tick(by_bytes).empty()) << "said once as it goes under, not every second";
+
+  // 2.5 MiB taken: 37% free is under the share too.
+  take("b", std::size_t{1} << 20);
+  const std::vector<std::string> share = tick(by_share);
+  ASSERT_EQ(share.size(), 1u);
+  EXPECT_NE(share[0].find("warning below 50%"), std::string::npos) << share[0];
+  EXPECT_TRUE(by_share.disk().low.load());
+
+  // Room again: said, and no longer low; the count of alarms stays.
+  fs::remove(root / "a");
+  fs::remove(root / "b");
+  for (ArchiveAlarms* al : {&by_share, &by_bytes}) {
+    const std::vector<std::string> back = tick(*al);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].rfind("the archive's disk has room again: ", 0), 0u) << back[0];
+    EXPECT_FALSE(al->disk().low.load());
+    EXPECT_EQ(al->disk().low_alarms.load(), 1u);
+  }
 }
 
 fs::path the_open_file(const fs::path& dir) {
