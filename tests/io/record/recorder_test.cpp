@@ -492,6 +492,16 @@ TEST(Recorder, AFrameOverTheSizeLimitIsSkippedAsAStubAndNothingBehindItIsLost) {
   EXPECT_EQ(in_manifest, 4u);
 }
 
+// A recorder that falls behind an unthrottled simulator whatever the build: the smallest ring,
+// so the archive stage's bursts fill it (under ASan the simulator is slow too, and an 8 MiB ring
+// never filled).
+RecorderConfig behind_config(SimServer& sim, const fs::path& out) {
+  RecorderConfig c = config_for(sim, out);
+  c.max_frame_bytes = std::size_t{128} << 10;
+  c.ring_bytes = std::size_t{1} << 20;
+  return c;
+}
+
 // A stop while the recorder is behind (the simulator sends as fast as it can; the ring fills):
 // the recorder unsubscribes first, ends its side, and reads what the sockets and the venue's
 // queue still hold, within stop_grace_seconds. With time enough, nothing is lost: the archive
@@ -499,8 +509,8 @@ TEST(Recorder, AFrameOverTheSizeLimitIsSkippedAsAStubAndNothingBehindItIsLost) {
 TEST(Recorder, AStopWhileBehindUnsubscribesAndDrainsWhatTheSocketsHold) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 0));  // as fast as possible: the recorder cannot keep up
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
-  c.stop_grace_seconds = 60;
+  RecorderConfig c = behind_config(sim.get(), dir.path() / "data");
+  c.stop_grace_seconds = 120;  // ample: under ASan the drain took up to 40 s here
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.counter("network", "ring_full_waits") > 0; }, 20s))
       << run.get().status_json();
@@ -519,7 +529,7 @@ TEST(Recorder, AStopWhileBehindUnsubscribesAndDrainsWhatTheSocketsHold) {
 TEST(Recorder, AStopThatCannotDrainInItsGraceNamesTheUnreadBytes) {
   testing::TempDir dir;
   Sim sim(sim_options(0, 0));
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  RecorderConfig c = behind_config(sim.get(), dir.path() / "data");
   c.stop_grace_seconds = 0.05;
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.counter("network", "ring_full_waits") > 0; }, 20s))
