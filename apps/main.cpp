@@ -5,7 +5,31 @@
 #include <exception>
 
 #include "apps/commands.hpp"
+#include "core/did_you_mean.hpp"
 #include "core/version.hpp"
+
+namespace {
+
+// After "The following arguments were not expected: --outt x": the flag each unknown one was
+// probably meant to be (as config keys do).
+void suggest_flags(CLI::App& app) {
+  // An unknown flag falls through to the top level: the candidates are the flags of the command
+  // given and the top level's.
+  std::vector<CLI::App*> apps = app.get_subcommands();
+  apps.push_back(&app);
+  std::vector<std::string> names;
+  for (CLI::App* cmd : apps)
+    for (const CLI::Option* o : cmd->get_options())
+      for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
+  for (const std::string& given : app.remaining(true)) {
+    if (!given.starts_with("--")) continue;
+    const std::string flag = given.substr(0, given.find('='));
+    const std::string best = booktape::closest_name(flag, names);
+    if (!best.empty()) std::fprintf(stderr, "%s: did you mean %s?\n", flag.c_str(), best.c_str());
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"booktape " BOOKTAPE_VERSION
@@ -44,7 +68,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every other parse error is a bad argument: 2, as documented
     // (CLI11's own codes are 100 and up).
-    return app.exit(e) == 0 ? 0 : 2;
+    const int code = app.exit(e) == 0 ? 0 : 2;
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) suggest_flags(app);
+    return code;
   }
   try {
     if (app.got_subcommand("books")) return books();

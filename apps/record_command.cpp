@@ -36,6 +36,10 @@ int run_record(const RecordFlags& flags) {
   g_recorder = &recorder;
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // A closed ssh session (or terminal) is a stop like any other, not a crash that leaves files
+  // ".open" (docs/RECORD.md, "Stopping").
+  std::signal(SIGHUP, on_stop_signal);
+  // A peer gone mid-write is an error on that socket, never a signal that ends the process.
   std::signal(SIGPIPE, SIG_IGN);
   // A file size limit (ulimit -f, a service's LimitFSIZE) must be a write error the archive
   // retries and alarms on (EFBIG), not a signal that kills the recorder mid-block.
@@ -43,6 +47,7 @@ int run_record(const RecordFlags& flags) {
   const int code = recorder.run();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGHUP, SIG_DFL);
   g_recorder = nullptr;
   return code;
 }
@@ -57,7 +62,10 @@ Command add_record_command(CLI::App& app) {
       "BTC up/down markets found through Gamma; --asset/--assets-file for given token ids; "
       "--all-active for every market. Runs until Ctrl-C, or --duration-seconds for a bounded "
       "run that also writes a report with the gate WS_RAW_SAMPLE_PASS or _NEEDS_REVIEW. "
-      "Exit code 0: ok (bounded: passed); 1: needs review or archive errors; 2: could not start.");
+      "SIGINT, SIGTERM and SIGHUP stop it cleanly. Exit code 0: ok (bounded: passed); 1: the "
+      "gate needs review; 2: could not start (bad settings, the venue unreachable, another "
+      "recorder on --out); 3: the archive is not clean (frames lost or unaccounted, files left "
+      "open, write errors: see the log and the loss records).");
   const std::shared_ptr<RecordFlags> flags = add_record_flags(*cmd);
   return [flags] { return run_record(*flags); };
 }

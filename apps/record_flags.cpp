@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdio>
 #include <string_view>
 
 namespace booktape::apps {
@@ -16,6 +17,13 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     out += s;
   }
   return out;
+}
+
+// 60 -> "60", 0.5 -> "0.5": a default as a user would write it.
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
 }
 
 std::string_view trim(std::string_view s) {
@@ -192,6 +200,19 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
           "This recorder is redundant copy R of its shard: a label in the run id and manifest\n"
           "(default 0)")
       ->type_name("R");
+  seconds("--discovery-interval-seconds", &RecordFlags::discovery_interval_seconds,
+          "Ask Gamma for the markets again every S seconds (default " +
+              format_seconds(d.discovery_interval_seconds) + ")")
+      ->type_name("S");
+  seconds("--status-interval-seconds", &RecordFlags::status_interval_seconds,
+          "A status line in the log every S seconds when not on a terminal (default " +
+              format_seconds(d.status_interval_seconds) + ")")
+      ->type_name("S");
+  seconds("--stop-grace-seconds", &RecordFlags::stop_grace_seconds,
+          "At a stop, read what the venue still sends for up to S seconds; bytes left unread "
+          "then are named in a loss record (default " +
+              format_seconds(d.stop_grace_seconds) + ")")
+      ->type_name("S");
   return f;
 }
 
@@ -271,6 +292,10 @@ RecorderConfig effective_config(const RecordFlags& flags) {
     c.shard = *shard;
   }
   if (flags.replica) c.replica = *flags.replica;
+  if (flags.discovery_interval_seconds)
+    c.discovery_interval_seconds = *flags.discovery_interval_seconds;
+  if (flags.status_interval_seconds) c.status_interval_seconds = *flags.status_interval_seconds;
+  if (flags.stop_grace_seconds) c.stop_grace_seconds = *flags.stop_grace_seconds;
 
   const std::vector<std::string> problems = validate(c);
   if (!problems.empty()) {

@@ -49,6 +49,9 @@ struct RecordFlags {
   std::optional<bool> books_only;
   std::optional<std::string> shard;  // "I/N"
   std::optional<int> replica;
+  std::optional<double> discovery_interval_seconds;
+  std::optional<double> status_interval_seconds;
+  std::optional<double> stop_grace_seconds;
 };
 
 // Registers --config and the override flags on `cmd`; the returned flags fill in as `cmd` parses.

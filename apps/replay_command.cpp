@@ -87,6 +87,15 @@ void print_human(const Replayer& r) {
               static_cast<unsigned long long>(s.global.gaps + s.per_session.gaps),
               static_cast<unsigned long long>(s.global.missing),
               static_cast<unsigned long long>(s.global.backwards + s.per_session.backwards));
+  if (s.losses.records > 0 || s.oversized_frames > 0) {
+    std::printf("lost       %llu frames named in %llu loss record(s), %llu unknown tail(s) "
+                "(crashes), %llu bytes unread at stops; %llu oversized frames skipped as stubs\n",
+                static_cast<unsigned long long>(s.losses.frames_lost),
+                static_cast<unsigned long long>(s.losses.records),
+                static_cast<unsigned long long>(s.losses.unknown_tails),
+                static_cast<unsigned long long>(s.losses.unread_bytes),
+                static_cast<unsigned long long>(s.oversized_frames));
+  }
   for (const std::string& e : s.errors) std::printf("error      %s\n", e.c_str());
 }
 

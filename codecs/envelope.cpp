@@ -133,6 +133,30 @@ std::string render_session_close(std::string_view session_id, std::uint64_t conn
   return s;
 }
 
+std::string render_oversized_frame(const FrameMeta& m, std::uint64_t payload_length,
+                                   const Sha256Digest& sha, std::string_view prefix,
+                                   std::uint64_t max_frame_bytes) {
+  std::string s = "{\"record\":\"oversized_frame\",\"received_at_utc\":\"" +
+                  format_utc(m.received_ns) + "\",\"received_at_ns\":" +
+                  std::to_string(m.received_ns) + ",\"monotonic_ns\":" +
+                  std::to_string(m.monotonic_ns) + ",\"session_id\":";
+  append_json_string(s, m.session_id);
+  s += ",\"connection_sequence\":" + u64s(m.connection_sequence) +
+       ",\"message_sequence\":" + u64s(m.message_sequence) +
+       ",\"global_message_sequence\":" + u64s(m.global_sequence) + ",\"opcode\":\"" +
+       (m.opcode == Opcode::kBinary ? "binary" : "text") +
+       "\",\"payload_length_bytes\":" + u64s(payload_length) + ",\"payload_sha256\":\"";
+  const std::size_t at = s.size();
+  s.resize(at + kSha256HexChars);
+  to_hex(sha.data(), sha.size(), s.data() + at);
+  s += "\",\"prefix_base64\":\"";
+  const std::size_t b = s.size();
+  s.resize(b + base64_encoded_size(prefix.size()));
+  base64_encode(s.data() + b, prefix);
+  s += "\",\"max_frame_bytes\":" + u64s(max_frame_bytes) + "}\n";
+  return s;
+}
+
 std::string render_full_fragment(const SessionInfo& si) {
   std::string s;
   append_session_body(s, si);

@@ -62,6 +62,12 @@ std::string render_file_record(std::string_view run_id, std::uint64_t file_seque
 std::string render_session_record(const SessionInfo& s, std::string_view event, UnixNanos at);
 std::string render_session_close(std::string_view session_id, std::uint64_t connection_sequence,
                                  UnixNanos at, std::string_view reason);
+// A frame larger than the recorder's max_frame_bytes, read through without being kept: its
+// place in the sequences, true length, SHA-256 (computed while it streamed by) and first bytes
+// (base64), as an "oversized_frame" record (docs/DATA_CONTRACT.md).
+std::string render_oversized_frame(const FrameMeta& m, std::uint64_t payload_length,
+                                   const Sha256Digest& sha, std::string_view prefix,
+                                   std::uint64_t max_frame_bytes);
 // The full envelope's per-line session fields: "websocket":{...},"subscription":{...},
 // "tokens_tracked":[...] (no surrounding braces, no trailing comma).
 std::string render_full_fragment(const SessionInfo& s);

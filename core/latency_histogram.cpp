@@ -41,6 +41,30 @@ std::string LatencyHistogram::summary_json() const {
   return buf;
 }
 
+std::string format_duration_ns(std::uint64_t ns) {
+  char buf[32];
+  const double v = static_cast<double>(ns);
+  if (ns < 1'000) {
+    std::snprintf(buf, sizeof buf, "%llu ns", static_cast<unsigned long long>(ns));
+  } else if (ns < 1'000'000) {
+    std::snprintf(buf, sizeof buf, "%.1f \u00b5s", v / 1e3);
+  } else if (ns < 1'000'000'000) {
+    std::snprintf(buf, sizeof buf, "%.2f ms", v / 1e6);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f s", v / 1e9);
+  }
+  return buf;
+}
+
+std::string LatencyHistogram::summary_text() const {
+  const std::uint64_t n = count();
+  if (n == 0) return "-";
+  return "p50 " + format_duration_ns(quantile(0.5)) + ", p90 " + format_duration_ns(quantile(0.9)) +
+         ", p99 " + format_duration_ns(quantile(0.99)) + ", p99.9 " +
+         format_duration_ns(quantile(0.999)) + ", max " + format_duration_ns(max()) +
+         " (n=" + std::to_string(n) + ")";
+}
+
 void LatencyHistogram::reset() noexcept {
   for (auto& c : counts_) c.store(0, std::memory_order_relaxed);
   count_.store(0, std::memory_order_relaxed);

@@ -10,6 +10,9 @@
 
 namespace booktape {
 
+// A duration in the unit that reads best: "850 ns", "12.3 µs", "4.56 ms", "1.20 s".
+std::string format_duration_ns(std::uint64_t ns);
+
 class LatencyHistogram {
  public:
   static constexpr int kSubBits = 4;
@@ -37,6 +40,8 @@ class LatencyHistogram {
   // {"count":..,"p50_ns":..,"p90_ns":..,"p99_ns":..,"p999_ns":..,"p9999_ns":..,"max_ns":..,
   //  "mean_ns":..}
   [[nodiscard]] std::string summary_json() const;
+  // For people: "p50 12.3 µs, p90 .., p99 .., p99.9 .., max 1.2 ms (n=4521)"; "-" with no samples.
+  [[nodiscard]] std::string summary_text() const;
   void reset() noexcept;
 
   static std::size_t bucket_of(std::uint64_t v) noexcept {

@@ -24,13 +24,13 @@ std::string render_manifest_entry(const ManifestEntry& e) {
        ",\"rows\":" + std::to_string(e.rows) + ",\"frames\":" + std::to_string(e.frames) +
        ",\"members\":" + std::to_string(e.members);
   if (e.records > 0) s += ",\"records\":" + std::to_string(e.records);
-  if (e.frames + e.records > 0) {
+  if (e.frames + e.records + e.oversized_frames > 0) {
     s += ",\"first_received_at_utc\":\"" + format_utc(e.first_received_ns) +
          "\",\"last_received_at_utc\":\"" + format_utc(e.last_received_ns) +
          "\",\"first_received_at_ns\":" + std::to_string(e.first_received_ns) +
          ",\"last_received_at_ns\":" + std::to_string(e.last_received_ns);
   }
-  if (e.frames > 0) {
+  if (e.frames + e.oversized_frames > 0) {
     s += ",\"first_global_message_sequence\":" + std::to_string(e.first_global_sequence) +
          ",\"last_global_message_sequence\":" + std::to_string(e.last_global_sequence);
   }
@@ -60,20 +60,32 @@ std::string render_manifest_entry(const ManifestEntry& e) {
     s += ",\"torn_tail_bytes\":" + std::to_string(e.torn_tail_bytes) +
          ",\"torn_tail_rows\":" + std::to_string(e.torn_tail_rows);
   }
+  if (e.oversized_frames > 0) s += ",\"oversized_frames\":" + std::to_string(e.oversized_frames);
+  if (e.loss_records > 0) {
+    s += ",\"loss_records\":" + std::to_string(e.loss_records) +
+         ",\"frames_lost\":" + std::to_string(e.frames_lost);
+  }
   s += "}\n";
   return s;
 }
 
-void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence,
-                 const polymarket::Classification& c) noexcept {
-  if (e.frames == 0) {
+namespace {
+// A frame's (or a stub's) row, time and place in the global sequence; before it is counted.
+void count_place(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence) noexcept {
+  if (e.frames + e.oversized_frames == 0) {
     e.first_received_ns = received_ns;
     e.first_global_sequence = global_sequence;
   }
-  ++e.frames;
   ++e.rows;
   e.last_received_ns = received_ns;
   e.last_global_sequence = global_sequence;
+}
+}  // namespace
+
+void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence,
+                 const polymarket::Classification& c) noexcept {
+  count_place(e, received_ns, global_sequence);
+  ++e.frames;
   ++e.frames_by_kind[static_cast<std::size_t>(c.kind)];
   for (std::size_t i = 0; i < c.events.size(); ++i) e.events_by_type[i] += c.events[i];
 }
@@ -86,6 +98,46 @@ void count_data_record(ManifestEntry& e, UnixNanos at) noexcept {
 }
 
 void count_other_row(ManifestEntry& e) noexcept { ++e.rows; }
+
+void count_oversized(ManifestEntry& e, UnixNanos received_ns,
+                     std::uint64_t global_sequence) noexcept {
+  count_place(e, received_ns, global_sequence);
+  ++e.oversized_frames;
+}
+
+void count_loss(ManifestEntry& e, std::uint64_t frames_lost) noexcept {
+  ++e.rows;
+  ++e.loss_records;
+  e.frames_lost += frames_lost;
+}
+
+void merge_counts(ManifestEntry& f, const ManifestEntry& b) noexcept {
+  if (b.frames + b.records + b.oversized_frames > 0) {
+    if (f.frames + f.records + f.oversized_frames == 0) f.first_received_ns = b.first_received_ns;
+    f.last_received_ns = b.last_received_ns;
+  }
+  if (b.frames + b.oversized_frames > 0) {
+    if (f.frames + f.oversized_frames == 0) f.first_global_sequence = b.first_global_sequence;
+    f.last_global_sequence = b.last_global_sequence;
+  }
+  f.rows += b.rows;
+  f.frames += b.frames;
+  f.records += b.records;
+  f.oversized_frames += b.oversized_frames;
+  f.loss_records += b.loss_records;
+  f.frames_lost += b.frames_lost;
+  for (std::size_t i = 0; i < f.events_by_type.size(); ++i) f.events_by_type[i] += b.events_by_type[i];
+  for (std::size_t i = 0; i < f.frames_by_kind.size(); ++i) f.frames_by_kind[i] += b.frames_by_kind[i];
+}
+
+void clear_counts(ManifestEntry& e) noexcept {
+  e.rows = e.frames = e.records = e.members = 0;
+  e.first_received_ns = e.last_received_ns = 0;
+  e.first_global_sequence = e.last_global_sequence = 0;
+  e.events_by_type.fill(0);
+  e.frames_by_kind.fill(0);
+  e.oversized_frames = e.loss_records = e.frames_lost = 0;
+}
 
 std::string manifest_path_of(const std::filesystem::path& file, const std::filesystem::path& root) {
   return file.lexically_normal().lexically_relative(root.lexically_normal()).string();

@@ -37,6 +37,10 @@ struct ManifestEntry {
   bool recovered = false;
   std::uint64_t torn_tail_bytes = 0;  // bytes cut off the end (an incomplete gzip member)
   std::uint64_t torn_tail_rows = 0;   // rows that member claimed to hold, if its header survived
+  // Rows that stand for frames the file does not hold (written only when not 0):
+  std::uint64_t oversized_frames = 0;  // stubs of frames over max_frame_bytes (skipped unread)
+  std::uint64_t loss_records = 0;      // loss records (loss_record.hpp)
+  std::uint64_t frames_lost = 0;       // the frames those records count (null counts add 0)
 };
 
 std::string render_manifest_entry(const ManifestEntry& e);  // one line, ending in '\n'
@@ -47,6 +51,14 @@ void count_frame(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_s
                  const polymarket::Classification& c) noexcept;
 void count_data_record(ManifestEntry& e, UnixNanos at) noexcept;
 void count_other_row(ManifestEntry& e) noexcept;  // a file or session record
+// A stub for a frame over max_frame_bytes: its times and sequences count like a frame's.
+void count_oversized(ManifestEntry& e, UnixNanos received_ns, std::uint64_t global_sequence) noexcept;
+void count_loss(ManifestEntry& e, std::uint64_t frames_lost) noexcept;  // a loss record
+// What a block's lines added (counted into `block` as it filled) joins the file's entry once the
+// block is written: counts add up, the first times and sequences stay, the last ones move on.
+void merge_counts(ManifestEntry& file, const ManifestEntry& block) noexcept;
+// Zeroes every count (a block's, once merged or dropped); path, run id and names stay.
+void clear_counts(ManifestEntry& e) noexcept;
 
 // A file's `path` in the manifest: relative to the data root, by name (lexically), so a root
 // reached through symlinks (a data disk linked under --out) still gives "raw_orderbooks/...".

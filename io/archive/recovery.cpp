@@ -14,6 +14,7 @@
 #include "codecs/gzip_member.hpp"
 #include "codecs/polymarket_classifier.hpp"
 #include "io/archive/manifest_index.hpp"
+#include "io/archive/loss_record.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/reader.hpp"
 
@@ -44,6 +45,21 @@ class EntryCounter final : public ArchiveVisitor {
     if (file || line.starts_with("{\"record\":\"session\"")) {
       count_other_row(e_);
       if (file) read_file_record(line);
+      return;
+    }
+    if (LossRecord loss; parse_loss_record(line, loss)) {
+      count_loss(e_, loss.frames.value_or(0));
+      return;
+    }
+    if (line.starts_with("{\"record\":\"oversized_frame\"")) {
+      simdjson::dom::element d;
+      std::int64_t at = 0;
+      std::uint64_t seq = 0;
+      if (parser_.parse(line.data(), line.size(), true).get(d) == simdjson::SUCCESS) {
+        if (d["received_at_ns"].get_int64().get(at) != simdjson::SUCCESS) at = 0;
+        if (d["global_message_sequence"].get_uint64().get(seq) != simdjson::SUCCESS) seq = 0;
+      }
+      count_oversized(e_, at, seq);
       return;
     }
     // A data record (a REST checkpoint): the writer counted it at its request time.

@@ -19,40 +19,6 @@ namespace booktape {
 
 namespace fs = std::filesystem;
 
-bool LossRecord::covers(std::uint64_t from, std::uint64_t to) const noexcept {
-  if (!first) return false;
-  if (from < *first) return false;
-  return !last || to <= *last;
-}
-
-bool parse_loss_record(std::string_view line, LossRecord& out) {
-  if (!line.starts_with("{\"record\":\"loss\"")) return false;
-  simdjson::dom::parser parser;
-  simdjson::dom::element d;
-  std::string_view text;
-  if (parser.parse(line.data(), line.size(), true).get(d) != simdjson::SUCCESS ||
-      d["run_id"].get_string().get(text) != simdjson::SUCCESS) {
-    return false;
-  }
-  out = LossRecord{};
-  out.run_id = text;
-  if (d["written_by_run_id"].get_string().get(text) == simdjson::SUCCESS)
-    out.written_by_run_id = text;
-  if (d["reason"].get_string().get(text) == simdjson::SUCCESS) out.reason = text;
-  auto opt = [&d](const char* key) -> std::optional<std::uint64_t> {
-    std::uint64_t v = 0;
-    if (d[key].get_uint64().get(v) == simdjson::SUCCESS) return v;
-    return std::nullopt;  // null or absent: unknown
-  };
-  out.frames = opt("frames");
-  out.first = opt("first_global_message_sequence");
-  out.last = opt("last_global_message_sequence");
-  out.unread_bytes = opt("unread_bytes");
-  std::int64_t at = 0;
-  if (d["at_ns"].get_int64().get(at) == simdjson::SUCCESS) out.at = at;
-  return true;
-}
-
 const char* to_string(FileVerdict v) noexcept {
   switch (v) {
     case FileVerdict::kOk: return "ok";
@@ -357,7 +323,7 @@ class RootVerifier {
     for (const LossRecord& l : out_.losses) {
       if (l.run_id == run && l.covers(first, last)) {
         g.recorded_loss = true;
-        g.loss_reason = l.reason;
+        g.loss_reason = to_string(l.reason);
         break;
       }
     }
@@ -394,7 +360,7 @@ class RootVerifier {
       for (const LossRecord& l : out_.losses) {
         if (l.run_id != run) continue;
         ++rs.loss_records;
-        rs.crash_records += !l.last.has_value();
+        rs.crash_records += !l.last_global_sequence.has_value();
       }
       out_.runs.push_back(std::move(rs));
     }
@@ -572,11 +538,11 @@ std::string VerifyResult::json() const {
       if (j) s += ',';
       s += "{\"run_id\":";
       append_json_string(s, l.run_id);
-      json_str(s, "reason", l.reason);
+      json_str(s, "reason", to_string(l.reason));
       if (!l.written_by_run_id.empty()) json_str(s, "written_by_run_id", l.written_by_run_id);
       opt_u64(s, "frames", l.frames);
-      opt_u64(s, "first_global_message_sequence", l.first);
-      opt_u64(s, "last_global_message_sequence", l.last);
+      opt_u64(s, "first_global_message_sequence", l.first_global_sequence);
+      opt_u64(s, "last_global_message_sequence", l.last_global_sequence);
       s += "}";
     }
     s += "]}";

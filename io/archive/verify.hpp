@@ -18,27 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "io/archive/loss_record.hpp"
 #include "io/archive/manifest.hpp"
 #include "io/archive/reader.hpp"
 
 namespace booktape {
 
-// A `{"record":"loss",...}` line: frames the recorder received but could not archive
-// (docs/DATA_CONTRACT.md). The bounds are unknown (nullopt) when the recorder could not tell, as
-// for a crash's tail: then `first` is the last sealed sequence + 1 and nothing after it is known.
-struct LossRecord {
-  std::string run_id;
-  std::string written_by_run_id;  // a crash's record is written by the next run
-  std::string reason;             // disk_full, write_error, memory_bound, file_vanished, ...
-  std::optional<std::uint64_t> frames;
-  std::optional<std::uint64_t> first, last;  // global message sequences
-  std::optional<std::uint64_t> unread_bytes;
-  UnixNanos at = 0;
-  // The sequences it covers; an unknown end covers everything after `first`.
-  [[nodiscard]] bool covers(std::uint64_t from, std::uint64_t to) const noexcept;
-};
-// Parses a loss record line; false if it is not one (or names no run).
-bool parse_loss_record(std::string_view line, LossRecord& out);
 
 enum class FileVerdict : std::uint8_t {
   kOk,          // matches its manifest entry; every check passed

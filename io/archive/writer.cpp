@@ -51,10 +51,15 @@ struct ArchiveWriter::OpenFile {
   int fd = -1;
   UnixNanos hour_start = 0;
   fs::path dir, open_path, final_path;
+  dev_t dev = 0;            // the file we created, to tell it from another at its path
+  ino_t ino = 0;
   std::uint64_t bytes = 0;  // bytes on disk, always whole members
   bool unsynced = false;
+  bool vanished = false;    // deleted or moved while open: closed, no entry, its blocks lost
   Sha256 sha;               // running digest of the bytes on disk
-  ManifestEntry entry;      // counts so far
+  ManifestEntry entry;      // counts of the blocks written so far
+  LossSpan written;         // the frames in those blocks (what a vanished file takes along)
+  std::vector<LossRecord> losses;  // loss records in those blocks (they go too)
 };
 
 void ArchiveWriter::Block::clear() noexcept {
@@ -62,6 +67,9 @@ void ArchiveWriter::Block::clear() noexcept {
   rows = 0;
   frames = 0;
   has_started = false;
+  clear_counts(counts);
+  span.clear();
+  losses.clear();
 }
 
 ArchiveWriter::ArchiveWriter(ArchiveWriterOptions options)
@@ -111,8 +119,10 @@ void ArchiveWriter::open_file(UnixNanos hour_start, UnixNanos now) {
 
 bool ArchiveWriter::create_file(OpenFile& f) {
   try {
+    errno = 0;
     make_private_dirs(f.dir);
   } catch (const std::exception& e) {
+    stats_.last_errno = errno;
     stats_.last_error = e.what();
     return false;
   }
@@ -120,6 +130,7 @@ bool ArchiveWriter::create_file(OpenFile& f) {
   // an error, not something to write over.
   f.fd = ::open(f.open_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (f.fd < 0) {
+    stats_.last_errno = errno;
     stats_.last_error = "cannot create " + f.open_path.string() + ": " + std::strerror(errno);
     return false;
   }
@@ -129,11 +140,14 @@ bool ArchiveWriter::create_file(OpenFile& f) {
   // fails (it holds it) or the file is gone; create it again on the next try.
   struct stat st {};
   if (::flock(f.fd, LOCK_EX | LOCK_NB) != 0 || ::fstat(f.fd, &st) != 0 || st.st_nlink == 0) {
+    stats_.last_errno = 0;
     stats_.last_error = "another process took " + f.open_path.string() + " as it was created";
     ::close(f.fd);
     f.fd = -1;
     return false;
   }
+  f.dev = st.st_dev;
+  f.ino = st.st_ino;
   if (opt_.fsync != FsyncPolicy::kNone) fsync_dir(f.dir);  // the new name survives a host crash
   return true;
 }
@@ -141,10 +155,98 @@ bool ArchiveWriter::create_file(OpenFile& f) {
 void ArchiveWriter::add_record(const std::string& line) {
   block_.bytes.append(line);
   ++block_.rows;
-  count_other_row(file_->entry);
+  count_other_row(block_.counts);
   ++stats_.rows;
   // The block's age clock starts with its first frame (or the next poll): record-only calls
   // carry no monotonic time of their own.
+}
+
+void ArchiveWriter::add_loss_line(const LossRecord& r) {
+  block_.bytes.append(render_loss_record(r));
+  ++block_.rows;
+  count_loss(block_.counts, r.frames.value_or(0));
+  block_.losses.push_back(r);
+  ++stats_.rows;
+  ++stats_.loss_records;
+}
+
+void ArchiveWriter::note_loss(LossRecord r) {
+  if (r.run_id.empty()) r.run_id = opt_.run_id;
+  if (closed_for_good_) {
+    unwritten_.push_back(std::move(r));
+    return;
+  }
+  const UnixNanos at = r.at;
+  deferred_.push_back(std::move(r));
+  place_deferred(at);  // in order with the lines around it (before a session's close record)
+}
+
+void ArchiveWriter::place_deferred(UnixNanos at) {
+  if (deferred_.empty() || closed_for_good_) return;
+  // Into whatever file is open (its hour need not match: a loss record carries no receive
+  // time), else a new one. A file whose block is still empty gets its header lines first.
+  if (!file_) open_file(utc_hour_start(at), at);
+  for (const LossRecord& r : deferred_) add_loss_line(r);
+  deferred_.clear();
+}
+
+bool ArchiveWriter::refuse(UnixNanos at, const FrameMeta* m) {
+  const bool full = stats_.write_failing && pending_bytes() >= opt_.max_pending_bytes;
+  if (!closed_for_good_ && !full) {
+    if (!dropping_.empty()) close_drop_run(at);  // writes work again: say what went
+    return false;
+  }
+  ++stats_.frames_dropped;  // counted and alarmed (write_failing), never silent
+  if (closed_for_good_) return true;  // nobody appends after the end; counted all the same
+  if (dropping_.empty()) {
+    ++stats_.drop_runs;
+    drop_cause_ = stats_.last_error;
+  }
+  if (m != nullptr) {
+    dropping_.add_frame(m->received_ns, m->global_sequence, m->connection_sequence,
+                        m->message_sequence, m->session_id);
+  } else {
+    dropping_.add_record(at);
+  }
+  return true;
+}
+
+void ArchiveWriter::close_drop_run(UnixNanos at) {
+  deferred_.push_back(dropping_.to_record(
+      opt_.run_id, LossReason::kMemoryBound, at,
+      "writes failed (" + drop_cause_ + ") until the unwritten blocks held max_pending_bytes (" +
+          std::to_string(opt_.max_pending_bytes) + " bytes): these were not kept"));
+  dropping_.clear();
+}
+
+void ArchiveWriter::check_vanished(OpenFile& f) {
+  if (f.fd < 0 || f.vanished) return;
+  struct stat mine {}, at_path {};
+  if (::fstat(f.fd, &mine) != 0) return;  // cannot tell: assume it is there
+  std::string why;
+  if (mine.st_nlink == 0) {
+    why = f.open_path.string() + " was deleted while being written";
+  } else if (::stat(f.open_path.c_str(), &at_path) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) return;
+    why = f.open_path.string() + " is no longer at its path (moved away, or its folder was)";
+  } else if (at_path.st_dev != f.dev || at_path.st_ino != f.ino) {
+    why = f.open_path.string() + " was replaced by another file while being written";
+  } else {
+    return;
+  }
+  // Its blocks are no longer where the manifest would say: none of them counts as archived.
+  f.vanished = true;
+  ++stats_.files_vanished;
+  stats_.frames_dropped += f.written.frames();
+  stats_.last_errno = 0;
+  stats_.last_error = why;
+  deferred_.push_back(f.written.to_record(
+      opt_.run_id, LossReason::kFileVanished, realtime_now(),
+      why + ": its " + std::to_string(f.entry.members) + " written block(s) are lost"));
+  for (LossRecord& r : f.losses) deferred_.push_back(std::move(r));  // they were in it too
+  f.losses.clear();
+  ::close(f.fd);
+  f.fd = -1;
 }
 
 void ArchiveWriter::ensure_file(UnixNanos t) {
@@ -180,6 +282,12 @@ std::size_t ArchiveWriter::pending_bytes() const noexcept {
   return n;
 }
 
+std::uint64_t ArchiveWriter::pending_frames() const noexcept {
+  std::uint64_t n = block_.frames;
+  for (const Parked& p : parked_) n += p.block.frames;
+  return n;
+}
+
 void ArchiveWriter::open_session(const SessionInfo& s, UnixNanos at) {
   ensure_file(at);  // before registering, so a new file does not list it as "continued"
   Session& entry = sessions_[s.session_id];
@@ -208,11 +316,9 @@ void ArchiveWriter::close_session(std::string_view session_id, UnixNanos at,
 void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
                            const polymarket::Classification& c) {
   last_mono_ = m.monotonic_ns;
-  if (closed_for_good_ || (stats_.write_failing && pending_bytes() >= opt_.max_pending_bytes)) {
-    ++stats_.frames_dropped;  // counted and alarmed (write_failing), never silent
-    return;
-  }
+  if (refuse(m.received_ns, &m)) return;
   ensure_file(m.received_ns);
+  place_deferred(m.received_ns);
 
   const std::string* fragment = nullptr;
   if (opt_.envelope == EnvelopeMode::kFull) {
@@ -230,18 +336,38 @@ void ArchiveWriter::append(const FrameMeta& m, std::string_view payload,
   ++stats_.frames;
   ++stats_.rows;
 
-  count_frame(file_->entry, m.received_ns, m.global_sequence, c);
+  count_frame(block_.counts, m.received_ns, m.global_sequence, c);
+  block_.span.add_frame(m.received_ns, m.global_sequence, m.connection_sequence,
+                        m.message_sequence, m.session_id);
 
+  if (block_.bytes.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
+}
+
+void ArchiveWriter::append_oversized(const FrameMeta& m, std::string_view line) {
+  last_mono_ = m.monotonic_ns;
+  if (refuse(m.received_ns, &m)) return;
+  ensure_file(m.received_ns);
+  place_deferred(m.received_ns);
+  if (!block_.has_started) {
+    block_.started = m.monotonic_ns;
+    block_.has_started = true;
+  }
+  block_.bytes.append(line);
+  ++block_.rows;
+  block_.last_seq = m.global_sequence;
+  ++stats_.rows;
+  ++stats_.oversized_frames;
+  count_oversized(block_.counts, m.received_ns, m.global_sequence);
+  block_.span.add_frame(m.received_ns, m.global_sequence, m.connection_sequence,
+                        m.message_sequence, m.session_id);
   if (block_.bytes.size() >= opt_.block_bytes && m.monotonic_ns >= retry_after_) write_block();
 }
 
 void ArchiveWriter::append_record(UnixNanos at, MonoNanos mono, std::string_view line) {
   last_mono_ = mono;
-  if (closed_for_good_ || (stats_.write_failing && pending_bytes() >= opt_.max_pending_bytes)) {
-    ++stats_.frames_dropped;
-    return;
-  }
+  if (refuse(at, nullptr)) return;
   ensure_file(at);
+  place_deferred(at);
   if (!block_.has_started) {
     block_.started = mono;
     block_.has_started = true;
@@ -249,7 +375,8 @@ void ArchiveWriter::append_record(UnixNanos at, MonoNanos mono, std::string_view
   block_.bytes.append(line);
   ++block_.rows;
   ++stats_.rows;
-  count_data_record(file_->entry, at);
+  count_data_record(block_.counts, at);
+  block_.span.add_record(at);
   if (block_.bytes.size() >= opt_.block_bytes && mono >= retry_after_) write_block();
 }
 
@@ -266,7 +393,8 @@ bool ArchiveWriter::write_all(int fd, const char* data, std::size_t n) {
   return true;
 }
 
-void ArchiveWriter::write_failed() {
+void ArchiveWriter::write_failed(int err) {
+  stats_.last_errno = err;
   ++stats_.write_errors;
   stats_.write_failing = true;  // the block waits in memory
   retry_after_ = last_mono_ + 1'000'000'000;  // do not recompress on every frame
@@ -276,13 +404,15 @@ bool ArchiveWriter::write_block() {
   if (!unpark()) return false;  // older hours first: acknowledgement goes in sequence order
   if (block_.bytes.empty()) return true;
   if (!file_) return false;
-  return write_member(*file_, block_);
+  const bool ok = write_member(*file_, block_);
+  if (ok && file_->vanished) file_.reset();  // the next line starts a new file
+  return ok;
 }
 
 bool ArchiveWriter::write_member(OpenFile& f, Block& b) {
   if (b.bytes.empty()) return true;
   if (f.fd < 0 && !create_file(f)) {
-    write_failed();
+    write_failed(stats_.last_errno);
     return false;
   }
   member_.clear();
@@ -295,13 +425,16 @@ bool ArchiveWriter::write_member(OpenFile& f, Block& b) {
         ::lseek(f.fd, static_cast<off_t>(f.bytes), SEEK_SET) < 0) {
       stats_.last_error += " (and could not truncate the partial block)";
     }
-    write_failed();
+    write_failed(err);
     return false;
   }
   f.sha.update(member_.data(), member_.size());
   f.bytes += member_.size();
   f.unsynced = true;
+  merge_counts(f.entry, b.counts);
   ++f.entry.members;
+  f.written.merge(b.span);
+  for (LossRecord& r : b.losses) f.losses.push_back(std::move(r));
   ++stats_.blocks;
   stats_.raw_bytes += b.bytes.size();
   stats_.bytes_written += member_.size();
@@ -311,6 +444,7 @@ bool ArchiveWriter::write_member(OpenFile& f, Block& b) {
   const bool acknowledged = opt_.fsync != FsyncPolicy::kEveryBlock || sync_file(f);
   if (acknowledged && b.last_seq != 0) written_seq_ = b.last_seq;
   b.clear();
+  check_vanished(f);  // at every block: a file gone from its path takes this block along
   return true;
 }
 
@@ -319,6 +453,7 @@ bool ArchiveWriter::sync_file(OpenFile& f) {
   const MonoNanos t0 = monotonic_now();
   if (::fdatasync(f.fd) != 0) {
     ++stats_.fsync_errors;
+    stats_.last_errno = errno;
     stats_.last_error = "fdatasync " + f.open_path.string() + ": " + std::strerror(errno);
     return false;
   }
@@ -347,7 +482,9 @@ void ArchiveWriter::seal_file(UnixNanos now) {
 }
 
 bool ArchiveWriter::finish_file(OpenFile& f, UnixNanos now) {
-  if (f.fd < 0) return true;  // never created: nothing was written to it
+  // A manifest entry only for a file verified at its path.
+  check_vanished(f);
+  if (f.fd < 0) return true;  // never created (nothing was written to it), or gone
   const bool durable = opt_.fsync != FsyncPolicy::kNone;
   if (durable && !sync_file(f)) {
     // A manifest entry must not vouch for bytes the disk did not confirm: retry later.
@@ -376,6 +513,16 @@ bool ArchiveWriter::finish_file(OpenFile& f, UnixNanos now) {
 
 void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
   last_mono_ = now_mono;
+  if (closed_for_good_) return;
+  if (!dropping_.empty() && !stats_.write_failing) close_drop_run(now_real);
+  // An idle file is checked too (a busy one is, after each block); only between blocks, so a
+  // replacement file starts with its own header lines.
+  if (file_ && block_.bytes.empty() && now_mono >= next_vanish_check_) {
+    next_vanish_check_ = now_mono + 1'000'000'000;
+    check_vanished(*file_);
+    if (file_->vanished) file_.reset();
+  }
+  place_deferred(now_real);
   if (!block_.bytes.empty() && !block_.has_started) {
     block_.started = now_mono;
     block_.has_started = true;
@@ -397,23 +544,64 @@ void ArchiveWriter::poll(MonoNanos now_mono, UnixNanos now_real) {
 
 void ArchiveWriter::close() {
   if (closed_for_good_) return;
-  seal_file(realtime_now());
+  const UnixNanos now = realtime_now();
+  if (!dropping_.empty()) close_drop_run(now);
+  place_deferred(now);
+  seal_file(now);
+  // A file that vanished at its seal leaves its loss record waiting: it goes into a file of its
+  // own, sealed in turn (a bounded number of times: the disk might keep losing them).
+  for (int i = 0; i < 3 && !file_ && parked_.empty() && !deferred_.empty(); ++i) {
+    place_deferred(now);
+    seal_file(now);
+  }
   // Otherwise the disk is failing: a later close() retries.
-  if (!file_ && parked_.empty()) closed_for_good_ = true;
+  if (!file_ && parked_.empty() && deferred_.empty()) closed_for_good_ = true;
 }
 
 std::uint64_t ArchiveWriter::abandon() {
   if (closed_for_good_) return 0;
+  const UnixNanos now = realtime_now();
+  if (!dropping_.empty()) close_drop_run(now);
   // The blocks the disk refused never reach the archive: their frames are counted as dropped
-  // (the gate fails on them); the files keep their ".open" names for the next start's recovery.
-  std::uint64_t lost = block_.frames;
-  for (const Parked& p : parked_) lost += p.block.frames;
-  stats_.frames_dropped += lost;
-  block_.clear();
-  parked_.clear();  // closes the files
+  // and named, with the loss records those blocks carried.
+  LossSpan lost;
+  std::vector<LossRecord> records;
+  std::vector<LossRecord> carried;
+  const auto drop = [&](Block& b) {
+    lost.merge(b.span);
+    for (LossRecord& r : b.losses) carried.push_back(std::move(r));
+    b.clear();
+  };
+  for (Parked& p : parked_) drop(p.block);
+  drop(block_);
+  stats_.frames_dropped += lost.frames();
+  if (!lost.empty()) {
+    const bool full = stats_.last_errno == ENOSPC || stats_.last_errno == EDQUOT;
+    records.push_back(lost.to_record(
+        opt_.run_id, full ? LossReason::kDiskFull : LossReason::kWriteError, now,
+        "the run ended while the disk still refused these blocks (" + stats_.last_error + ")"));
+  }
+  for (LossRecord& r : carried) records.push_back(std::move(r));
+  for (LossRecord& r : deferred_) records.push_back(std::move(r));
+  deferred_.clear();
+  // The files' written blocks are whole: seal them if the disk lets us (else recovery will).
+  for (Parked& p : parked_) finish_file(*p.file, now);
+  parked_.clear();
+  // The records, as one small block of their own (the space reserved for the end of a run is
+  // meant for this), in the open file or a new one.
+  if (!records.empty()) {
+    if (file_ && file_->fd < 0) file_.reset();  // its header lines went with the dropped block
+    if (!file_) open_file(utc_hour_start(now), now);
+    for (const LossRecord& r : records) add_loss_line(r);
+    if (!write_member(*file_, block_) || file_->vanished) {
+      unwritten_ = std::move(records);
+      block_.clear();
+    }
+  }
+  if (file_) finish_file(*file_, now);  // not sealed: the ".open" file is left for recovery
   file_.reset();
   closed_for_good_ = true;
-  return lost;
+  return lost.frames();
 }
 
 }  // namespace booktape

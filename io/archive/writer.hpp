@@ -8,6 +8,13 @@
 // memory and retried, and only past `max_pending_bytes` are frames dropped, each one counted.
 // Files still rotate on the hour meanwhile: a file that cannot be sealed waits in memory with
 // its block, and the next hour's frames start the next hour's file.
+//
+// Nothing goes silently (docs/DATA_CONTRACT.md, "loss"): frames dropped past the memory bound,
+// blocks the disk still refuses when the run ends (abandon()), and the written blocks of a file
+// that was deleted or moved while open (checked after every block and before the seal; such a
+// file gets no manifest entry) are each named in a loss record, written into the archive as soon
+// as a block can be written. A block's counts join its file's manifest entry only once the block
+// is on disk, so an entry never counts frames its file does not hold.
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -23,6 +30,7 @@
 #include "codecs/sha256.hpp"
 #include "core/byte_buffer.hpp"
 #include "core/version.hpp"
+#include "io/archive/loss_record.hpp"
 #include "io/archive/manifest.hpp"
 
 namespace booktape {
@@ -67,9 +75,15 @@ struct ArchiveWriterStats {
   std::int64_t fsync_ns_total = 0;
   std::uint64_t write_errors = 0;      // failed block writes (retried)
   std::uint64_t fsync_errors = 0;      // failed fdatasync calls
-  std::uint64_t frames_dropped = 0;    // frames lost because writes failed past the memory bound
+  std::uint64_t frames_dropped = 0;    // frames not in the archive: dropped past the memory
+                                       // bound, abandoned at the end, or in a vanished file
+  std::uint64_t oversized_frames = 0;  // oversized_frame stubs appended
+  std::uint64_t loss_records = 0;      // loss records added (each is written with its block)
+  std::uint64_t drop_runs = 0;         // times dropping began (the memory bound was reached)
+  std::uint64_t files_vanished = 0;    // files deleted or moved while being written
   bool write_failing = false;          // the last write attempt failed (alarm)
-  std::string last_error;
+  int last_errno = 0;                  // of the last failure (0: none, or not a system error)
+  std::string last_error;              // what failed last: the call, the path, strerror
 };
 
 class ArchiveWriter {
@@ -92,6 +106,12 @@ class ArchiveWriter {
   // Appends one JSONL line that is not a frame (a REST checkpoint, ...) for time `at`: same
   // blocks, rotation and manifest as frames. `line` must end with '\n'.
   void append_record(UnixNanos at, MonoNanos mono, std::string_view line);
+  // Appends the stub of a frame too large to keep (render_oversized_frame): it takes the frame's
+  // place in the sequences and counts as `oversized_frames` in the manifest.
+  void append_oversized(const FrameMeta& m, std::string_view line);
+  // Adds a loss record (its run id defaults to this writer's) to the archive: into the current
+  // file, or a new one, before the next line; written with that block.
+  void note_loss(LossRecord r);
 
   // Housekeeping; call regularly (e.g. every few ms when idle). Closes a block older than
   // block_max_age, seals the file when the UTC hour has passed, fsyncs on interval, and
@@ -105,9 +125,21 @@ class ArchiveWriter {
   void close();
   [[nodiscard]] bool closed() const noexcept { return closed_for_good_; }
   // The last word when close() cannot finish (the disk still refuses at the end of a run): the
-  // unwritten blocks' frames are added to frames_dropped, the ".open" files are left for
-  // recovery, and the writer takes nothing more. Returns the frames dropped.
+  // unwritten blocks' frames are added to frames_dropped and named in a loss record (disk_full
+  // or write_error), which goes, with any loss record those blocks held, into one small block of
+  // its own; every file is then sealed if the disk lets it (else left ".open" for recovery) and
+  // the writer takes nothing more. Returns the frames dropped.
   std::uint64_t abandon();
+  // Loss records abandon() could not write either (the disk refused even them): the caller
+  // must say so, and leave the run marked unclean for the next start (root_lock.hpp).
+  [[nodiscard]] const std::vector<LossRecord>& unwritten_losses() const noexcept {
+    return unwritten_;
+  }
+  // Data waiting in memory for the disk: raw bytes and frames of every unwritten block.
+  [[nodiscard]] std::size_t pending_bytes() const noexcept;
+  [[nodiscard]] std::uint64_t pending_frames() const noexcept;
+  // The frames being dropped right now (the memory bound is reached; empty otherwise).
+  [[nodiscard]] const LossSpan& dropping() const noexcept { return dropping_; }
 
   [[nodiscard]] const ArchiveWriterStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const std::string& run_id() const noexcept { return opt_.run_id; }
@@ -137,6 +169,9 @@ class ArchiveWriter {
     std::uint64_t last_seq = 0;
     MonoNanos started = 0;     // age clock, from its first frame (or the next poll)
     bool has_started = false;
+    ManifestEntry counts;      // what its lines add to the file's entry, once written
+    LossSpan span;             // its frames and records: what a loss of the block would name
+    std::vector<LossRecord> losses;  // the loss records among its lines
     void clear() noexcept;
   };
   // A file whose hour ended while the disk refused its last block: it waits, with that block,
@@ -147,6 +182,11 @@ class ArchiveWriter {
     Block block;
   };
 
+  bool refuse(UnixNanos at, const FrameMeta* m);  // true: the line is dropped (counted)
+  void close_drop_run(UnixNanos at);
+  void place_deferred(UnixNanos at);  // deferred loss records into the block
+  void add_loss_line(const LossRecord& r);
+  void check_vanished(OpenFile& f);   // deleted or moved: its written blocks are lost
   void ensure_file(UnixNanos t);  // the file for time t, rotating if needed
   void open_file(UnixNanos hour_start, UnixNanos now);  // starts the next file's block
   bool create_file(OpenFile& f);  // creates it on disk; false: last_error says why (a write error)
@@ -157,9 +197,8 @@ class ArchiveWriter {
   void add_record(const std::string& line);
   bool write_block();  // parked files first, then the current block
   bool write_member(OpenFile& f, Block& b);
-  void write_failed();
+  void write_failed(int err);
   [[nodiscard]] bool may_retry() const noexcept;  // not within a second of a refused write
-  [[nodiscard]] std::size_t pending_bytes() const noexcept;
   bool write_all(int fd, const char* data, std::size_t n);
   bool sync_file(OpenFile& f);  // false: fdatasync failed (counted, last_error)
 
@@ -178,7 +217,12 @@ class ArchiveWriter {
   MonoNanos last_mono_ = 0;
   MonoNanos retry_after_ = 0;
   MonoNanos last_fsync_ = 0;
+  MonoNanos next_vanish_check_ = 0;
   bool closed_for_good_ = false;
+  LossSpan dropping_;              // frames dropped since the memory bound was reached
+  std::string drop_cause_;         // the write error that started the drop run
+  std::vector<LossRecord> deferred_;  // loss records waiting for a file to go into
+  std::vector<LossRecord> unwritten_;  // abandon() could not write them
 };
 
 }  // namespace booktape

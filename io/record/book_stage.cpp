@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -58,6 +59,7 @@ struct BookStage::Impl {
   std::size_t poll(bool look_at_clock);
   void on_frame(const RecordHeader* h);
   void on_event(PipelineEvent* e);
+  void on_oversized(std::uint64_t connection_sequence);
   void health_scan(MonoNanos now);
   void compare(const CheckpointBatch& b);
   void check_pending(MonoNanos now);
@@ -89,6 +91,11 @@ struct BookStage::Impl {
   std::size_t health_pos = 0;
   bool health_sweeping = false;
   MonoNanos next_health = 0;
+  // REST rounds taken off the queue, waiting for the stream to reach their request time
+  // (compare_held); oldest first.
+  std::deque<std::unique_ptr<CheckpointBatch>> held;
+  UnixNanos last_received = 0;  // receive time of the last frame applied
+  std::size_t compare_held(bool at_end);
 };
 
 BookStage::BookStage(BookStageOptions options, PipelineRing& ring, PipelineBells& bells)
@@ -122,11 +129,14 @@ const BookHealth& BookStage::health(bool* fresh) {
 }
 
 void BookStage::Impl::on_frame(const RecordHeader* h) {
+  last_received = h->received_ns;
   books.begin_frame(h->global_sequence, h->received_ns, h->monotonic_ns);
   if (feed != nullptr) feed->begin_frame(h->received_ns);
   const char* data = reinterpret_cast<const char*>(h + 1);
   if (h->opcode == 2) {
     decoder.count_binary();
+  } else if (h->opcode == kOversizedOpcode) {
+    on_oversized(h->connection_sequence);
   } else {
     // The ring leaves zeroed padding after every payload: the decoder parses in place.
     decoder.decode(data, h->length, h->length + PipelineRing::kPayloadPadding, applier);
@@ -161,6 +171,7 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
       }
       break;
     }
+    case PipelineEvent::Kind::kLoss: break;  // the archive's concern
     case PipelineEvent::Kind::kSessionClose: {
       const auto it = sessions.find(s.session_id);
       if (it == sessions.end()) break;  // a connection attempt that never came up
@@ -184,6 +195,22 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
           if (!carried_elsewhere(id, s.session_id)) dropped.insert(id);
       }
       break;
+    }
+  }
+}
+
+void BookStage::Impl::on_oversized(std::uint64_t connection_sequence) {
+  // A frame too large to keep went by unparsed: whatever it said about this connection's books
+  // is unknown, so they are stale until a fresh book (the health check resubscribes a token
+  // that gets none within initial_book_timeout).
+  const std::string suffix = "-c" + std::to_string(connection_sequence);
+  const MonoNanos now = monotonic_now();
+  for (const auto& [sid, ids] : sessions) {
+    if (!sid.ends_with(suffix)) continue;
+    for (const std::string& id : ids) {
+      const TokenIndex t = books.find(id);
+      if (t != kNoToken) books.mark_stale(t, StaleReason::kExternal);
+      if (auto it = watched.find(id); it != watched.end()) it->second.subscribed_at = now;
     }
   }
 }
@@ -258,6 +285,32 @@ void BookStage::Impl::compare(const CheckpointBatch& batch) {
                                 now + secs_to_ns(opt.checkpoint_wait_seconds), tb.states_seen});
     }
   }
+}
+
+std::size_t BookStage::Impl::compare_held(bool at_end) {
+  // A REST book is compared only once the stream has caught up with its request: the last frame
+  // applied was received after the request went out, or nothing is left in the ring. A stream
+  // seconds behind would otherwise make every REST book look like a divergence.
+  std::size_t done = 0;
+  while (!held.empty()) {
+    const CheckpointBatch& b = *held.front();
+    const bool caught_up =
+        at_end || last_received >= b.fetched_at || ring.peek(kBookConsumer) == nullptr;
+    if (caught_up) {
+      compare(b);
+    } else if (held.size() > kCheckpointQueue) {
+      // 16 rounds behind: the oldest is not compared (skipped: stream behind).
+      const auto n = static_cast<std::uint64_t>(b.books.size());
+      stats.checkpoint_books.fetch_add(n, std::memory_order_relaxed);
+      stats.checkpoint_skipped.fetch_add(n, std::memory_order_relaxed);
+      stats.checkpoint_behind.fetch_add(n, std::memory_order_relaxed);
+    } else {
+      break;
+    }
+    held.pop_front();
+    ++done;
+  }
+  return done;
 }
 
 namespace {
@@ -403,11 +456,11 @@ std::size_t BookStage::Impl::poll(bool look_at_clock) {
       [this](PipelineEvent* e) { on_event(e); });
   CheckpointBatch* taken = nullptr;
   while (checkpoints.try_pop(taken)) {
-    const std::unique_ptr<CheckpointBatch> batch(taken);
-    compare(*batch);
+    held.emplace_back(taken);
     ++work;
   }
   if (feed != nullptr) feed->notify();  // once a pass, not per frame
+  if (!held.empty()) work += compare_held(false);
   if (work == 0 && !look_at_clock) return 0;
   const MonoNanos now = monotonic_now();
   if (!pending.empty()) check_pending(now);
@@ -439,6 +492,7 @@ void BookStage::run(const std::atomic<bool>& producer_done) {
     });
   }
   // Checkpoints still waiting for the stream will not get it now.
+  im.compare_held(true);
   im.check_pending(std::numeric_limits<MonoNanos>::max());
   im.publish();
   im.stats.parks.store(idle.parks(), std::memory_order_relaxed);

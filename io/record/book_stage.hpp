@@ -71,7 +71,7 @@ struct CheckpointBook {
   std::vector<Level> bids, asks;
 };
 struct CheckpointBatch {
-  UnixNanos fetched_at = 0;
+  UnixNanos fetched_at = 0;  // when its first request was sent: compared once the stream is there
   std::vector<CheckpointBook> books;
 };
 
@@ -91,6 +91,9 @@ struct BookStageStats {
   std::atomic<std::uint64_t> checkpoint_books{0}, checkpoint_agree{0}, checkpoint_agree_waited{0};
   std::atomic<std::uint64_t> checkpoint_diverge{0}, checkpoint_skipped{0};
   std::atomic<std::uint64_t> checkpoint_inconclusive{0};  // older than the states we keep
+  // Of the skipped: the stream was behind the REST request's time for 16 rounds (a stage far
+  // behind): not compared, since a stream behind would make them look divergent.
+  std::atomic<std::uint64_t> checkpoint_behind{0};
   std::atomic<std::uint64_t> health_no_book{0}, health_silent{0};
   std::atomic<std::uint64_t> parks{0};
   LatencyHistogram read_to_book;  // read completed -> book updated

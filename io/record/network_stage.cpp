@@ -37,6 +37,9 @@ namespace {
 
 // After we end our side of a connection, how long the venue has to close its side.
 constexpr int kCloseGraceSeconds = 2;
+constexpr std::int64_t kCloseGraceNs = std::int64_t{kCloseGraceSeconds} * 1'000'000'000;
+// A frame over max_frame_bytes is read through in chunks of this size, never kept whole.
+constexpr std::size_t kSkipChunk = std::size_t{64} << 10;
 
 std::int64_t secs_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
 
@@ -60,7 +63,9 @@ class Conn {
   virtual void start() = 0;
   virtual void apply_plan() = 0;                       // the shard's plan changed
   virtual void resubscribe(const std::string& token) = 0;
-  virtual void close(const std::string& reason) = 0;   // graceful: a close handshake
+  // Graceful: unsubscribe (a stop), end our side, read what the venue still sends for up to
+  // `grace_ns`; bytes still unread then are named in a loss record.
+  virtual void close(const std::string& reason, std::int64_t grace_ns, bool unsubscribe) = 0;
   virtual void abort(const std::string& reason) = 0;   // now: no handshake
   [[nodiscard]] virtual bool live() const = 0;
   virtual void fill(ConnectionHealth& h) const = 0;   // its part of the health snapshot
@@ -134,6 +139,7 @@ struct NetworkStage::Impl {
   MonoNanos next_connect_at = 0;
   std::mt19937_64 rng{std::random_device{}()};
   bool stopping = false;
+  bool loop_ending = false;  // the stop's deadline: the loop stops right after its aborts
   std::unique_ptr<asio::steady_timer> stop_timer;
   moodycamel::ConcurrentQueue<std::string> notices;
   TripleBuffer<ConnectionsHealth> health;
@@ -150,13 +156,18 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   ConnImpl(NetworkStage::Impl& net, Shard& shard, Args&&... args)
       : net_(net), shard_(shard), ws_(std::forward<Args>(args)...), lookup_timer_(net.ioc),
         ping_timer_(net.ioc), watchdog_(net.ioc), grace_(net.ioc) {
-    ws_.read_message_max(net_.opt.max_frame_bytes);
+    // No limit in Beast (a message over its limit fails the whole stream): read_some with our
+    // own bound, and a frame over max_frame_bytes is read through and skipped (on_read).
+    ws_.read_message_max(0);
     ws_.auto_fragment(false);
     buf_.reserve(std::size_t{1} << 20);  // grows to the largest frame seen, then is reused
     seq_ = ++net_.conn_seq;
     session_id_ = net_.opt.run_id + "-c" + std::to_string(seq_);
   }
-  ~ConnImpl() override { delete close_event_; }  // only if its read handler never ran
+  ~ConnImpl() override {  // only if its read handler never ran
+    delete close_event_;
+    delete loss_event_;
+  }
   ConnImpl(const ConnImpl&) = delete;
   ConnImpl& operator=(const ConnImpl&) = delete;
 
@@ -187,7 +198,7 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   void apply_plan() override {
     if (!live_ || closing_) return;  // a new connection subscribes to the plan as it is then
     const std::vector<std::string>& want = shard_.plan.assets;
-    if (want.empty()) return close(kNoAssetsLeftReason);
+    if (want.empty()) return close(kNoAssetsLeftReason, kCloseGraceNs, false);
     std::unordered_set<std::string> had(subscribed_.begin(), subscribed_.end());
     std::unordered_set<std::string> have(want.begin(), want.end());
     std::vector<std::string> added, removed;
@@ -216,32 +227,82 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     net_.stats.resubscribes.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void close(const std::string& reason) override {
+  void close(const std::string& reason, std::int64_t grace_ns, bool unsubscribe) override {
     if (ended_ || closing_) return;
     if (!live_) return fail(reason);
     // No websocket close handshake: Beast's close reads and silently discards every data frame
     // that arrives until the venue's close reply, and raw-first means keeping those. Instead we
     // end our sending side (TCP FIN) and keep reading: the venue sees the end of the stream,
     // and every frame it sent before closing is read and recorded, before the session's close
-    // record. The session ends when the venue closes (or the stop timeout aborts it).
+    // record. The session ends when the venue closes (or the grace runs out).
+    // A stop first unsubscribes, so the venue stops adding to what we must drain.
+    if (unsubscribe && !subscribed_.empty()) {
+      send("{\"operation\":\"unsubscribe\",\"assets_ids\":" + assets_json(subscribed_) + "}");
+    }
     closing_ = true;
     close_reason_ = reason;
     ping_timer_.cancel();
+    if (!writing_) end_our_side();  // else once the unsubscribe is written (write_next)
+    // A venue that keeps sending after our FIN is cut off after the grace. Its own timer: a
+    // watchdog tick already queued could otherwise re-arm over it and leave none.
+    auto self = this->shared_from_this();
+    grace_.expires_after(std::chrono::nanoseconds(grace_ns));
+    grace_.async_wait([self, grace_ns](beast::error_code ec) {
+      if (ec || self->ended_) return;
+      self->cut_off(grace_ns);
+    });
+  }
+
+  // The grace is over and the venue has not closed: what the kernel holds unread is lost, and
+  // named (its bytes: frames not read have no count). Said, too.
+  void cut_off(std::int64_t grace_ns) {
+    std::uint64_t unread = 0;
+    {
+      beast::error_code ec;
+      const std::size_t n = beast::get_lowest_layer(ws_).socket().available(ec);
+      if (!ec) unread = n;
+    }
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", static_cast<double>(grace_ns) / 1e9);
+    std::string note = "connection " + std::to_string(seq_) + ": the venue had not closed " +
+                       secs + " s after we did; cut off, ";
+    if (unread > 0) {
+      note += std::to_string(unread) + " bytes still unread in the socket (named in a loss record)";
+      auto* e = new PipelineEvent;
+      e->kind = PipelineEvent::Kind::kLoss;
+      e->shard = static_cast<std::uint32_t>(shard_.index);
+      e->at = realtime_now();
+      e->session.connection_sequence = seq_;
+      LossRecord& r = e->loss;
+      r.run_id = net_.opt.run_id;
+      r.reason = LossReason::kStopUnread;
+      r.at = e->at;
+      r.frames = std::nullopt;  // not read: how many frames the bytes hold is unknown
+      r.unread_bytes = unread;
+      LossSession ls;
+      ls.session_id = session_id_;
+      ls.connection_sequence = seq_;
+      ls.first_message_sequence = msg_seq_ + 1;
+      r.sessions.push_back(std::move(ls));
+      r.detail = "connection " + std::to_string(seq_) + " closed (" + close_reason_ + "): " +
+                 std::to_string(unread) + " bytes were still unread in the socket's receive " +
+                 "queue when the " + secs + " s drain grace ended (for wss:// these are TLS " +
+                 "bytes); frames the venue had not sent yet are not counted";
+      // Pushed with the close record, after the read under way (if any) delivered its frame.
+      loss_event_ = e;
+    } else {
+      note += "frames still on their way not read";
+    }
+    net_.notices.enqueue(std::move(note));
+    fail(close_reason_);
+  }
+
+  // Our sending side ends (TCP FIN); reading goes on.
+  void end_our_side() {
+    if (fin_sent_) return;
+    fin_sent_ = true;
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_send, ignored);
-    // A venue that keeps sending after our FIN is cut off after a grace period. Its own timer:
-    // a watchdog tick already queued could otherwise re-arm over it and leave none.
-    auto self = this->shared_from_this();
-    grace_.expires_after(std::chrono::seconds(kCloseGraceSeconds));
-    grace_.async_wait([self](beast::error_code ec) {
-      if (ec || self->ended_) return;
-      // Said, because whatever the venue still had on its way is not recorded.
-      self->net_.notices.enqueue("connection " + std::to_string(self->seq_) +
-                                 ": the venue had not closed " +
-                                 std::to_string(kCloseGraceSeconds) +
-                                 " s after we did; cut off, frames still on their way not read");
-      self->fail(self->close_reason_);
-    });
   }
 
   void abort(const std::string& reason) override { fail(reason); }
@@ -351,42 +412,75 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     arm_watchdog();
     // The plan emptied while this connection was being set up (apply_plan waits for live):
     // nothing to record on it, and the stale check needs assets, so it would stay open forever.
-    if (subscribed_.empty()) close(kNoAssetsLeftReason);
+    if (subscribed_.empty()) close(kNoAssetsLeftReason, kCloseGraceNs, false);
   }
 
+  // Some of a message at a time (usually all of it), at most max_frame_bytes + 1 in buf_: one
+  // byte more than that makes it oversized, and the rest of it streams by in chunks.
   void read() {
     auto self = this->shared_from_this();
     reading_ = true;
-    ws_.async_read(buf_, [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    const std::size_t limit =
+        skipping_ ? kSkipChunk : net_.opt.max_frame_bytes + 1 - std::min(buf_.size(), net_.opt.max_frame_bytes);
+    ws_.async_read_some(buf_, limit,
+                        [self](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  // A frame too large to keep: hash what streamed by, keep its first bytes, and let it go.
+  void skip_buffered() {
+    const auto data = buf_.data();
+    const auto* p = static_cast<const char*>(data.data());
+    if (!skipping_) {
+      skipping_ = true;
+      skip_sha_.reset();
+      stub_ = OversizedStub{};
+      stub_.opcode = ws_.got_text() ? 1 : 2;
+      stub_.prefix_length = static_cast<std::uint8_t>(std::min(data.size(), OversizedStub::kPrefixBytes));
+      std::memcpy(stub_.prefix, p, stub_.prefix_length);
+      net_.stats.oversized_frames.fetch_add(1, std::memory_order_relaxed);
+    }
+    skip_sha_.update(p, data.size());
+    stub_.length += data.size();
+    buf_.consume(data.size());
   }
 
   // The session's close record goes into the ring after the last frame this connection read:
   // when the connection ends while a read is outstanding, it waits for that read's handler
-  // (which runs: with the frame, or aborted by the close). Not while stopping: the stop's
-  // deadline stops the loop right after its aborts, and that handler would never run.
+  // (which runs: with the frame, or aborted by the close). Not at the stop's deadline: the loop
+  // stops right after its aborts, and that handler would never run.
   void push_close(PipelineEvent* e) {
-    if (reading_ && !net_.stopping) {
+    if (reading_ && !net_.loop_ending) {
       close_event_ = e;
     } else {
-      net_.push_event(e);
+      push_closing(e);
     }
   }
 
+  // The connection's last records: what it left unread (a cut-off), then its close.
+  void push_closing(PipelineEvent* close) {
+    if (loss_event_ != nullptr) {
+      loss_event_->loss.sessions.front().first_message_sequence = msg_seq_ + 1;
+      net_.push_event(std::exchange(loss_event_, nullptr));
+    }
+    net_.push_event(close);
+  }
+
   void on_read(beast::error_code ec) {
-    // Stamp first: the receive time is when the read completed, before anything else runs.
+    reading_ = false;
+    // Part of a message (one over 1.5 KB takes two reads; an oversized one many): read on, no
+    // clocks read.
+    if (!ec && !ended_ && !ws_.is_message_done()) {
+      if (skipping_ || buf_.size() > net_.opt.max_frame_bytes) skip_buffered();
+      return read();
+    }
+    // Stamp first: the receive time is when the message's last read completed.
     const UnixNanos recv = realtime_now();
     const MonoNanos mono = monotonic_now();
-    reading_ = false;
     if (ended_) {
       // Ended while this read was under way: keep a frame it completed (it was received), then
       // the close record it was holding back.
-      if (!ec) {
-        const auto data = buf_.data();
-        net_.push_frame(static_cast<std::uint32_t>(shard_.index), seq_, ++msg_seq_,
-                        ws_.got_text() ? 1 : 2, static_cast<const char*>(data.data()),
-                        data.size(), recv, mono);
-      }
-      if (close_event_ != nullptr) net_.push_event(std::exchange(close_event_, nullptr));
+      if (!ec && ws_.is_message_done()) deliver(recv, mono);
+      if (close_event_ != nullptr) push_closing(std::exchange(close_event_, nullptr));
       return;
     }
     if (ec) {
@@ -395,19 +489,13 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
         return fail("the venue closed the connection (code " + std::to_string(r.code) +
                     (r.reason.empty() ? "" : ", " + std::string(r.reason.data(), r.reason.size())) + ")");
       }
-      if (ec == websocket::error::message_too_big) {
-        net_.stats.oversized_frames.fetch_add(1, std::memory_order_relaxed);
-        return fail("a frame larger than max_frame_bytes (" +
-                    std::to_string(net_.opt.max_frame_bytes) + ") arrived");
-      }
       return fail("connection lost: " + ec.message());
     }
     const auto data = buf_.data();
     const auto* p = static_cast<const char*>(data.data());
     const std::size_t n = data.size();
     const bool text = ws_.got_text();
-    net_.push_frame(static_cast<std::uint32_t>(shard_.index), seq_, ++msg_seq_, text ? 1 : 2, p, n,
-                    recv, mono);
+    if (deliver(recv, mono)) return read();  // an oversized frame's stub
     if (text && text_is(p, n, "PONG")) {
       unanswered_ping_ = 0;
       net_.stats.pongs.fetch_add(1, std::memory_order_relaxed);
@@ -415,7 +503,8 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
       net_.stats.invalid_operations.fetch_add(1, std::memory_order_relaxed);
       if (pending_op_ != 0 && mono - pending_op_ < 10 * kNanosPerSecond) {
         close("the venue refused a subscription change (INVALID OPERATION): reconnecting "
-              "with the whole set");  // reading on: frames still on their way are kept
+              "with the whole set",
+              kCloseGraceNs, false);  // reading on: frames still on their way are kept
       }
     } else if (!(text && text_is(p, n, "NO NEW ASSETS"))) {
       last_data_ = mono;
@@ -423,6 +512,27 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
     }
     buf_.consume(n);
     read();
+  }
+
+  // The message just completed goes into the ring: the frame, or the stub of one over
+  // max_frame_bytes (its place in the sequences, length, SHA-256 and first bytes). Returns true
+  // for a stub (buf_ is then empty).
+  bool deliver(UnixNanos recv, MonoNanos mono) {
+    if (!skipping_ && buf_.size() <= net_.opt.max_frame_bytes) {
+      const auto data = buf_.data();
+      net_.push_frame(static_cast<std::uint32_t>(shard_.index), seq_, ++msg_seq_,
+                      ws_.got_text() ? 1 : 2, static_cast<const char*>(data.data()), data.size(),
+                      recv, mono);
+      return false;
+    }
+    skip_buffered();
+    stub_.sha256 = skip_sha_.finish();
+    skipping_ = false;
+    net_.push_frame(static_cast<std::uint32_t>(shard_.index), seq_, ++msg_seq_, kOversizedOpcode,
+                    reinterpret_cast<const char*>(&stub_), sizeof stub_, recv, mono);
+    last_data_ = mono;  // the venue is sending
+    got_data_ = true;
+    return true;
   }
 
   void arm_ping() {
@@ -454,16 +564,18 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
         net.stats.stale_reconnects.fetch_add(1, std::memory_order_relaxed);
         self->went_quiet_ = self->got_data_;
         return self->close("stale: no market data for " +
-                           std::to_string(static_cast<int>(net.opt.stale_connection_seconds)) +
-                           " s while subscribed to " + std::to_string(self->subscribed_.size()) +
-                           " assets");
+                               std::to_string(static_cast<int>(net.opt.stale_connection_seconds)) +
+                               " s while subscribed to " + std::to_string(self->subscribed_.size()) +
+                               " assets",
+                           kCloseGraceNs, false);
       }
       // A PONG is owed from the oldest PING not answered yet.
       if (self->unanswered_ping_ != 0 &&
           now - self->unanswered_ping_ > secs_to_ns(net.opt.pong_timeout_seconds)) {
         net.stats.pong_timeouts.fetch_add(1, std::memory_order_relaxed);
         return self->close("no PONG for " +
-                           std::to_string(static_cast<int>(net.opt.pong_timeout_seconds)) + " s");
+                               std::to_string(static_cast<int>(net.opt.pong_timeout_seconds)) + " s",
+                           kCloseGraceNs, false);
       }
       self->arm_watchdog();
     });
@@ -489,7 +601,9 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
       self->writes_.pop_front();
       self->writing_ = false;
       if (ec) return self->fail("write failed: " + ec.message());
-      if (!self->writes_.empty() && !self->ended_ && !self->closing_) self->write_next();
+      if (self->ended_) return;
+      if (!self->writes_.empty()) return self->write_next();  // a stop's unsubscribe, too
+      if (self->closing_) self->end_our_side();
     });
   }
 
@@ -553,8 +667,13 @@ class ConnImpl final : public Conn, public std::enable_shared_from_this<ConnImpl
   bool writing_ = false;
   bool reading_ = false;                  // an async_read is outstanding
   PipelineEvent* close_event_ = nullptr;  // held back until that read's handler runs
+  PipelineEvent* loss_event_ = nullptr;   // a cut-off's unread bytes, pushed before the close
   bool live_ = false;
-  bool closing_ = false;  // our close handshake is under way
+  bool closing_ = false;  // we are closing: reading until the venue closes or the grace ends
+  bool fin_sent_ = false;
+  bool skipping_ = false;  // reading through a frame over max_frame_bytes
+  Sha256 skip_sha_;        // of the skipped frame, as it streams by
+  OversizedStub stub_;
   bool ended_ = false;
   std::string close_reason_;
   std::uint64_t seq_ = 0;
@@ -834,13 +953,15 @@ void NetworkStage::stop() {
     im.stopping = true;
     for (auto& s : im.shards) {
       s->retry->cancel();
-      if (s->conn) s->conn->close("shutdown");
+      if (s->conn) s->conn->close("shutdown", secs_to_ns(im.opt.stop_grace_seconds), true);
     }
-    // Close handshakes get a few seconds; then the loop ends regardless.
-    im.stop_timer = std::make_unique<asio::steady_timer>(im.ioc, std::chrono::seconds(3));
+    // Each connection drains for the grace; a second more, then the loop ends regardless.
+    im.stop_timer = std::make_unique<asio::steady_timer>(
+        im.ioc, std::chrono::nanoseconds(secs_to_ns(im.opt.stop_grace_seconds + 1)));
     im.stop_timer->async_wait([&im](beast::error_code ec) {
       if (ec) return;
       // Handshakes that did not finish: end those sessions now (each still gets its record).
+      im.loop_ending = true;
       for (auto& sh : im.shards) {
         if (sh->conn) sh->conn->abort("shutdown");
       }

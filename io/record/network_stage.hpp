@@ -42,6 +42,9 @@ struct NetworkOptions {
   bool custom_feature_enabled = true;
   // Publish every connection's health once a second (connections()), for the operator listener.
   bool publish_connections = false;
+  // A stop unsubscribes, ends our side and reads what the venue still sends for this long;
+  // bytes still unread then are named in a loss record (stop_unread).
+  double stop_grace_seconds = 5;
 };
 
 // The tokens one connection should carry.

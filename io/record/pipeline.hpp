@@ -13,8 +13,10 @@
 #include <string>
 
 #include "codecs/envelope.hpp"
+#include "codecs/sha256.hpp"
 #include "core/frame_ring.hpp"
 #include "core/wait_strategy.hpp"
+#include "io/archive/loss_record.hpp"
 
 namespace booktape {
 
@@ -36,6 +38,7 @@ struct PipelineEvent {
     kSessionOpen,          // a websocket connection is up and subscribed to `session.assets_ids`
     kSessionSubscription,  // its subscription is now `session.assets_ids` (after operations)
     kSessionClose,         // it ended, for `reason`; its tokens' books are stale until resynced
+    kLoss,                 // the network stage names what it could not read (`loss`)
   };
   Kind kind = Kind::kSessionOpen;
   std::uint32_t shard = 0;
@@ -43,7 +46,22 @@ struct PipelineEvent {
   SessionInfo session;
   std::string reason;
   bool tokens_dropped = false;  // a close because its plan emptied: no reconnect will carry them
+  LossRecord loss;              // kLoss only
   std::atomic<int> readers{static_cast<int>(kStageCount)};
+};
+
+// Frame records carry the websocket opcode (1 text, 2 binary), or this: the stub of a frame over
+// max_frame_bytes that the network stage read through without keeping it (its payload is an
+// OversizedStub). It has its message and global sequence numbers like any frame.
+inline constexpr std::uint8_t kOversizedOpcode = 3;
+
+struct OversizedStub {
+  static constexpr std::size_t kPrefixBytes = 64;
+  std::uint64_t length = 0;   // the frame's payload bytes
+  Sha256Digest sha256{};      // of all of them, computed as they streamed by
+  std::uint8_t opcode = 1;    // the frame's own: 1 text, 2 binary
+  std::uint8_t prefix_length = 0;
+  char prefix[kPrefixBytes]{};  // its first bytes
 };
 
 // The close reason of a connection whose every token was dropped (the markets rolled off).

@@ -18,7 +18,9 @@
 #include "io/archive/reader.hpp"
 #include "io/archive/recovery.hpp"
 #include "io/net/http_server.hpp"
+#include "io/net/http_client.hpp"
 #include "io/net/url.hpp"
+#include "io/record/archive_alarms.hpp"
 #include "io/record/archive_stage.hpp"
 #include "io/record/book_stage.hpp"
 #include "io/record/discard_stage.hpp"
@@ -28,9 +30,11 @@
 #include "io/record/operator_view.hpp"
 #include "io/record/polymarket_discovery.hpp"
 #include "io/record/rest_checkpointer.hpp"
+#include "io/record/root_guard.hpp"
 #include "io/record/run_report.hpp"
 #include "io/record/service_notify.hpp"
 #include "io/record/subscription_plan.hpp"
+#include "io/record/bookless_tokens.hpp"
 
 namespace booktape {
 
@@ -46,12 +50,20 @@ std::size_t round_up_pow2(std::size_t v) {
   return p;
 }
 
+// The exit code of a run whose archive is not clean (docs/RECORD.md, "Exit codes").
+constexpr int kExitUncleanArchive = 3;
+
 constexpr const char* kFirstTry =
     "For a first try with no network at all: booktape demo";
 
 // A startup failure that run() turns into exit code 2 with this text.
 struct StartError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+// Gamma could not be reached at start: a bounded run gives up (exit 2); an unbounded one (a
+// service) keeps trying, with backoff.
+struct GammaUnreachable : StartError {
+  using StartError::StartError;
 };
 
 std::vector<TokenInfo> tokens_of(const pm::DiscoveredMarket& m) {
@@ -113,8 +125,10 @@ struct Recorder::Impl {
   void stop_threads();
   void control_loop();
   void handle_events();  // connection notices and per-token health reports
+  bool venue_knows(const std::string& token, std::string& answer);  // REST /book: not 404
   void status_tick(MonoNanos now, bool final_line);
   int finish();
+  void account_for_frames(RunFacts& f);  // received vs sealed vs named lost
   void recover_archive();  // seals the ".open" files an earlier run left
   void log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   std::string status_text(double frames_per_s) const;
@@ -155,7 +169,7 @@ struct Recorder::Impl {
   bool status_line = false, status_log = false;
   bool line_drawn = false;
   MonoNanos next_status = 0, last_status = 0;
-  std::uint64_t last_frames = 0, last_ring_full = 0, last_write_errors = 0;
+  std::uint64_t last_frames = 0, last_ring_full = 0;
   std::uint64_t last_resubscribes = 0;
 
   std::string gate;
@@ -168,6 +182,11 @@ struct Recorder::Impl {
   MonoNanos next_view = 0;
   std::unique_ptr<HttpServer> http;
   std::atomic<std::uint16_t> http_port{0};  // once bound (any thread reads it)
+  RootGuard root;           // the archive root's lock, reserve and the previous run's crash record
+  bool root_finished = false;
+  std::unique_ptr<ArchiveAlarms> alarms;  // write failures, drops, vanished files, free space
+  BooklessTokens bookless{cfg.initial_book_timeout_seconds};  // tokens that get no book
+  std::atomic<std::uint64_t> unknown_tokens{0};  // its count, for status_json (any thread)
 };
 
 void Recorder::Impl::log(const char* fmt, ...) {
@@ -178,7 +197,8 @@ void Recorder::Impl::log(const char* fmt, ...) {
   va_end(ap);
   char ts[kUtcTextLength + 1];
   format_utc(ts, realtime_now());
-  ts[19] = '\0';  // seconds are enough for a log line
+  ts[23] = 'Z';  // milliseconds, and the zone
+  ts[24] = '\0';
   std::fprintf(stderr, "%s%s booktape record: %s\n", line_drawn ? "\r\033[K" : "", ts, msg);
   line_drawn = false;
 }
@@ -218,7 +238,25 @@ void Recorder::Impl::start_plan() {
         plan.token_count(), plan.shard_count());
     return;
   }
-  refresh_discovery(true);
+  // A service must not depend on an outside restart policy while Gamma is down: an unbounded
+  // run tries again, 1 s after the first failure, doubling up to a minute, saying each try.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      refresh_discovery(true);
+      return;
+    } catch (const GammaUnreachable& e) {
+      if (cfg.duration_seconds > 0 || stop.load(std::memory_order_acquire)) throw;
+      const int wait_s = std::min(60, 1 << std::min(attempt - 1, 6));
+      const std::string why = e.what();
+      log("%s; an unbounded run keeps trying: attempt %d failed, the next in %d s",
+          why.substr(0, why.find('\n')).c_str(), attempt, wait_s);
+      const MonoNanos until = monotonic_now() + std::int64_t{wait_s} * kNanosPerSecond;
+      while (monotonic_now() < until && !stop.load(std::memory_order_acquire)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (stop.load(std::memory_order_acquire)) throw;
+    }
+  }
 }
 
 void Recorder::Impl::refresh_discovery(bool first) {
@@ -241,8 +279,8 @@ void Recorder::Impl::refresh_discovery(bool first) {
     const std::string why =
         "cannot discover markets at " + redact_url(cfg.gamma_url) + ": " + r.errors.front();
     if (first) {
-      throw StartError(why + "\nCheck the network and --gamma-url (and --ca-file for a private CA). " +
-                       kFirstTry);
+      throw GammaUnreachable(why + "\nCheck the network and --gamma-url (and --ca-file for a "
+                             "private CA). " + kFirstTry);
     }
     if (why != last_discovery_error) log("%s (keeping the current markets)", why.c_str());
     last_discovery_error = why;
@@ -384,12 +422,52 @@ void Recorder::Impl::handle_events() {
   std::string notice;
   while (net->pop_notice(notice)) log("%s", notice.c_str());
   if (consumers) consumers->pop_notices([this](const std::string& s) { log("%s", s.c_str()); });
+  if (rest) {
+    if (const std::string n = rest->failure_note(monotonic_now()); !n.empty()) log("%s", n.c_str());
+  }
   HealthEvent h;
   while (book->pop_health(h)) {
-    net->resubscribe(h.token);
-    log("asset %s: %s, resubscribing it", h.token.c_str(),
-        h.kind == HealthEvent::Kind::kNoInitialBook ? "no book arrived in time"
-                                                    : "silent while its connection flows");
+    if (h.kind == HealthEvent::Kind::kSilent) {
+      net->resubscribe(h.token);
+      log("asset %s: silent while its connection flows, resubscribing it", h.token.c_str());
+      continue;
+    }
+    switch (bookless.on_report(h.token, monotonic_now())) {
+      case BooklessTokens::Action::kIgnore:
+      case BooklessTokens::Action::kWait: break;
+      case BooklessTokens::Action::kAskVenue:
+        if (std::string answer; !venue_knows(h.token, answer)) {
+          bookless.mark_unknown(h.token);
+          unknown_tokens.store(bookless.unknown_count(), std::memory_order_relaxed);
+          log("asset %s: no book after %d tries, and the venue does not know it (REST /book: "
+              "%s); reported as unknown, not resubscribed again",
+              h.token.c_str(), BooklessTokens::kAskAfter, answer.c_str());
+          break;
+        }
+        [[fallthrough]];
+      case BooklessTokens::Action::kResubscribe:
+        net->resubscribe(h.token);
+        log("asset %s: no book arrived in time, resubscribing it (less often each time)",
+            h.token.c_str());
+        break;
+    }
+  }
+}
+
+bool Recorder::Impl::venue_knows(const std::string& token, std::string& answer) {
+  HttpClientOptions o;
+  o.base_url = cfg.rest_url;
+  o.ca_file = cfg.ca_file;
+  o.timeout = std::chrono::milliseconds(5'000);
+  o.cancel = &stop;
+  try {
+    HttpClient client(o);
+    const HttpResponse r = client.get("/book?token_id=" + token);
+    answer = std::to_string(r.status) + " " + r.body.substr(0, std::min<std::size_t>(r.body.size(), 100));
+    return r.status != 404;
+  } catch (const HttpError& e) {
+    answer = e.what();
+    return true;  // no answer is no verdict: keep trying, less often
   }
 }
 
@@ -401,17 +479,24 @@ std::string Recorder::Impl::status_text(double fps) const {
   char s[512];
   const double fill = 100.0 * static_cast<double>(ring->used_observed()) /
                       static_cast<double>(ring->capacity());
-  char to_archive[48] = " (books only)";
-  if (archive) {
-    std::snprintf(to_archive, sizeof to_archive, ", ->archive %.1f ms",
-                  static_cast<double>(archive->stats().read_to_archive.quantile(0.99)) / 1e6);
-  }
+  const auto p99 = [](const LatencyHistogram& h) {
+    return h.count() == 0 ? std::string("-") : format_duration_ns(h.quantile(0.99));
+  };
+  const ArchiveStageStats* a = archive ? &archive->stats() : nullptr;
+  // A failed attempt is a reconnect too: the shard is trying again.
   std::snprintf(s, sizeof s,
                 "%.0f frames/s | books %u/%zu live, %u stale | conns %u/%u, reconnects %llu | "
-                "ring %.1f%% | p99 read->book %.1f us%s",
+                "ring %.1f%% | p99 read->book %s, ->archive %s | %s%s",
                 fps, b.live.load(), plan.token_count(), b.stale.load(), n.live_connections.load(),
-                n.shards.load(), static_cast<unsigned long long>(n.disconnects.load()), fill,
-                static_cast<double>(b.read_to_book.quantile(0.99)) / 1e3, to_archive);
+                n.shards.load(),
+                static_cast<unsigned long long>(n.disconnects.load() + n.connect_failures.load()),
+                fill, p99(b.read_to_book).c_str(),
+                a ? p99(a->read_to_archive).c_str() : "- (books only)",
+                alarms ? alarms->disk_text().c_str() : "no archive",
+                a == nullptr                 ? ""
+                : a->write_failing.load()    ? " | ARCHIVE WRITES FAILING"
+                : a->frames_dropped.load() > 0 ? " | FRAMES LOST"
+                                               : "");
   return consumers ? s + consumers->status_text() : std::string(s);
 }
 
@@ -425,11 +510,8 @@ void Recorder::Impl::status_tick(MonoNanos now, bool final_line) {
         static_cast<unsigned long long>(full - last_ring_full));
     last_ring_full = full;
   }
-  const std::uint64_t werr = archive ? archive->stats().write_errors.load(std::memory_order_relaxed) : 0;
-  if (werr != last_write_errors) {
-    log("ALARM: %llu archive write(s) failed (retrying; frames are kept in memory up to a bound)",
-        static_cast<unsigned long long>(werr - last_write_errors));
-    last_write_errors = werr;
+  if (archive && alarms) {
+    for (const std::string& line : alarms->tick(archive->stats(), now)) log("%s", line.c_str());
   }
   if (!final_line && now < next_status) return;
   const double dt = last_status == 0 ? 0 : static_cast<double>(now - last_status) / 1e9;
@@ -504,8 +586,32 @@ int Recorder::Impl::run() {
     return 2;
   }
 
+  // One recorder per archive root: refused before recovery could touch a live run's files.
+  if (const std::string refusal = take_root(cfg.out, root); !refusal.empty()) {
+    log("%s", refusal.c_str());
+    return 2;
+  }
   // Before any writer exists, so no file of this run can be mistaken for a crashed one.
-  if (!cfg.books_only) recover_archive();
+  ArchiveWriterOptions wo;
+  wo.root = cfg.out;
+  wo.manifest_dir = cfg.manifest_dir;
+  wo.run_id = run_id;
+  wo.envelope = cfg.envelope;
+  wo.gzip_level = cfg.gzip_level;
+  wo.block_bytes = cfg.block_bytes;
+  wo.block_max_age_ns = secs_to_ns(cfg.block_max_age_seconds);
+  wo.max_file_bytes = cfg.max_file_bytes;
+  wo.fsync = cfg.fsync;
+  wo.fsync_interval_ns = secs_to_ns(cfg.fsync_interval_seconds);
+  wo.max_pending_bytes = cfg.max_pending_bytes;
+  if (!cfg.books_only) {  // books only: no archive root to recover, lock or watch
+    recover_archive();
+    prepare_root(root, wo, started, cfg.reserve_bytes);
+    for (const std::string& note : root.notes) log("%s", note.c_str());
+    alarms = std::make_unique<ArchiveAlarms>(
+        cfg.out, DiskWatermark{cfg.disk_warn_free_percent, cfg.disk_warn_free_bytes},
+        cfg.max_pending_bytes);
+  }
 
   ring = std::make_unique<PipelineRing>(round_up_pow2(cfg.ring_bytes));
   NetworkOptions no;
@@ -521,6 +627,7 @@ int Recorder::Impl::run() {
   no.backoff_max_seconds = cfg.backoff_max_seconds;
   no.backoff_reset_after_seconds = cfg.backoff_reset_after_seconds;
   no.publish_connections = http != nullptr;
+  no.stop_grace_seconds = cfg.stop_grace_seconds;
   try {
     net = std::make_unique<NetworkStage>(no, *ring, bells);
   } catch (const std::exception& e) {
@@ -547,23 +654,13 @@ int Recorder::Impl::run() {
   }
   book = std::make_unique<BookStage>(bo, *ring, bells);
 
-  ArchiveWriterOptions wo;
-  wo.root = cfg.out;
-  wo.manifest_dir = cfg.manifest_dir;
-  wo.run_id = run_id;
-  wo.envelope = cfg.envelope;
-  wo.gzip_level = cfg.gzip_level;
-  wo.block_bytes = cfg.block_bytes;
-  wo.block_max_age_ns = secs_to_ns(cfg.block_max_age_seconds);
-  wo.max_file_bytes = cfg.max_file_bytes;
-  wo.fsync = cfg.fsync;
-  wo.fsync_interval_ns = secs_to_ns(cfg.fsync_interval_seconds);
   ArchiveStageOptions ao;
   ao.writer = wo;
   ao.max_frame_bytes = cfg.max_frame_bytes;
   if (cfg.books_only) {
     discard = std::make_unique<DiscardStage>(*ring, bells);
   } else {
+    ao.reserve = root.reserve.get();
     archive = std::make_unique<ArchiveStage>(ao, *ring, bells);
   }
 
@@ -762,25 +859,53 @@ int Recorder::Impl::finish() {
   f.recovery = recovery;
   f.read_to_book = b.read_to_book.summary_json();
   f.read_to_archive = a.read_to_archive.summary_json();
+  f.read_to_book_text = b.read_to_book.summary_text();
+  f.read_to_archive_text = a.read_to_archive.summary_text();
+  f.rest_interval_seconds = cfg.rest_checkpoint_interval_seconds;
+  f.oversized_received = n.oversized_frames.load();
+  f.unknown_tokens = bookless.unknown_tokens();
+  account_for_frames(f);
 
   log("%llu frames on %llu connection(s) (%llu closed), %llu market events, %llu malformed; "
       "%zu files closed",
       static_cast<unsigned long long>(f.frames), static_cast<unsigned long long>(f.connects),
       static_cast<unsigned long long>(f.disconnects), static_cast<unsigned long long>(f.market_events),
       static_cast<unsigned long long>(f.parse_errors), f.files.size());
+  // The line an operator reads first: received against archived against lost.
+  log("%s%s: %s", f.archive_clean() ? "" : "ALARM: ", accounting_text(f).c_str(),
+      f.archive_clean() ? "every frame is in a sealed file"
+      : f.unaccounted() > 0
+          ? "UNCLEAN: frames are missing that no loss record names"
+          : "UNCLEAN: see the loss records (replay and the report count them)");
+  for (const LossRecord& l : f.losses) {
+    log("  loss (%s): %s", to_string(l.reason), l.detail.c_str());
+  }
+  if (f.unwritten_losses > 0) {
+    log("ALARM: %llu loss record(s) could not be written; the next start records this run as "
+        "crashed", static_cast<unsigned long long>(f.unwritten_losses));
+  }
+  std::vector<std::string> notes;
+  finish_root(root, run_id, started, f.unaccounted() == 0 && f.unwritten_losses == 0, notes);
+  root_finished = true;
+  for (const std::string& note : notes) log("%s", note.c_str());
   if (rest) {
-    log("REST checkpoints: %llu rounds (%llu ok), books agree %llu, diverge %llu, skipped %llu",
+    log("REST checkpoints: %llu rounds (%llu ok), books agree %llu, diverge %llu, skipped %llu "
+        "(stream behind: %llu)",
         static_cast<unsigned long long>(f.rest_rounds), static_cast<unsigned long long>(f.rest_rounds_ok),
         static_cast<unsigned long long>(f.checkpoint_agree),
         static_cast<unsigned long long>(f.checkpoint_diverge),
-        static_cast<unsigned long long>(b.checkpoint_skipped.load()));
+        static_cast<unsigned long long>(b.checkpoint_skipped.load()),
+        static_cast<unsigned long long>(b.checkpoint_behind.load()));
     for (const std::string& e : book->checkpoint_examples()) log("  diverged: %s", e.c_str());
   }
 
-  const bool archive_trouble = f.frames_dropped > 0 || w.stats().write_failing;
+  // Exit 3: the archive is not clean (frames lost or unaccounted, loss records unwritten, files
+  // left open), whatever the gate says; documented in docs/RECORD.md.
+  const int archive_code = f.archive_clean() ? 0 : kExitUncleanArchive;
   if (!f.bounded) {
-    if (archive_trouble) log("the archive had write errors: %s", w.stats().last_error.c_str());
-    return archive_trouble ? 1 : 0;
+    if (archive_code != 0 && !w.stats().last_error.empty())
+      log("the archive's last write error: %s", w.stats().last_error.c_str());
+    return archive_code;
   }
 
   // A bounded run proves its outputs: every closed file reads back cleanly and matches the
@@ -819,11 +944,50 @@ int Recorder::Impl::finish() {
     report_path = rdir / "checkpoint_010b_ws_raw_sample.md";
   } catch (const std::exception& e) {
     log("cannot write the run manifest or report: %s", e.what());
-    return 1;
+    return archive_code != 0 ? archive_code : 1;
   }
   log("gate %s; report %s", gate.c_str(), report_path.c_str());
   for (const std::string& r : g.reasons) log("  needs review: %s", r.c_str());
-  return g.pass && !archive_trouble ? 0 : 1;
+  return archive_code != 0 ? archive_code : g.pass ? 0 : 1;
+}
+
+void Recorder::Impl::account_for_frames(RunFacts& f) {
+  const ArchiveStageStats& a = archive->stats();
+  const ArchiveWriter& w = archive->writer();
+  for (const ManifestEntry& e : w.closed_files()) {
+    ++f.ws_files;
+    f.frames_sealed += e.frames;
+    f.oversized_sealed += e.oversized_frames;
+    f.loss_records += e.loss_records;
+  }
+  // This run's loss records, as written into its sealed files (crash records of earlier runs
+  // count frames of those runs: none here).
+  ArchiveReader reader;
+  class Losses final : public ArchiveVisitor {
+   public:
+    bool on_frame(const ArchiveFrame&) override { return true; }
+    void on_record(std::string_view line) override {
+      LossRecord r;
+      if (parse_loss_record(line, r)) found.push_back(std::move(r));
+    }
+    std::vector<LossRecord> found;
+  } losses;
+  for (const ManifestEntry& e : w.closed_files()) {
+    if (e.loss_records == 0) continue;
+    FileReport fr;
+    reader.read_file(cfg.out / e.path, losses, fr);
+  }
+  for (LossRecord& r : losses.found) {
+    if (r.run_id == run_id) {
+      f.frames_lost += r.frames.value_or(0);
+      f.losses.push_back(std::move(r));
+    }
+  }
+  f.crashes = root.crashes;
+  f.unwritten_losses = a.unwritten_losses.load();
+  f.unsealed_files = count_unsealed(cfg.out, run_id);
+  f.write_errors = w.stats().write_errors + w.stats().fsync_errors;
+  if (rest) f.write_errors += rest->writer().stats().write_errors + rest->writer().stats().fsync_errors;
 }
 
 // ---------------------------------------------------------------------------- public ---------
@@ -846,7 +1010,19 @@ Recorder::~Recorder() {
   }
 }
 
-int Recorder::run() { return impl_->run(); }
+int Recorder::run() {
+  Impl& im = *impl_;
+  const int code = im.run();
+  if (im.root.lock && !im.root_finished) {
+    // It ended before its report (could not start): clean if nothing was received.
+    std::vector<std::string> notes;
+    const bool nothing = !im.net || im.net->stats().frames.load() == 0;
+    finish_root(im.root, im.run_id, im.started, nothing, notes);
+    im.root_finished = true;
+    for (const std::string& note : notes) im.log("%s", note.c_str());
+  }
+  return code;
+}
 
 void Recorder::request_stop() noexcept { impl_->stop.store(true, std::memory_order_release); }
 
@@ -869,6 +1045,7 @@ std::string Recorder::status_json() const {
                   u(n.frames.load()) + ",\"bytes\":" + u(n.bytes.load()) + ",\"connects\":" +
                   u(n.connects.load()) + ",\"disconnects\":" + u(n.disconnects.load()) +
                   ",\"connect_failures\":" + u(n.connect_failures.load()) +
+                  ",\"reconnects\":" + u(n.disconnects.load() + n.connect_failures.load()) +
                   ",\"pings\":" + u(n.pings.load()) + ",\"pongs\":" + u(n.pongs.load()) +
                   ",\"live_connections\":" + u(n.live_connections.load()) + ",\"shards\":" +
                   u(n.shards.load()) + ",\"stale_reconnects\":" + u(n.stale_reconnects.load()) +
@@ -883,7 +1060,8 @@ std::string Recorder::status_json() const {
                   u(b.stale.load()) + ",\"awaiting\":" + u(b.awaiting.load()) +
                   ",\"unconfirmed\":" + u(b.unconfirmed.load()) + ",\"confirmations\":" +
                   u(b.confirmations.load()) + ",\"disagreements\":" + u(b.disagreements.load()) +
-                  ",\"dropped\":" + u(b.dropped.load()) + ",\"checks\":" +
+                  ",\"dropped\":" + u(b.dropped.load()) + ",\"unknown_tokens\":" +
+                  u(im.unknown_tokens.load()) + ",\"checks\":" +
                   u(b.checks.load()) + ",\"divergences\":" + u(b.divergences.load()) +
                   ",\"parse_errors\":" + u(b.parse_errors.load()) + ",\"unknown\":" +
                   u(b.unknown.load()) + ",\"health_no_book\":" + u(b.health_no_book.load()) +
@@ -894,6 +1072,7 @@ std::string Recorder::status_json() const {
                   ",\"checkpoint_diverge\":" + u(b.checkpoint_diverge.load()) +
                   ",\"checkpoint_skipped\":" + u(b.checkpoint_skipped.load()) +
                   ",\"checkpoint_inconclusive\":" + u(b.checkpoint_inconclusive.load()) +
+                  ",\"checkpoint_behind\":" + u(b.checkpoint_behind.load()) +
                   ",\"read_to_book\":" + b.read_to_book.summary_json() +
                   "},\"archive\":{\"frames\":" + u(a.frames.load()) + ",\"sessions\":" +
                   u(a.sessions.load()) + ",\"blocks\":" + u(a.blocks.load()) +
@@ -902,7 +1081,23 @@ std::string Recorder::status_json() const {
                   ",\"write_errors\":" + u(a.write_errors.load()) + ",\"frames_dropped\":" +
                   u(a.frames_dropped.load()) + ",\"write_failing\":" +
                   (a.write_failing.load() ? "true" : "false") +
-                  ",\"read_to_archive\":" + a.read_to_archive.summary_json() + "}";
+                  ",\"read_to_archive\":" + a.read_to_archive.summary_json();
+  // Losses (docs/RECORD.md): what waits for the disk, what was dropped, stubs and records.
+  s += ",\"pending_bytes\":" + u(a.pending_bytes.load()) + ",\"pending_frames\":" +
+       u(a.pending_frames.load()) + ",\"dropping_frames\":" + u(a.dropping_frames.load()) +
+       ",\"drop_runs\":" + u(a.drop_runs.load()) + ",\"loss_records\":" +
+       u(a.loss_records.load()) + ",\"oversized_frames\":" + u(a.oversized_frames.load()) +
+       ",\"files_vanished\":" + u(a.files_vanished.load()) + ",\"last_errno\":" +
+       std::to_string(a.last_errno.load()) + ",\"reserve_released_bytes\":" +
+       u(a.reserve_released.load()) + ",\"unwritten_losses\":" + u(a.unwritten_losses.load()) +
+       "}";
+  if (im.alarms) {  // books only: no archive, no disk to watch
+    const DiskStats& disk = im.alarms->disk();
+    s += ",\"disk\":{\"total_bytes\":" + u(disk.total_bytes.load()) + ",\"free_bytes\":" +
+         u(disk.free_bytes.load()) + ",\"low\":" + (disk.low.load() ? "true" : "false") +
+         ",\"low_alarms\":" + u(disk.low_alarms.load()) + ",\"reserved_bytes\":" +
+         u(im.root.reserve ? im.root.reserve->reserved() : 0) + "}";
+  }
   const RecoveryResult& rv = im.recovery;
   s += ",\"recovery\":{\"open_files\":" + u(rv.open_files) + ",\"files_recovered\":" +
        u(rv.files_recovered) + ",\"seals_completed\":" + u(rv.seals_completed) +

@@ -27,6 +27,7 @@
 #include "io/consumers/alert_rules.hpp"
 #include "io/consumers/book_table.hpp"
 #include "io/consumers/redis_url.hpp"
+#include "core/did_you_mean.hpp"
 #include "io/net/url.hpp"
 
 namespace booktape {
@@ -389,6 +390,19 @@ const std::vector<Field>& fields() {
     f.push_back(field<MarketShard>("shard", &C::shard, kMarketShardForm));
     f.push_back(integer<int>("replica", &C::replica, 0, kMaxReplica,
                              "an integer between 0 and 99"));
+    f.push_back(integer<std::uint64_t>("reserve_bytes", &C::reserve_bytes, 0,
+                                       std::uint64_t{1} << 40,
+                                       "a byte count between 0 (none) and 1099511627776 (1 TiB)"));
+    f.push_back(integer<std::size_t>("max_pending_bytes", &C::max_pending_bytes, 64 * kKiB,
+                                     std::size_t{1} << 40,
+                                     "a byte count between 65536 (64 KiB) and 1099511627776 (1 TiB)"));
+    f.push_back(seconds("stop_grace_seconds", &C::stop_grace_seconds, true));
+    f.push_back(field<double>("disk_warn_free_percent", &C::disk_warn_free_percent,
+                              "a percentage between 0 and 100",
+                              [](const double& v) { return v >= 0 && v <= 100; }));
+    f.push_back(integer<std::uint64_t>("disk_warn_free_bytes", &C::disk_warn_free_bytes, 0,
+                                       std::numeric_limits<std::uint64_t>::max(),
+                                       "a byte count >= 0 (0: no byte threshold)"));
     return f;
   }();
   return kFields;
@@ -400,36 +414,14 @@ const Field* find_field(std::string_view key) {
   return nullptr;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // A typo is usually a letter or two off, or the flag's spelling (dashes) of the key.
 std::string suggestion(std::string_view key) {
   std::string underscored(key);
   std::replace(underscored.begin(), underscored.end(), '-', '_');
-  const Field* best = nullptr;
-  // Close enough to be a typo: a third of the key (for "x" nothing is close).
-  std::size_t best_d = std::min<std::size_t>(4, underscored.size() / 3 + 1);
-  for (const Field& f : fields()) {
-    const std::size_t d = edit_distance(underscored, f.key);
-    if (d < best_d) {
-      best = &f;
-      best_d = d;
-    }
-  }
-  return best != nullptr ? " (did you mean " + best->key + "?)" : std::string();
+  std::vector<std::string> keys;
+  for (const Field& f : fields()) keys.push_back(f.key);
+  const std::string best = closest_name(underscored, keys);
+  return best.empty() ? std::string() : " (did you mean " + best + "?)";
 }
 
 std::string describe(const YAML::Node& n) {
@@ -565,8 +557,22 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 std::vector<std::string> validate(const RecorderConfig& c) {
   std::vector<std::string> problems;
   const RecorderConfig shown = with_urls_redacted(c);  // a message must not carry a key
+  // A user or password in a URL: said as such (not "must be a ws:// URL", which it is).
+  std::set<std::string> with_credentials;
+  for (const auto& [key, url] : {std::pair<const char*, const std::string*>{"ws_url", &c.ws_url},
+                                 {"rest_url", &c.rest_url}, {"gamma_url", &c.gamma_url}}) {
+    const std::size_t scheme = url->find("://");
+    if (scheme == std::string::npos) continue;
+    const std::string_view rest = std::string_view(*url).substr(scheme + 3);
+    if (rest.substr(0, rest.find_first_of("/?#")).find('@') == std::string_view::npos) continue;
+    with_credentials.insert(key);
+    problems.push_back(std::string(key) + " carries a user or password (user:password@host): " +
+                       "booktape refuses credentials in URLs (the venue's public endpoints need "
+                       "none, and a URL goes into logs, session records and manifests); remove "
+                       "them.");
+  }
   for (const Field& f : fields()) {
-    if (f.valid(c)) continue;
+    if (f.valid(c) || with_credentials.count(f.key) > 0) continue;
     std::string value = f.show(shown);
     if (value.size() > 60) value = value.substr(0, 57) + "...";
     problems.push_back(f.key + " must be " + f.expect + " (it is " + value + ").");

@@ -94,6 +94,12 @@ struct RecorderConfig {
   // --- sharding across hosts (docs/RECORD.md) ---------------------------------------------------
   MarketShard shard;                       // "I/N": record only the markets of shard I of N
   int replica = 0;                         // which redundant copy (a label in the run id/manifest)
+  // --- nothing lost silently (docs/RECORD.md, "Losses") --------------------------------------
+  std::uint64_t reserve_bytes = std::uint64_t{64} << 20;  // kept free for the end of a run (0: none)
+  std::size_t max_pending_bytes = std::size_t{512} << 20;  // unwritten blocks held while the disk refuses
+  double stop_grace_seconds = 5;           // a stop reads what the sockets still hold this long
+  double disk_warn_free_percent = 10;      // alarm when the archive's disk has less free than this...
+  std::uint64_t disk_warn_free_bytes = std::uint64_t{2} << 30;  // ...or than this (0: never)
 };
 
 // Whether the config asks for any live consumer (shm, redis_url or alerts).

@@ -54,6 +54,7 @@ struct RestCheckpointer::Impl {
   std::mutex tokens_mu;  // control plane only: a list handed over every discovery round
   std::vector<std::string> tokens;
   std::uint64_t failures = 0;
+  RestFailureLog failure_log;
 };
 
 RestCheckpointer::RestCheckpointer(RestCheckpointOptions options, BookStage* compare_with)
@@ -61,6 +62,28 @@ RestCheckpointer::RestCheckpointer(RestCheckpointOptions options, BookStage* com
 RestCheckpointer::~RestCheckpointer() = default;
 
 const RestCheckpointStats& RestCheckpointer::stats() const noexcept { return impl_->stats; }
+
+void RestFailureLog::record(std::string what) {
+  std::lock_guard lock(mu_);
+  last_ = std::move(what);
+}
+
+std::string RestFailureLog::note(MonoNanos now, std::int64_t every_ns, std::uint64_t failures) {
+  std::lock_guard lock(mu_);
+  if (failures == said_failures_ || now < next_) return {};
+  const std::uint64_t fresh = failures - said_failures_;
+  said_failures_ = failures;
+  next_ = now + every_ns;
+  return "REST checkpoint request failed: " + last_ + " (" + std::to_string(fresh) +
+         " failed request(s) since the last note; backing off)";
+}
+
+std::string RestCheckpointer::failure_note(MonoNanos now) {
+  const RestCheckpointStats& s = impl_->stats;
+  const std::uint64_t failures = s.http_errors.load() + s.transport_errors.load() +
+                                 s.bad_bodies.load() + s.empty_answers.load();
+  return impl_->failure_log.note(now, 10 * kNanosPerSecond, failures);
+}
 const ArchiveWriter& RestCheckpointer::writer() const noexcept { return impl_->writer; }
 
 void RestCheckpointer::set_tokens(std::vector<std::string> tokens) {
@@ -154,10 +177,19 @@ bool RestCheckpointer::Impl::fetch(const std::vector<std::string>& ids, std::uin
     } else {
       stats.http_errors.fetch_add(1, std::memory_order_relaxed);
       if (r.status == 429) stats.throttled.fetch_add(1, std::memory_order_relaxed);
+      failure_log.record("POST " + redact_url(opt.rest_url + "/books") + ": HTTP " +
+                         std::to_string(r.status) + " " +
+                         r.body.substr(0, std::min<std::size_t>(r.body.size(), 120)));
+    }
+    if (r.status == 200 && !ok) {
+      failure_log.record("POST " + redact_url(opt.rest_url + "/books") +
+                         ": HTTP 200 without a usable book of those asked (empty, or not a "
+                         "books answer)");
     }
     line += ",\"error\":null}\n";
   } catch (const HttpError& e) {
     stats.transport_errors.fetch_add(1, std::memory_order_relaxed);
+    failure_log.record("POST " + redact_url(opt.rest_url + "/books") + ": " + e.what());
     line += ",\"response\":null,\"error\":";
     append_json_string(line, e.what());
     line += "}\n";
@@ -221,7 +253,14 @@ void RestCheckpointer::run(const std::atomic<bool>& stop) {
     im.writer.poll(monotonic_now(), realtime_now());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a cold thread: sleeping is fine
   }
+  // A disk that still refuses: retried until the archive stage has given back the space reserved
+  // for the end of the run (it tries for 5 s first), then what is left is named in a loss record.
   im.writer.close();
+  for (int i = 0; i < 70 && !im.writer.closed(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    im.writer.close();
+  }
+  if (!im.writer.closed()) im.writer.abandon();
 }
 
 }  // namespace booktape

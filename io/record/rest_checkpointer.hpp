@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "io/archive/writer.hpp"
 
 namespace booktape {
@@ -39,6 +41,22 @@ struct RestCheckpointStats {
   std::atomic<std::int64_t> last_latency_ns{0};
 };
 
+// REST failures said as they happen, at most once per `every` (the recorder's log): the control
+// thread asks; the REST thread records the last error's text.
+class RestFailureLog {
+ public:
+  void record(std::string what);                 // REST thread: a request failed
+  // Control thread: the line to log now, if a failure happened since the last one and `every`
+  // has passed ("" otherwise).
+  std::string note(MonoNanos now, std::int64_t every_ns, std::uint64_t failures);
+
+ private:
+  std::mutex mu_;  // cold: taken once per failed request and once per control tick
+  std::string last_;
+  std::uint64_t said_failures_ = 0;
+  MonoNanos next_ = 0;
+};
+
 // The response headers a checkpoint keeps: nothing that can carry a session or a secret.
 bool safe_response_header(std::string_view name) noexcept;
 
@@ -57,6 +75,8 @@ class RestCheckpointer {
   bool checkpoint_once();
 
   [[nodiscard]] const RestCheckpointStats& stats() const noexcept;
+  // A line for the log about failures since the last one (rate-limited to one per 10 s), or "".
+  std::string failure_note(MonoNanos now);
   // Only once run() has returned.
   [[nodiscard]] const ArchiveWriter& writer() const noexcept;
 

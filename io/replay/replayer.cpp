@@ -95,7 +95,38 @@ bool Replayer::on_frame(const ArchiveFrame& f) {
   return true;
 }
 
+void Replayer::track_place(std::string_view run, std::string_view session, std::uint64_t global,
+                           std::uint64_t message) {
+  track(summary_.global, last_global_[std::string(run)], global);
+  track(summary_.per_session, last_message_[std::string(session)], message);
+  cached_global_ = cached_message_ = nullptr;  // the maps may have grown
+}
+
+void Replayer::on_loss(std::string_view line) {
+  LossRecord l;
+  if (!parse_loss_record(line, l)) return;
+  LossSummary& s = summary_.losses;
+  ++s.records;
+  ++s.by_reason[static_cast<std::size_t>(l.reason)];
+  s.frames_lost += l.frames.value_or(0);
+  s.unread_bytes += l.unread_bytes.value_or(0);
+  if (l.reason == LossReason::kCrash) ++s.unknown_tails;
+  // The frames it names are lost, not a gap: the sequences move past them (when the record
+  // comes where they would have been, as the writer puts it).
+  if (l.first_global_sequence && l.last_global_sequence) {
+    std::uint64_t& last = last_global_[l.run_id];
+    if (last + 1 >= *l.first_global_sequence) last = std::max(last, *l.last_global_sequence);
+  }
+  for (const LossSession& x : l.sessions) {
+    if (!x.first_message_sequence || !x.last_message_sequence) continue;
+    std::uint64_t& last = last_message_[x.session_id];
+    if (last + 1 >= *x.first_message_sequence) last = std::max(last, *x.last_message_sequence);
+  }
+  cached_global_ = cached_message_ = nullptr;
+}
+
 void Replayer::on_record(std::string_view line) {
+  if (line.starts_with("{\"record\":\"loss\"")) return on_loss(line);
   if (opt_.on_record) opt_.on_record(line);
   // Records are few (files and connections, not frames): a DOM parse of a copy is fine here.
   simdjson::dom::parser parser;
@@ -108,6 +139,17 @@ void Replayer::on_record(std::string_view line) {
   if (opt_.stop_after && happened_after(rec, *opt_.stop_after)) return;  // not yet, at --at
   std::int64_t at_ns = 0;  // when continuity was lost, for the books' state_since
   if (rec["at_ns"].get(at_ns) != simdjson::SUCCESS) at_ns = 0;
+  if (kind == "oversized_frame") {
+    std::uint64_t global = 0, message = 0;
+    if (rec["session_id"].get(session) != simdjson::SUCCESS ||
+        rec["global_message_sequence"].get(global) != simdjson::SUCCESS ||
+        rec["message_sequence"].get(message) != simdjson::SUCCESS) {
+      return;
+    }
+    ++summary_.oversized_frames;
+    track_place(run_, session, global, message);
+    return;
+  }
   if (kind == "file") {
     if (rec["run_id"].get(run) != simdjson::SUCCESS) return;
     if (!run_.empty() && run != run_) {
@@ -283,6 +325,21 @@ std::string Replayer::summary_json() const {
   kv(s, "unattributed_entries", a.unattributed_entries);
   kv(s, "market_events", a.market_events);
   kv(s, "sequence_gaps", r.global.gaps + r.per_session.gaps);
+  // Frames the archive names as lost (loss records) are counted here, never as gaps.
+  s += ",\"losses\":{";
+  kv(s, "records", r.losses.records, false);
+  kv(s, "frames_lost", r.losses.frames_lost);
+  kv(s, "unknown_tails", r.losses.unknown_tails);
+  kv(s, "unread_bytes", r.losses.unread_bytes);
+  s += ",\"by_reason\":{";
+  first = true;
+  for (std::size_t i = 0; i < r.losses.by_reason.size(); ++i) {
+    if (r.losses.by_reason[i] == 0) continue;
+    kv(s, to_string(static_cast<LossReason>(i)), r.losses.by_reason[i], !first);
+    first = false;
+  }
+  s += "}}";
+  kv(s, "oversized_frames", r.oversized_frames);
   s += ",\"sequences\":{\"global\":{";
   kv(s, "gaps", r.global.gaps, false);
   kv(s, "missing", r.global.missing);

@@ -2,6 +2,7 @@
 // Replays archives through the same decoder and book code the live book stage runs, so a
 // replayed book equals the live one: reads files in order, decodes every frame, applies it,
 // checks sequences, and summarises (docs/REPLAY.md).
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -13,6 +14,7 @@
 #include "codecs/polymarket_book_applier.hpp"
 #include "codecs/polymarket_decoder.hpp"
 #include "core/book_keeper.hpp"
+#include "io/archive/loss_record.hpp"
 #include "io/archive/reader.hpp"
 
 namespace booktape {
@@ -40,6 +42,16 @@ struct SequenceStats {
   std::uint64_t backwards = 0;        // a sequence that repeated or went back (duplicates)
 };
 
+// What the archive itself says it does not hold (loss records, docs/DATA_CONTRACT.md): frames
+// named lost are lost, not gaps; a crash's unknown tail is counted as such.
+struct LossSummary {
+  std::uint64_t records = 0;         // loss records read
+  std::uint64_t frames_lost = 0;     // frames they count (records with a null count add 0)
+  std::uint64_t unknown_tails = 0;   // crash records: frames after the last sealed one unknown
+  std::uint64_t unread_bytes = 0;    // stop_unread: bytes left unread in sockets
+  std::array<std::uint64_t, kLossReasonCount> by_reason{};
+};
+
 struct ReplaySummary {
   std::vector<FileReport> files;
   std::vector<std::string> errors;     // paths that could not be read at all
@@ -48,6 +60,8 @@ struct ReplaySummary {
   std::uint64_t frames_without_envelope = 0;  // from plain frame files
   SequenceStats global;                // global_message_sequence within each run
   SequenceStats per_session;           // message_sequence within each session
+  LossSummary losses;
+  std::uint64_t oversized_frames = 0;  // stubs of frames too large to keep (not gaps)
   UnixNanos first_received = 0, last_received = 0;
   bool stopped_at_time = false;        // stop_after was reached
   double elapsed_seconds = 0;
@@ -78,6 +92,10 @@ class Replayer final : private ArchiveVisitor {
   bool on_frame(const ArchiveFrame& f) override;
   void on_record(std::string_view line) override;
   void track(SequenceStats& s, std::uint64_t& last, std::uint64_t seq) noexcept;
+  // A frame's place in the sequences without its payload (an oversized stub).
+  void track_place(std::string_view run, std::string_view session, std::uint64_t global,
+                   std::uint64_t message);
+  void on_loss(std::string_view line);
 
   ReplayOptions opt_;
   ArchiveReader reader_;

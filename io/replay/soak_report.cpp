@@ -359,7 +359,7 @@ SoakReport build_soak_report(const SoakReportOptions& o) {
     if (o.since && l.at != 0 && l.at < *o.since) continue;
     ++r.loss_records;
     r.frames_lost += l.frames.value_or(0);
-    r.crash_records += !l.last.has_value();
+    r.crash_records += !l.last_global_sequence.has_value();
   }
 
   // The websocket archive, replayed.

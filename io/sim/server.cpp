@@ -117,10 +117,22 @@ class ConnIo {
   virtual ~ConnIo() = default;
   virtual void kick() = 0;                // start writing pending bytes if idle
   virtual void end(EndMode mode, std::string reason) = 0;  // after the pending bytes
+  virtual void hang_up(std::string reason) = 0;            // now: what is queued stays unsent
 };
 
 // A subscribed token whose books this connection does not get (omit_book).
 constexpr std::uint8_t kBookWithheld = 2;
+
+// A frame queued in Conn::pending that the truth counts once it is written (docs/SIM.md): where
+// its payload ends in the buffer, how long it is, and what it counts as.
+struct QueuedFrame {
+  enum class Kind : std::uint8_t { kEvent, kControl, kInjected };
+  std::size_t end = 0;            // offset just past the payload in the pending buffer
+  std::uint32_t payload = 0;      // payload bytes (they end at `end`: frames are unmasked)
+  Kind kind = Kind::kEvent;
+  pm::EventType type = pm::EventType::kUnknown;
+  std::uint32_t events = 1;       // market events it carries (an initial dump: its books)
+};
 
 struct Conn {
   std::uint64_t id = 0;
@@ -135,6 +147,8 @@ struct Conn {
   std::vector<std::uint8_t> subscribed;  // by simulator token index: 0, 1, or kBookWithheld
   std::vector<std::string> assets;       // as the client listed them
   ByteBuffer pending;
+  std::vector<QueuedFrame> queued;  // the frames in `pending`, in order (not yet sent)
+  bool writing = false;      // a write of earlier frames is under way
   std::string last_frame;    // for the duplicate fault
   std::string held;          // reorder: a frame held back until the next one
   std::uint64_t reorder = 0;
@@ -162,7 +176,9 @@ struct SimServer::Impl {
   [[nodiscard]] bool generation_ended(bool step_done);
   void route(const pm::SimFrame& f);
   void send_frame(Conn& c, WsOpcode op, std::string_view payload, pm::EventType type,
-                  bool injected = false, bool control = false);
+                  bool injected = false, bool control = false, std::uint32_t events = 1);
+  void account_written(Conn& c, const ByteBuffer& bytes, std::vector<QueuedFrame>& frames,
+                       std::size_t written);
   void kick_all();
   [[nodiscard]] bool backpressured() const;
   void on_written(Conn& c);
@@ -273,11 +289,20 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     }
     std::swap(out_, conn_->pending);  // buffers swap: nothing is copied
     conn_->pending.clear();
-    writing_ = true;
+    std::swap(out_frames_, conn_->queued);
+    conn_->queued.clear();
+    writing_ = conn_->writing = true;
     auto self = this->shared_from_this();
     asio::async_write(stream_, asio::buffer(out_.data(), out_.size()),
-                      [self](beast::error_code ec, std::size_t) {
+                      [self](beast::error_code ec, std::size_t written) {
                         self->writing_ = false;
+                        // Sent means written to the socket: a frame counts in the truth only
+                        // now, and only if all of it went out.
+                        if (self->conn_) {
+                          self->conn_->writing = false;
+                          self->st_.account_written(*self->conn_, self->out_, self->out_frames_,
+                                                    written);
+                        }
                         self->out_.clear();
                         if (ec) return self->fail("write: " + ec.message());
                         if (self->conn_) self->st_.on_written(*self->conn_);
@@ -299,6 +324,10 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
     }
     kick();
   }
+
+  // A write under way completes (aborted) with the bytes that did go out: the truth counts the
+  // frames those hold, and nothing after them.
+  void hang_up(std::string reason) override { fail(std::move(reason)); }
 
  private:
   void read_request() {
@@ -423,6 +452,9 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   void report_closed() {
     if (!conn_ || reported_ || st_.destroying) return;
     reported_ = true;
+    // Frames still queued never went out: the truth does not count them (frames_unsent).
+    conn_->truth->frames_unsent += conn_->queued.size();
+    conn_->queued.clear();
     st_.close_conn(*conn_, end_reason_.empty() ? "connection lost" : end_reason_);
   }
 
@@ -455,6 +487,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>>, publ
   WsReader reader_;
   std::array<char, 16384> rbuf_{};
   ByteBuffer out_;
+  std::vector<QueuedFrame> out_frames_;  // the frames in out_
   bool writing_ = false;
   bool finished_ = false;
   bool reported_ = false;
@@ -624,15 +657,37 @@ std::vector<Conn*> SimServer::Impl::targets(const std::string& target) {
 }
 
 void SimServer::Impl::send_frame(Conn& c, WsOpcode op, std::string_view payload,
-                                 pm::EventType type, bool injected, bool control) {
+                                 pm::EventType type, bool injected, bool control,
+                                 std::uint32_t events) {
   ws_append_frame(c.pending, op, payload);
+  QueuedFrame q;
+  q.end = c.pending.size();
+  q.payload = static_cast<std::uint32_t>(payload.size());
+  q.kind = control ? QueuedFrame::Kind::kControl
+                   : injected ? QueuedFrame::Kind::kInjected : QueuedFrame::Kind::kEvent;
+  q.type = type;
+  q.events = events;
+  c.queued.push_back(q);
+}
+
+void SimServer::Impl::account_written(Conn& c, const ByteBuffer& bytes,
+                                      std::vector<QueuedFrame>& frames, std::size_t written) {
   ConnectionTruth& t = *c.truth;
-  ++t.frames;
-  t.payload_bytes += payload.size();
-  if (control) ++t.control_frames;
-  else if (injected) ++t.injected;
-  else ++t.events[static_cast<std::size_t>(type)];
-  if (t.digest) t.chain.add(payload);
+  for (const QueuedFrame& q : frames) {
+    if (q.end > written) {
+      ++t.frames_unsent;  // the write failed before all of it went out
+      continue;
+    }
+    ++t.frames;
+    t.payload_bytes += q.payload;
+    switch (q.kind) {
+      case QueuedFrame::Kind::kControl: ++t.control_frames; break;
+      case QueuedFrame::Kind::kInjected: ++t.injected; break;
+      case QueuedFrame::Kind::kEvent: t.events[static_cast<std::size_t>(q.type)] += q.events; break;
+    }
+    if (t.digest) t.chain.add(std::string_view(bytes.data() + (q.end - q.payload), q.payload));
+  }
+  frames.clear();
 }
 
 void SimServer::Impl::route(const pm::SimFrame& f) {
@@ -697,7 +752,7 @@ void SimServer::Impl::on_written(Conn& c) {
 
 void SimServer::Impl::generation_finished() {
   for (const auto& [id, c] : conns)
-    if (!c->pending.empty()) return;  // wait until everything queued is written
+    if (!c->pending.empty() || c->writing) return;  // wait until everything queued is written
   done_reported = true;
   truth.books_json = books_now();
   if (on_done) on_done();
@@ -948,12 +1003,8 @@ void SimServer::Impl::subscribe(Conn& c, const std::vector<std::string>& ids, bo
   if (books > 0) {
     frame += ']';
     // The initial books come as one JSON array, as on the venue.
-    ws_append_frame(c.pending, WsOpcode::kText, frame);
-    ConnectionTruth& t = *c.truth;
-    ++t.frames;
-    t.payload_bytes += frame.size();
-    t.events[static_cast<std::size_t>(pm::EventType::kBook)] += books;
-    if (t.digest) t.chain.add(frame);
+    send_frame(c, WsOpcode::kText, frame, pm::EventType::kBook, false, false,
+               static_cast<std::uint32_t>(books));
     c.last_frame = frame;
     c.io->kick();
   }
@@ -1291,9 +1342,16 @@ void SimServer::stop() {
     im.pump_timer.cancel();
     const auto open = im.conns;  // ending a connection erases it from the map
     for (auto& [id, c] : open) c->io->end(EndMode::kCloseFrame, "sim stopped");
-    // Give queued frames and close frames a moment to leave, then stop the loop.
+    // Give queued frames and close frames a moment to leave, then hang up on whoever is still
+    // there and stop the loop once the aborted writes have reported what they wrote (the truth
+    // counts a frame only once it is written).
     auto t = std::make_shared<asio::steady_timer>(im.ioc, std::chrono::milliseconds(200));
-    t->async_wait([this, t](beast::error_code) { impl_->ioc.stop(); });
+    t->async_wait([this, t](beast::error_code) {
+      Impl& st = *impl_;
+      const auto left = st.conns;
+      for (auto& [id, c] : left) c->io->hang_up("sim stopped");
+      asio::post(st.ioc, [&st] { asio::post(st.ioc, [&st] { st.ioc.stop(); }); });
+    });
   });
 }
 

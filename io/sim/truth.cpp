@@ -60,7 +60,8 @@ std::string SimTruth::to_json() {
     s += ",\"frames\":" + std::to_string(c.frames) +
          ",\"payload_bytes\":" + std::to_string(c.payload_bytes) + ",\"events\":";
     counts(s, c.events);
-    s += ",\"control_frames\":" + std::to_string(c.control_frames) +
+    s += ",\"frames_unsent\":" + std::to_string(c.frames_unsent) +
+         ",\"control_frames\":" + std::to_string(c.control_frames) +
          ",\"injected\":" + std::to_string(c.injected);
     if (c.digest) s += ",\"payload_chain_sha256\":\"" + c.chain.hex() + "\"";
     s += ",\"assets\":[";

@@ -35,13 +35,15 @@ struct ConnectionTruth {
   std::string close_reason;           // why the simulator or the client ended it
   std::vector<std::string> assets;    // the subscription at the end
   bool custom_feature_enabled = false;
-  std::uint64_t frames = 0;           // frames written to the connection (all kinds)
+  std::uint64_t frames = 0;           // frames written to the socket (all kinds); a frame
+                                      // only queued, or cut by a failed write, is not sent
+  std::uint64_t frames_unsent = 0;    // queued, never (wholly) written: the connection ended
   std::uint64_t payload_bytes = 0;
   std::array<std::uint64_t, polymarket::kEventTypeCount> events{};  // market events by type
   std::uint64_t control_frames = 0;   // PONG and INVALID OPERATION replies
   std::uint64_t injected = 0;         // frames injected by faults (malformed, binary, ...)
   bool digest = true;
-  PayloadChain chain;                 // over every frame sent, in order
+  PayloadChain chain;                 // over every frame sent (written), in order
 };
 
 struct FaultRecord {

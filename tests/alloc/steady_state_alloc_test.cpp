@@ -133,8 +133,8 @@ TEST(SteadyStateAllocations, ArchiveStageEncodesCompressesAndWritesWithoutAlloca
   ArchiveWriter writer(o);
   polymarket::Classifier classifier;
   SessionInfo s;
-  s.session_id = "s-1";
   s.run_id = writer.run_id();
+  s.session_id = s.run_id + "-c1";  // the real length: past the small-string buffer
   const UnixNanos t0 = 1'763'703'252'000'000'000;
   writer.open_session(s, t0);
   std::uint64_t seq = 0;

@@ -73,6 +73,16 @@ TEST(BadArguments, ExitWithTwoAndSayWhat) {
       {{"record", "--asset", "1", "--shm", "a/b"}, "shm must be empty, or a name"},
       {{"books"}, "--shm is required"},
       {{"books", "--shm", "x", "--asset", ""}, "--asset needs a token id"},
+      // A mistyped flag gets what it was probably meant to be, as a config key does.
+      {{"record", "--outt", "x"}, "--outt: did you mean --out?"},
+      {{"record", "--status-intervl-seconds", "1"},
+       "--status-intervl-seconds: did you mean --status-interval-seconds?"},
+      {{"replay", dir.path().string(), "--jsno"}, "--jsno: did you mean --json?"},
+      // Credentials in a URL are refused for what they are.
+      {{"record", "--asset", "1", "--ws-url", "wss://user:pw@example.com/ws/market"},
+       "ws_url carries a user or password"},
+      {{"record", "--asset", "1", "--rest-url", "https://u@example.com"},
+       "rest_url carries a user or password"},
   };
   for (const auto& c : cases) {
     std::string shown;

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "codecs/sha256.hpp"
 #include "io/archive/paths.hpp"
+#include "tests/support/loopback.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sim_child.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -70,8 +74,114 @@ TEST(RecordCli, SigintStopsCleanlyWithEveryFileClosedAndVerified) {
   EXPECT_EQ(rec.wait(30s), 0) << log;
   EXPECT_NE(log.find("stopping: closing connections"), std::string::npos) << log;
   EXPECT_NE(log.find("connection 1 (shard 0) up"), std::string::npos) << log;
+  // Log times in UTC with milliseconds and the zone (was: seconds, no zone).
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex(R"((^|\n)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z booktape record: )")))
+      << log;
   EXPECT_FALSE(any_open_file(out));
   EXPECT_GE(verified_manifest_entries(out), 2u);
+}
+
+// Reads the recorder's log until `text` appears (or 20 s pass); returns what it read.
+std::string read_until(testing::Child& rec, std::string_view text) {
+  std::string log;
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (log.find(text) == std::string::npos && std::chrono::steady_clock::now() < until) {
+    const std::string line = rec.read_line(500ms);
+    if (!line.empty()) log += line + "\n";
+  }
+  return log;
+}
+
+// SIGTERM and SIGHUP (a closed ssh session) stop it like SIGINT: every file closed, exit 0
+// (was, for SIGHUP: exit 129 and ".open" files left, as after a crash).
+TEST(RecordCli, SigtermAndSighupStopCleanlyLikeSigint) {
+  for (const int sig : {SIGTERM, SIGHUP}) {
+    SimChild sim({"--rate", "1000", "--seed", "3"});
+    testing::TempDir dir;
+    const fs::path out = dir.path() / "data";
+    testing::Child rec = record(sim_flags(sim, out));
+    std::string log = read_until(rec, "connection 1 (shard 0) up");
+    std::this_thread::sleep_for(500ms);
+    rec.signal(sig);
+    log += rec.read_all(30s);
+    EXPECT_EQ(rec.wait(30s), 0) << strsignal(sig) << "\n" << log;
+    EXPECT_NE(log.find("every frame is in a sealed file"), std::string::npos) << log;
+    EXPECT_FALSE(any_open_file(out)) << strsignal(sig);
+    EXPECT_GE(verified_manifest_entries(out), 1u);
+  }
+}
+
+// SIGPIPE is ignored: neither the signal itself nor a log pipe nobody reads any more (a
+// terminal or a `| head` gone) ends the recorder; it stops cleanly when asked.
+TEST(RecordCli, SigpipeAndAClosedLogPipeDoNotEndTheRecorder) {
+  SimChild sim({"--rate", "1000", "--seed", "3"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  std::vector<std::string> args = sim_flags(sim, out);
+  args.insert(args.end(), {"--status-interval-seconds", "0.2"});  // it writes all the time
+  testing::Child rec = record(args);
+  const std::string log = read_until(rec, "connection 1 (shard 0) up");
+  ASSERT_NE(log.find("connection 1 (shard 0) up"), std::string::npos) << log;
+  rec.signal(SIGPIPE);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(rec.wait(0ms), -1) << "ended by SIGPIPE";
+  rec.close_output();
+  std::this_thread::sleep_for(1s);  // five status lines into a closed pipe
+  EXPECT_EQ(rec.wait(0ms), -1) << "ended by writing to a closed pipe";
+  rec.signal(SIGTERM);
+  EXPECT_EQ(rec.wait(30s), 0);
+  EXPECT_FALSE(any_open_file(out));
+}
+
+// One recorder per archive root: a second one on the same --out exits 2 at once, naming the
+// PID that writes there, before its recovery could touch the live run's files (was: both
+// recorded, and the second reported the first's file as "in use").
+TEST(RecordCli, ASecondRecorderOnTheSameOutIsRefusedNamingThePid) {
+  SimChild sim({"--rate", "1000", "--seed", "3"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  testing::Child first = record(sim_flags(sim, out));
+  const std::string first_log = read_until(first, "connection 1 (shard 0) up");
+  ASSERT_NE(first_log.find("connection 1 (shard 0) up"), std::string::npos) << first_log;
+  testing::Child second = record(sim_flags(sim, out));
+  const std::string log = second.read_all(20s);
+  EXPECT_EQ(second.wait(10s), 2) << log;
+  EXPECT_NE(log.find("another booktape record (PID " + std::to_string(first.pid()) + ", run "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("one recorder per archive root"), std::string::npos) << log;
+  EXPECT_EQ(log.find("recovery:"), std::string::npos) << "it must not look at the files";
+  first.signal(SIGINT);
+  EXPECT_EQ(first.wait(30s), 0) << first.read_all(5s);
+  EXPECT_FALSE(any_open_file(out));
+  // Once the first is gone, a recorder may use the root again.
+  testing::Child third = record(sim_flags(sim, out));
+  const std::string third_log = read_until(third, "connection 1 (shard 0) up");
+  EXPECT_NE(third_log.find("connection 1 (shard 0) up"), std::string::npos) << third_log;
+  EXPECT_EQ(third_log.find("did not stop cleanly"), std::string::npos) << third_log;
+  third.signal(SIGINT);
+  EXPECT_EQ(third.wait(30s), 0);
+}
+
+// REST checkpoint failures are said as they happen (at most a line per 10 s), with the error,
+// not only archived (was: "Connection refused" went into the REST archive and nowhere else).
+TEST(RecordCli, RestFailuresAreLoggedAsTheyHappen) {
+  SimChild sim({"--rate", "500", "--seed", "6", "--fault", "rest_500@0:1000"});
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  std::vector<std::string> args = sim_flags(sim, out);  // a REST round every 0.5 s
+  args.insert(args.end(), {"--duration-seconds", "2"});
+  testing::Child rec = record(args);
+  const std::string log = rec.read_all(60s);
+  EXPECT_EQ(rec.wait(30s), 1) << log;  // the gate: no successful REST checkpoint
+  EXPECT_NE(log.find("REST checkpoint request failed: POST " + sim.url() + "/books: HTTP 500"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("REST checkpoint request failed", log.find("REST checkpoint request failed") + 1),
+            std::string::npos)
+      << "one line per 10 s, not one per failure\n"
+      << log;
 }
 
 TEST(RecordCli, ABoundedRunWritesTheSeedManifestAndReportWithItsGate) {
@@ -123,8 +233,9 @@ TEST(RecordCli, BadSettingsAndAnUnreachableVenueExitTwoAndPointAtTheDemo) {
   EXPECT_EQ(missing.wait(30s), 2) << missing_log;
   EXPECT_NE(missing_log.find("nope.yaml"), std::string::npos) << missing_log;
 
+  // A bounded run does not wait for Gamma (an unbounded one does: the next test).
   testing::Child dead = record({"--gamma-url", "http://127.0.0.1:1", "--out",
-                                (dir.path() / "data").string()});
+                                (dir.path() / "data").string(), "--duration-seconds", "60"});
   const std::string dead_log = dead.read_all(30s);
   EXPECT_EQ(dead.wait(30s), 2) << dead_log;
   EXPECT_NE(dead_log.find("cannot discover markets at http://127.0.0.1:1"), std::string::npos)
@@ -136,9 +247,35 @@ TEST(RecordCli, BadSettingsAndAnUnreachableVenueExitTwoAndPointAtTheDemo) {
   EXPECT_EQ(help.wait(30s), 0);
   for (const char* flag : {"--config", "--market-limit", "--duration-seconds",
                            "--rest-checkpoint-interval-seconds", "--out", "--ws-url", "--rest-url",
-                           "--gamma-url", "--ca-file", "--asset", "--cpus", "--wait"}) {
+                           "--gamma-url", "--ca-file", "--asset", "--cpus", "--wait",
+                           "--discovery-interval-seconds", "--status-interval-seconds",
+                           "--stop-grace-seconds", "SIGHUP", "3: the archive is not clean"}) {
     EXPECT_NE(help_text.find(flag), std::string::npos) << flag;
   }
+}
+
+// A service started while Gamma is down: an unbounded run keeps trying (1 s, 2 s, 4 s, ...),
+// saying each try, and records once Gamma answers (was: exit 2, leaving it to a restart policy).
+TEST(RecordCli, AnUnboundedRunWaitsForGammaWithBackoffAndThenRecords) {
+  const std::uint16_t port = testing::dead_port();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  testing::TempDir dir;
+  const fs::path out = dir.path() / "data";
+  testing::Child rec = record({"--gamma-url", base, "--rest-url", base, "--ws-url",
+                               "ws://127.0.0.1:" + std::to_string(port) + "/ws/market", "--out",
+                               out.string(), "--status", "log"});
+  std::string log = read_until(rec, "attempt 2 failed, the next in 2 s");
+  ASSERT_NE(log.find("attempt 1 failed, the next in 1 s"), std::string::npos) << log;
+  ASSERT_NE(log.find("attempt 2 failed, the next in 2 s"), std::string::npos) << log;
+  EXPECT_NE(log.find("cannot discover markets at " + base), std::string::npos) << log;
+  EXPECT_EQ(rec.wait(0ms), -1) << "still running";
+  SimChild sim({"--rate", "500", "--seed", "3", "--port", std::to_string(port)});
+  ASSERT_FALSE(sim.url().empty());
+  log += read_until(rec, "connection 1 (shard 0) up");
+  EXPECT_NE(log.find("connection 1 (shard 0) up"), std::string::npos) << log;
+  rec.signal(SIGINT);
+  log += rec.read_all(30s);
+  EXPECT_EQ(rec.wait(30s), 0) << log;
 }
 
 }  // namespace

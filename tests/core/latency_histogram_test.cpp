@@ -55,5 +55,24 @@ TEST(LatencyHistogram, NegativeTimesCountAsZeroAndTheSummaryIsJson) {
   EXPECT_EQ(h.quantile(0.99), 0u);
 }
 
+TEST(LatencyHistogram, ForPeopleDurationsReadInTheirUnitAndNoSamplesIsADash) {
+  EXPECT_EQ(format_duration_ns(0), "0 ns");
+  EXPECT_EQ(format_duration_ns(850), "850 ns");
+  EXPECT_EQ(format_duration_ns(12'345), "12.3 \u00b5s");
+  EXPECT_EQ(format_duration_ns(4'560'000), "4.56 ms");
+  EXPECT_EQ(format_duration_ns(1'200'000'000), "1.20 s");
+
+  LatencyHistogram h;
+  EXPECT_EQ(h.summary_text(), "-");  // was "p99 0.0 us" with no data
+  for (int i = 0; i < 9; ++i) h.record(1'000);
+  h.record(2'000'000);
+  const std::string s = h.summary_text();
+  EXPECT_EQ(s.rfind("p50 1.0 \u00b5s, p90 2.00 ms, ", 0), 0u) << s;  // upper bucket edges
+  EXPECT_NE(s.find(" ms, p99.9 "), std::string::npos) << s;
+  EXPECT_NE(s.find("max 2.00 ms (n=10)"), std::string::npos) << s;
+  h.reset();
+  EXPECT_EQ(h.summary_text(), "-");
+}
+
 }  // namespace
 }  // namespace booktape

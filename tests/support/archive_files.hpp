@@ -65,6 +65,11 @@ class FrameWriter {
   }
 
   void skip_global(std::uint64_t n) { global_ += n; }
+  // Frames of this session that never reach the writer (lost): both sequences move on.
+  void skip(std::uint64_t n) {
+    global_ += n;
+    message_ += n;
+  }
   [[nodiscard]] const std::vector<SentFrame>& sent() const { return sent_; }
   [[nodiscard]] const std::string& session() const { return session_; }
 

@@ -98,6 +98,11 @@ class Child {
   }
 
   void signal(int sig) { ::kill(pid_, sig); }
+  // Stops reading its output: its next write to the pipe fails with EPIPE (or SIGPIPE).
+  void close_output() {
+    if (out_ >= 0) ::close(out_);
+    out_ = -1;
+  }
   [[nodiscard]] bool started() const noexcept { return pid_ > 0; }
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }  // for /proc/<pid>, prlimit
 

@@ -154,6 +154,40 @@ TEST(BookStage, ARestBookOlderThanTheFirstSnapshotIsInconclusive) {
 // A wall clock step does not make a token look silent: silence is judged on the monotonic
 // clock. The book's receive time says an hour ago (the clock stepped forward since), its
 // monotonic stamp says now.
+// The stream behind the REST request (issue 22: a stream 5 s behind gave 42 false
+// divergences): 1,000 changes wait in the ring, received before the REST request, and the REST
+// book is the state they end in. The stage compares it only once it has applied everything
+// received before the request, so it agrees, even with no time to wait for the stream; a REST
+// book that the stream never reaches still diverges.
+void compare_behind(Size rest_bid, std::uint64_t agree, std::uint64_t diverge) {
+  PipelineRing ring(std::size_t{1} << 20);
+  PipelineBells bells;
+  BookStage stage(checkpoint_wait(0), ring, bells);
+  push_frame(ring, book_frame(), 1);
+  for (std::uint64_t i = 0; i < 1'000; ++i) {
+    const bool last = i == 999;
+    push_frame(ring, bid_change(last ? "33" : i % 2 ? "20" : "10", "1700000000001"), i + 2);
+  }
+  auto rest = rest_batch(5'000'000, rest_bid, 1'700'000'000'001);
+  rest->fetched_at = 1'700'000'000'000'000'000 + 2'000;  // after every frame in the ring
+  stage.submit_checkpoint(std::move(rest));
+  std::atomic<bool> done{true};
+  stage.run(done);  // takes the round with the first 256 frames, the rest still in the ring
+  const BookStageStats& st = stage.stats();
+  EXPECT_EQ(st.frames.load(), 1'001u);
+  EXPECT_EQ(st.checkpoint_agree.load(), agree);
+  EXPECT_EQ(st.checkpoint_diverge.load(), diverge);
+  EXPECT_EQ(st.checkpoint_inconclusive.load(), 0u);
+}
+
+TEST(BookStage, ARestBookIsComparedOnlyOnceTheStreamCaughtUpWithItsRequest) {
+  compare_behind(33'000'000, 1, 0);
+}
+
+TEST(BookStage, ARestBookTheStreamNeverReachesStillDivergesAfterItCaughtUp) {
+  compare_behind(34'000'000, 0, 1);
+}
+
 TEST(BookStage, AWallClockStepIsNotSilenceButSilenceStillIs) {
   PipelineRing ring(std::size_t{1} << 16);
   PipelineBells bells;

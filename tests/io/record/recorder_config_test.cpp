@@ -33,7 +33,8 @@ const std::vector<std::string> kKeys = {
     "http_listen", "http_public", "shm", "redis_url", "redis_ttl_seconds", "consumer_depth",
     "consumer_slots", "alerts", "alert_webhook", "alert_command", "alert_cooldown_seconds",
     "alert_timeout_seconds", "books_only", "shard",
-    "replica"};
+    "replica", "reserve_bytes", "max_pending_bytes", "stop_grace_seconds",
+    "disk_warn_free_percent", "disk_warn_free_bytes"};
 // clang-format on
 
 fs::path write_file(const fs::path& path, std::string_view text) {
@@ -102,6 +103,11 @@ RecorderConfig all_changed() {
   c.books_only = true;
   c.shard = MarketShard{2, 3};
   c.replica = 1;
+  c.reserve_bytes = 0;
+  c.max_pending_bytes = 65536;
+  c.stop_grace_seconds = 0.25;
+  c.disk_warn_free_percent = 2.5;
+  c.disk_warn_free_bytes = 0;
   return c;
 }
 
@@ -162,6 +168,11 @@ void expect_same(const RecorderConfig& a, const RecorderConfig& b) {
   EXPECT_EQ(a.books_only, b.books_only);
   EXPECT_EQ(a.shard, b.shard);
   EXPECT_EQ(a.replica, b.replica);
+  EXPECT_EQ(a.reserve_bytes, b.reserve_bytes);
+  EXPECT_EQ(a.max_pending_bytes, b.max_pending_bytes);
+  EXPECT_EQ(a.stop_grace_seconds, b.stop_grace_seconds);
+  EXPECT_EQ(a.disk_warn_free_percent, b.disk_warn_free_percent);
+  EXPECT_EQ(a.disk_warn_free_bytes, b.disk_warn_free_bytes);
 }
 
 // The ConfigError message of loading `yaml`, or "" when it loads.

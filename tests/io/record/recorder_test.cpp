@@ -13,8 +13,12 @@
 
 #include "codecs/book_json.hpp"
 #include "codecs/gzip_stream.hpp"
+#include "codecs/json_text.hpp"
+#include "codecs/polymarket_gamma.hpp"
+#include "codecs/sha256.hpp"
 #include "io/archive/paths.hpp"
 #include "io/archive/reader.hpp"
+#include "io/net/http_client.hpp"
 #include "io/record/recorder.hpp"
 #include "io/replay/replayer.hpp"
 #include "io/sim/server.hpp"
@@ -38,6 +42,7 @@ using testing::Sim;
 using testing::TruthView;
 
 namespace fs = std::filesystem;
+namespace pm = polymarket;
 
 // The same with faults scheduled as on `booktape sim --fault KIND@SECONDS[:ARG]`.
 SimServerOptions sim_options(std::uint64_t frames, double rate,
@@ -176,6 +181,8 @@ TEST(Recorder, TlsIsVerifiedAgainstTheSystemStoreUnlessACaFileIsGiven) {
     ASSERT_TRUE(eventually([&] { return run.counter("network", "connect_failures") >= 2; }));
     run.stop();
     EXPECT_EQ(run.counter("network", "connects"), 0u);
+    // A failed attempt is a reconnect too (was: reconnects 0 while it kept failing).
+    EXPECT_EQ(run.counter("network", "reconnects"), run.counter("network", "connect_failures"));
   }
   ArchivedStream refused(ws_dir(c.out));
   const auto closes = refused.sessions("close");
@@ -403,35 +410,162 @@ TEST(Recorder, AnAnswerWithoutTheBooksAskedForIsNotASuccessfulCheckpoint) {
   run.stop();
 }
 
-TEST(Recorder, AFrameOverTheSizeLimitIsAnExplicitCountedErrorAndTheFeedGoesOn) {
-  // max_frame_bytes bounds what one frame may make the recorder buffer. A 2 MiB frame against a
-  // 1 MiB limit: counted (oversized_frames), the connection ends with that reason in its
-  // session record, a new one resubscribes, and the feed goes on.
+TEST(Recorder, AFrameOverTheSizeLimitIsSkippedAsAStubAndNothingBehindItIsLost) {
+  // max_frame_bytes bounds what one frame may make the recorder buffer. Four frames of 1 MiB + 1
+  // against a 1 MiB limit, in a stream of 2,000 frames/s: each is read through in chunks without
+  // being kept, archived as an oversized_frame stub (its length, SHA-256 and first bytes) in its
+  // place in the sequences, and counted; the connection stays up, and every frame sent before
+  // and behind them is archived (was: the connection closed and the frames behind it were lost,
+  // 13 to 16 at each).
   testing::TempDir dir;
   Sim sim(sim_options(0, 2'000));
   RecorderConfig c = config_for(sim.get(), dir.path() / "data");  // max_frame_bytes: 1 MiB
-  c.backoff_initial_seconds = 0.05;
+  c.initial_book_timeout_seconds = 1;  // books left stale by a skipped frame resync quickly
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return all_books_live(run); }));
   FaultSpec big;
   big.kind = "oversized";
-  big.bytes = std::size_t{2} << 20;
-  std::string err;
-  ASSERT_TRUE(sim->inject(big, err)) << err;
-  ASSERT_TRUE(eventually([&] { return run.counter("network", "oversized_frames") == 1; }))
-      << run.get().status_json();
-  ASSERT_TRUE(eventually(
-      [&] { return run.counter("network", "connects") == 2 && all_books_live(run); }))
+  big.bytes = (std::size_t{1} << 20) + 1;
+  for (int i = 0; i < 4; ++i) {
+    std::string err;
+    ASSERT_TRUE(sim->inject(big, err)) << err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "oversized_frames") == 4; }))
       << run.get().status_json();
   const std::uint64_t frames = run.counter("network", "frames");
-  ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") > frames + 100; }));
-  run.stop();
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") > frames + 500; }));
+  ASSERT_TRUE(eventually([&] { return all_books_live(run); }, std::chrono::seconds(20)))
+      << run.get().status_json();
+  EXPECT_EQ(run.counter("network", "connects"), 1u);  // never closed for it
+  EXPECT_EQ(run.stop(), 0);
 
   ArchivedStream a(ws_dir(c.out));
-  std::size_t reasons = 0;
-  for (const std::string& r : a.sessions("close"))
-    reasons += r.find("larger than max_frame_bytes") != std::string::npos;
-  EXPECT_EQ(reasons, 1u);
+  const testing::LossAccounting acc = testing::account_against_truth(sim->truth_json(), a);
+  EXPECT_TRUE(acc.exact()) << acc.problems << "sent " << acc.sent << ", archived "
+                           << acc.archived << " + " << acc.stubs << " stubs";
+  EXPECT_EQ(acc.stubs, 4u);
+  EXPECT_EQ(acc.named_lost, 0u);
+  EXPECT_TRUE(a.global_contiguous);  // the stubs hold their frames' places
+  // Each stub describes the frame the simulator sent: its length, its SHA-256, its first bytes.
+  std::string payload = "{\"event_type\":\"sim_oversized\",\"padding\":\"";
+  payload.append(big.bytes - payload.size() - 2, 'x');
+  payload += "\"}";
+  ASSERT_EQ(a.stubs.size(), 4u);
+  simdjson::dom::parser p;
+  for (const std::string& line : a.stubs) {
+    const simdjson::dom::element e = p.parse(line);
+    EXPECT_EQ(std::uint64_t(e["payload_length_bytes"]), big.bytes);
+    EXPECT_EQ(std::string_view(e["payload_sha256"]), sha256_hex(payload));
+    std::string prefix;
+    ASSERT_TRUE(base64_decode(std::string_view(e["prefix_base64"]), prefix));
+    EXPECT_EQ(prefix, payload.substr(0, 64));
+  }
+  // Counted in the manifest too.
+  std::uint64_t in_manifest = 0;
+  std::ifstream m(c.out / "manifests" / "polymarket_ws_raw.manifest.jsonl");
+  for (std::string line; std::getline(m, line);) {
+    const simdjson::dom::element e = p.parse(line);
+    std::uint64_t n = 0;
+    if (e["oversized_frames"].get_uint64().get(n) == simdjson::SUCCESS) in_manifest += n;
+  }
+  EXPECT_EQ(in_manifest, 4u);
+}
+
+// A recorder that falls behind an unthrottled simulator whatever the build: the smallest ring,
+// so the archive stage's bursts fill it (under ASan the simulator is slow too, and an 8 MiB ring
+// never filled).
+RecorderConfig behind_config(SimServer& sim, const fs::path& out) {
+  RecorderConfig c = config_for(sim, out);
+  c.max_frame_bytes = std::size_t{128} << 10;
+  c.ring_bytes = std::size_t{1} << 20;
+  return c;
+}
+
+// A stop while the recorder is behind (the simulator sends as fast as it can; the ring fills):
+// the recorder unsubscribes first, ends its side, and reads what the sockets and the venue's
+// queue still hold, within stop_grace_seconds. With time enough, nothing is lost: the archive
+// equals what the simulator wrote. (Was: the backlog was cut off after 2 s, uncounted.)
+TEST(Recorder, AStopWhileBehindUnsubscribesAndDrainsWhatTheSocketsHold) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 0));  // as fast as possible: the recorder cannot keep up
+  RecorderConfig c = behind_config(sim.get(), dir.path() / "data");
+  c.stop_grace_seconds = 120;  // ample: under ASan the drain took up to 40 s here
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "ring_full_waits") > 0; }, 20s))
+      << run.get().status_json();
+  EXPECT_EQ(run.stop(), 0);
+
+  ArchivedStream a(ws_dir(c.out));
+  const testing::LossAccounting acc = testing::account_against_truth(sim->truth_json(), a);
+  EXPECT_TRUE(acc.exact()) << acc.problems << "sent " << acc.sent << ", archived " << acc.archived;
+  EXPECT_TRUE(a.losses.empty());
+  EXPECT_GT(acc.archived, 20'000u);
+}
+
+// The same with a grace too short to read the backlog: the connection is cut off, and the
+// bytes still unread in its socket (FIONREAD) are named in a stop_unread loss record; how many
+// frames they hold is unknown (null), and the frames read are a gap-free prefix of those sent.
+TEST(Recorder, AStopThatCannotDrainInItsGraceNamesTheUnreadBytes) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 0));
+  RecorderConfig c = behind_config(sim.get(), dir.path() / "data");
+  c.stop_grace_seconds = 0.05;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("network", "ring_full_waits") > 0; }, 20s))
+      << run.get().status_json();
+  EXPECT_EQ(run.stop(), 3);  // data the venue sent was not read: an unclean archive
+
+  ArchivedStream a(ws_dir(c.out));
+  ASSERT_EQ(a.losses.size(), 1u);
+  const LossRecord& l = a.losses.front();
+  EXPECT_EQ(l.reason, LossReason::kStopUnread);
+  EXPECT_FALSE(l.frames.has_value());
+  EXPECT_GT(l.unread_bytes.value_or(0), 0u);
+  ASSERT_EQ(l.sessions.size(), 1u);
+  ASSERT_EQ(a.conns.size(), 1u);
+  const auto& [conn, got] = *a.conns.begin();
+  EXPECT_EQ(l.sessions[0].connection_sequence, conn);
+  EXPECT_EQ(l.sessions[0].first_message_sequence, got.last_message_sequence + 1);
+  EXPECT_TRUE(got.contiguous);
+  TruthView truth(sim->truth_json());
+  EXPECT_LT(got.frames, std::uint64_t(truth.conn(0)["frames"]));
+  // The record comes before the session's close record.
+  const auto at = [&](std::string_view needle) {
+    for (std::size_t i = 0; i < a.records.size(); ++i)
+      if (a.records[i].find(needle) != std::string::npos) return i;
+    return a.records.size();
+  };
+  EXPECT_LT(at("\"record\":\"loss\""), at("\"event\":\"close\""));
+}
+
+// A token id the venue does not know: resubscribed at once, then less often, and after the third
+// try the venue is asked (REST /book answers 404): reported as unknown, counted, and never
+// resubscribed again (was: every initial_book_timeout, for ever, unsaid).
+TEST(Recorder, ATokenTheVenueDoesNotKnowIsBackedOffThenReportedUnknownNotRetriedForever) {
+  testing::TempDir dir;
+  Sim sim(sim_options(0, 500));
+  HttpClientOptions ho;
+  ho.base_url = sim->http_url();
+  HttpClient http(ho);
+  std::vector<pm::DiscoveredMarket> markets;
+  std::size_t skipped = 0;
+  std::string error;
+  ASSERT_TRUE(pm::parse_gamma(http.get("/markets").body, markets, skipped, error)) << error;
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  for (const auto& m : markets)
+    for (const auto& t : m.token_ids) c.assets.push_back(t);
+  c.assets.push_back("123");  // no such token
+  c.initial_book_timeout_seconds = 0.5;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.counter("books", "unknown_tokens") == 1; }, 20s))
+      << run.get().status_json();
+  const std::uint64_t resubscribes = run.counter("network", "resubscribes");
+  EXPECT_EQ(resubscribes, 2u);  // two tries, then the venue was asked on the third
+  std::this_thread::sleep_for(3s);  // six more report periods: nothing more for it
+  EXPECT_EQ(run.counter("network", "resubscribes"), resubscribes);
+  EXPECT_EQ(run.counter("books", "live"), c.assets.size() - 1);
+  run.stop();
 }
 
 TEST(Recorder, ATokenWhoseBookNeverCameIsResubscribedOnItsOwn) {

@@ -162,6 +162,39 @@ void expect_exact_stream(SimServerOptions o, bool tls) {
 
 TEST(Sim, ClientReceivesExactlyTheFramesTheTruthLists) { expect_exact_stream(fast_options(), false); }
 
+// The truth is the oracle of every loss test: a frame counts as sent only once it is written to
+// the socket. A client that does not read lets the simulator queue tens of MiB; a stop then
+// cuts that backlog off, and what the client finally reads is exactly what the truth counts.
+TEST(SimTruth, CountsAFrameAsSentOnlyOnceItIsWrittenToTheSocket) {
+  SimServerOptions o = fast_options(0);
+  o.max_frames = 0;  // as fast as possible, for ever: the backlog reaches the 64 MiB pause
+  auto sim = std::make_unique<SimServer>(o);
+  sim->start();
+  std::thread loop([&] { sim->run(); });
+  const std::vector<std::string> ids = listed_tokens(*sim);
+  WsClient client(ws_options(sim->ws_url()));
+  client.connect();
+  client.send_text(subscription(ids));
+  // Not reading: the kernel's buffers fill, the rest waits in the simulator's queue.
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (sim->frames_generated() < 100'000 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(300ms);
+  sim->stop();
+  loop.join();
+  TruthView truth(sim->truth_json());
+  sim.reset();  // closes the sockets: the client reads what was written, then the end
+  Received got;
+  got.drain(client, 2'000ms);
+
+  simdjson::dom::element c = truth.conn(0);
+  const std::uint64_t unsent = c["frames_unsent"];
+  EXPECT_GT(unsent, 1'000u) << "the stop cut off a backlog (the test needs one)";
+  EXPECT_EQ(std::uint64_t(c["frames"]), got.frames.size()) << unsent << " unsent";
+  EXPECT_EQ(std::string_view(c["payload_chain_sha256"]), got.chain.hex());
+  EXPECT_GT(got.frames.size(), 1'000u);
+}
+
 TEST(Sim, TlsClientTrustingTheSimulatorsCaGetsTheSameExactStream) {
   expect_exact_stream(fast_options(1'000), true);
 }
