@@ -3,6 +3,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 #include <sys/prctl.h>
 
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -74,6 +75,8 @@ struct ConsumerStage::Impl {
 
   // Token metadata: handed over by the control thread (rare), swapped in by this one.
   std::mutex tokens_mu;
+  mutable std::mutex recent_mu;
+  std::deque<std::string> recent;  // the last alerts fired, newest first
   std::vector<TokenMeta> tokens_in;
   std::atomic<bool> tokens_ready{false};
   std::unordered_map<std::string, TokenMeta> meta;
@@ -123,6 +126,11 @@ void ConsumerStage::Impl::fire(const AlertRule& r, std::int64_t value, const shm
   j += '}';
   // A stale alert has no frame that crossed: no receipt time to measure from.
   const bool from_frame = top != nullptr && r.metric != AlertMetric::kStale;
+  {
+    const std::lock_guard<std::mutex> lock(recent_mu);  // alerts are rare: a cold lock
+    recent.push_front(j);
+    if (recent.size() > kRecentAlerts) recent.pop_back();
+  }
   delivery->post(AlertMessage{std::move(j), from_frame ? top->received_ns : 0});
 }
 
@@ -308,6 +316,17 @@ std::string ConsumerStage::status_json() const {
          ",\"frame_to_webhook\":" + a->frame_to_webhook.summary_json() + "}";
   }
   return s + "}";
+}
+
+const ConsumerFeedStats& ConsumerStage::feed_stats() const noexcept {
+  return impl_->feed.stats();
+}
+
+std::string ConsumerStage::recent_alerts_json() const {
+  const std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  std::string out = "[";
+  for (const std::string& a : impl_->recent) out += (out.size() > 1 ? "," : "") + a;
+  return out + "]";
 }
 
 std::string ConsumerStage::status_text() const {
