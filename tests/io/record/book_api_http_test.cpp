@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -65,6 +66,27 @@ std::string python_subscriptions(std::uint16_t port, const std::string& method,
       "    with urllib.request.urlopen(req, timeout=10) as r: print(r.status, r.read().decode())\n"
       "except urllib.error.HTTPError as e: print(e.code, e.read().decode())\n";
   return testing::shell("python3 -c \"$(cat <<'EOF'\n" + script + "EOF\n)\"").out;
+}
+
+// The first ```python block after `heading` in docs/CONSUMERS.md, run with python3 after
+// replacing each {from, to} pair: its stdout and exit code.
+testing::ShellResult run_doc_python(const fs::path& dir, const std::string& heading,
+                                    std::vector<std::pair<std::string, std::string>> replace) {
+  std::ifstream in(std::string(BOOKTAPE_SOURCE_DIR) + "/docs/CONSUMERS.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), {});
+  const std::size_t at = doc.find("\n" + heading + "\n");
+  const std::size_t start = doc.find("```python\n", at);
+  if (at == std::string::npos || start == std::string::npos) return {};
+  const std::size_t body = start + std::string_view("```python\n").size();
+  std::string script = doc.substr(body, doc.find("```", body) - body);
+  for (const auto& [from, to] : replace) {
+    const std::size_t i = script.find(from);
+    if (i == std::string::npos) return {-1, "not in the doc's example: " + from};
+    script.replace(i, from.size(), to);
+  }
+  const fs::path file = dir / "example.py";
+  std::ofstream(file) << script;
+  return testing::shell("python3 '" + file.string() + "' 2>&1");
 }
 
 // Waits until the recorder has read every frame the simulator generated.
@@ -176,6 +198,14 @@ TEST(BookApi, ServesTheSimulatorsBooksInDetailAndEachMarketsOdds) {
     simdjson::dom::parser sp;
     EXPECT_EQ(std::string_view(sp.parse(by_slug.body)["condition_id"]), condition);
   }
+  // The docs' Python (urllib) example, as written, against this recorder.
+  const testing::ShellResult py =
+      run_doc_python(dir.path(), "## HTTP book API",
+                     {{"http://127.0.0.1:9464", "http://127.0.0.1:" + std::to_string(port)},
+                      {"btc-updown-15m-1796689800", *markets.begin()}});
+  EXPECT_EQ(py.status, 0) << py.out;
+  EXPECT_NE(py.out.find("Up "), std::string::npos) << py.out;
+  EXPECT_NE(py.out.find("buying 1,000 USDC costs an average 0."), std::string::npos) << py.out;
 }
 
 TEST(BookApi, MetricsCarryTheRedisAndAlertCountersAndPassPromtool) {
@@ -300,6 +330,14 @@ TEST(RuntimeSubscriptions, ATokenAddedAtRuntimeGetsItsBookAndIsArchivedARemovedO
   std::this_thread::sleep_for(2000ms);
   EXPECT_EQ(seq_of(extra), extra_seq) << "a removed token still gets updates";
   EXPECT_GT(seq_of(*recorded.begin()), other_seq) << "the others stopped too";
+  // The docs' Python example adds and removes a token (the same one again).
+  const testing::ShellResult py =
+      run_doc_python(dir.path(), "## Runtime subscriptions",
+                     {{"http://127.0.0.1:9464", "http://127.0.0.1:" + std::to_string(port)},
+                      {"7132...563", extra}});
+  EXPECT_EQ(py.status, 0) << py.out;
+  EXPECT_NE(py.out.find("(202, {'adding': ['" + extra + "']"), std::string::npos) << py.out;
+  EXPECT_NE(py.out.find("(202, {'removing': ['" + extra + "']"), std::string::npos) << py.out;
   EXPECT_EQ(run.stop(), 0);
 
   // The archive: the token's frames, and session records of both changes.
