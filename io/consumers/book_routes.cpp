@@ -81,7 +81,7 @@ HttpReply BookRoutes::books(const HttpRequest& r) {
   std::string out = "{\"total\":" + std::to_string(used) +
                     ",\"offset\":" + std::to_string(*offset) + ",\"books\":[";
   std::size_t i = *offset, n = 0;
-  for (; i < used && n < *limit; ++i) {
+  for (; i < used && n < *limit && out.size() < kMaxPageBytes; ++i) {
     if (table_.read_book(static_cast<std::uint32_t>(i), scratch_) != shm::ReadResult::kOk) continue;
     message.build(line, scratch_, now);
     out += n++ == 0 ? "" : ",";

@@ -2,7 +2,8 @@
 // The HTTP book API on the operator listener (`record --http`, docs/CONSUMERS.md "HTTP"):
 //   GET /books                every book the table holds, in the consumers' book shape (the
 //                             `replay --dump-books` levels and analytics) plus state;
-//                             ?offset=K&limit=N pages (N at most kMaxBooksPerPage)
+//                             ?offset=K&limit=N pages (N at most kMaxBooksPerPage, the
+//                             body at most ~kMaxPageBytes)
 //   GET /books/<asset_id>     book_detail_json: the book, depth within 1/5/10 cents, the cost
 //                             to buy or sell 100 / 1,000 USDC
 //   GET /odds/<slug|condition id>  odds_json: seed 001's odds of a market's outcomes
@@ -32,6 +33,8 @@ class BookRoutes {
  public:
   static constexpr std::size_t kDefaultBooksPerPage = 1000;
   static constexpr std::size_t kMaxBooksPerPage = 10000;
+  // A page ends early (next_offset set) once its body passes this: deep tables stay bounded.
+  static constexpr std::size_t kMaxPageBytes = std::size_t{16} << 20;
 
   explicit BookRoutes(const shm::TableView& table) : table_(table) {}
 

@@ -254,6 +254,29 @@ TEST(BookApi, MetricsCarryTheRedisAndAlertCountersAndPassPromtool) {
   EXPECT_NE(st.body.find("\"rule\":\"bid>=0.01\""), std::string::npos) << st.body.substr(0, 2000);
 }
 
+TEST(BookApi, BooksOnlyServesTheBooksAndMetricsWithoutAnArchive) {
+  testing::TempDir dir;
+  Sim sim(testing::sim_options(2'000, 3'000, 11));
+  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  c.books_only = true;
+  RecorderRun run(c);
+  ASSERT_TRUE(eventually([&] { return run.get().http_port() != 0; }, 10s));
+  ASSERT_TRUE(all_frames_in(run, sim, 2'000));
+  const std::uint16_t port = run.get().http_port();
+  const HttpResponse books = http_get(port, "/books");
+  ASSERT_EQ(books.status, 200);
+  simdjson::dom::parser p;
+  EXPECT_GE(std::uint64_t(p.parse(books.body)["total"]), 4u);
+  const HttpResponse m = http_get(port, "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_EQ(m.body.find("booktape_archive_files_total"), std::string::npos);  // no archive
+  EXPECT_NE(testing::sample_value(m.body, "booktape_consumer_updates_total"), "0");
+  const HttpResponse st = http_get(port, "/status");
+  EXPECT_EQ(st.status, 200);
+  EXPECT_NE(st.body.find("\"read_to_archive\":null"), std::string::npos);
+  EXPECT_EQ(run.stop(), 0);
+}
+
 // Lines of the archive (every stream file, decompressed) that contain `needle`.
 std::size_t archive_lines_with(const fs::path& out, const std::string& needle,
                                const std::string& also = "") {
