@@ -21,6 +21,7 @@
 #include "io/record/runtime_subscriptions.hpp"
 #include "io/sim/server.hpp"
 #include "tests/support/http_receiver.hpp"
+#include "tests/support/operator_listener.hpp"
 #include "tests/support/prometheus.hpp"
 #include "tests/support/recorder_run.hpp"
 #include "tests/support/redis_server.hpp"
@@ -32,25 +33,13 @@ namespace booktape {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::config_with_listener;
 using testing::eventually;
+using testing::http_get;
 using testing::RecorderRun;
 using testing::Sim;
 
 namespace fs = std::filesystem;
-
-RecorderConfig config_for(SimServer& sim, const fs::path& out) {
-  RecorderConfig c = testing::config_for(sim, out);
-  c.http_listen = "127.0.0.1:0";
-  return c;
-}
-
-HttpResponse http_get(std::uint16_t port, const std::string& target) {
-  HttpClientOptions o;
-  o.base_url = "http://127.0.0.1:" + std::to_string(port);
-  o.timeout = 10s;
-  HttpClient c(o);
-  return c.get(target);
-}
 
 // POST or DELETE /subscriptions from Python's urllib (the docs' example): "<status> <body>".
 std::string python_subscriptions(std::uint16_t port, const std::string& method,
@@ -108,7 +97,7 @@ std::string best(simdjson::dom::element book, const char* side) {
 TEST(BookApi, ServesTheSimulatorsBooksInDetailAndEachMarketsOdds) {
   testing::TempDir dir;
   Sim sim(testing::sim_options(3'000, 3'000, 11));
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  RecorderConfig c = config_with_listener(sim.get(), dir.path() / "data");
   c.consumer_depth = 100;  // deeper than any simulated book: /books/<id> is the whole book
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.get().http_port() != 0; }, 10s));
@@ -214,7 +203,7 @@ TEST(BookApi, MetricsCarryTheRedisAndAlertCountersAndPassPromtool) {
   testing::HttpReceiver hook;
   testing::TempDir dir;
   Sim sim(testing::sim_options(3'000, 3'000, 11));
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  RecorderConfig c = config_with_listener(sim.get(), dir.path() / "data");
   c.redis_url = redis.url();
   c.alerts = {"bid>=0.01"};  // fires once per token
   c.alert_webhook = hook.url("/alerts");
@@ -257,7 +246,7 @@ TEST(BookApi, MetricsCarryTheRedisAndAlertCountersAndPassPromtool) {
 TEST(BookApi, BooksOnlyServesTheBooksAndMetricsWithoutAnArchive) {
   testing::TempDir dir;
   Sim sim(testing::sim_options(2'000, 3'000, 11));
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  RecorderConfig c = config_with_listener(sim.get(), dir.path() / "data");
   c.books_only = true;
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.get().http_port() != 0; }, 10s));
@@ -290,7 +279,7 @@ TEST(RuntimeSubscriptions, ATokenAddedAtRuntimeGetsItsBookAndIsArchivedARemovedO
   ASSERT_EQ(testing::missing_tool("python3", "python3"), "");
   testing::TempDir dir;
   Sim sim(testing::sim_options(0, 400, 11));  // generates until stopped
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  RecorderConfig c = config_with_listener(sim.get(), dir.path() / "data");
   c.market_limit = 1;  // of the simulator's two markets: the other's tokens are for runtime
   RecorderRun run(c);
   ASSERT_TRUE(eventually([&] { return run.get().http_port() != 0; }, 10s));
