@@ -341,6 +341,9 @@ TEST(RuntimeSubscriptions, ATokenAddedAtRuntimeGetsItsBookAndIsArchivedARemovedO
   const std::uint64_t extra_seq = seq_of(extra), other_seq = seq_of(*recorded.begin());
   std::this_thread::sleep_for(2000ms);
   EXPECT_EQ(seq_of(extra), extra_seq) << "a removed token still gets updates";
+  // Its last book stays readable, marked stale: it no longer follows the venue.
+  const HttpResponse gone = http_get(port, "/books/" + extra);
+  EXPECT_NE(gone.body.find("\"state\":\"stale\""), std::string::npos) << gone.body;
   EXPECT_GT(seq_of(*recorded.begin()), other_seq) << "the others stopped too";
   // The docs' Python example adds and removes a token (the same one again).
   const testing::ShellResult py =
