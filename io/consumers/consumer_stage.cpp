@@ -75,11 +75,13 @@ struct ConsumerStage::Impl {
 
   // Token metadata: handed over by the control thread (rare), swapped in by this one.
   std::mutex tokens_mu;
-  mutable std::mutex recent_mu;
-  std::deque<std::string> recent;  // the last alerts fired, newest first
   std::vector<TokenMeta> tokens_in;
   std::atomic<bool> tokens_ready{false};
   std::unordered_map<std::string, TokenMeta> meta;
+
+  // The last alerts fired, newest first: written by this thread, read by the listener's.
+  mutable std::mutex recent_mu;
+  std::deque<std::string> recent;
 
   std::int64_t idle_since = 0;
   std::int64_t next_tick = 0;

@@ -29,8 +29,8 @@
 #include "io/record/polymarket_discovery.hpp"
 #include "io/record/rest_checkpointer.hpp"
 #include "io/record/run_report.hpp"
-#include "io/record/service_notify.hpp"
 #include "io/record/runtime_subscriptions.hpp"
+#include "io/record/service_notify.hpp"
 #include "io/record/subscription_plan.hpp"
 
 namespace booktape {
@@ -672,7 +672,8 @@ void Recorder::Impl::serve_operator() {
   http->start();
   const HttpServerOptions& o = http->options();
   const bool v6 = o.host.find(':') != std::string::npos;
-  log("operator listener on http://%s%s%s:%u (/ the status page, /status, /metrics, /books, /odds, /subscriptions)",
+  log("operator listener on http://%s%s%s:%u (/ the status page, /status, /metrics, /books, "
+      "/odds, /subscriptions)",
       v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(http->port()));
 }
 
