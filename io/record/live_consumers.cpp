@@ -55,8 +55,8 @@ ConsumerStageOptions stage_options(const RecorderConfig& c,
 LiveConsumers::LiveConsumers(const RecorderConfig& cfg, const std::atomic<std::uint64_t>* connects,
                              const std::atomic<std::uint64_t>* connect_failures)
     : feed_(std::make_unique<ConsumerFeed>(feed_options(cfg))),
-      stage_(std::make_unique<ConsumerStage>(stage_options(cfg, connects, connect_failures),
-                                             *feed_)),
+      stage_(
+          std::make_unique<ConsumerStage>(stage_options(cfg, connects, connect_failures), *feed_)),
       routes_(std::make_unique<BookRoutes>(feed_->table().view())) {}
 
 LiveConsumers::~LiveConsumers() {

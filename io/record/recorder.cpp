@@ -166,7 +166,7 @@ struct Recorder::Impl {
   const Recorder* self = nullptr;  // for its status_json()
   std::unique_ptr<OperatorView> view;
   MonoNanos next_view = 0;
-  std::unique_ptr<RuntimeSubscriptions> subs;  // on the listener (docs/CONSUMERS.md)
+  std::unique_ptr<RuntimeSubscriptions> subs;       // on the listener (docs/CONSUMERS.md)
   std::vector<std::vector<TokenInfo>> base_groups;  // the plan before runtime changes
   std::unique_ptr<HttpServer> http;
   std::atomic<std::uint16_t> http_port{0};  // once bound (any thread reads it)
