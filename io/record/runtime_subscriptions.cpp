@@ -84,13 +84,16 @@ HttpReply RuntimeSubscriptions::change(const HttpRequest& r, bool add) {
   std::string out;
   {
     const std::lock_guard<std::mutex> lock(mu_);
-    if (add) {
-      std::size_t fresh = 0;
-      for (const std::string& id : ids) fresh += added_.count(id) == 0 ? 1u : 0u;
-      if (added_.size() + fresh > kMaxAdded) {
-        return HttpReply::error(
-            409, "at most " + std::to_string(kMaxAdded) + " tokens may be added at runtime");
-      }
+    // Both sets stay bounded (what is pending counts too: take() has not seen it yet).
+    const std::set<std::string>& grows = add ? added_ : removed_;
+    std::set<std::string> fresh;
+    for (const Request& q : pending_)
+      if (q.add == add) fresh.insert(q.ids.begin(), q.ids.end());
+    fresh.insert(ids.begin(), ids.end());
+    std::erase_if(fresh, [&](const std::string& id) { return grows.count(id) != 0; });
+    if (grows.size() + fresh.size() > kMaxAdded) {
+      return HttpReply::error(409, "at most " + std::to_string(kMaxAdded) + " tokens may be " +
+                                       (add ? "added" : "removed") + " at runtime");
     }
     out = std::string("{\"") + (add ? "adding" : "removing") + "\":";
     append_ids(out, std::set<std::string>(ids.begin(), ids.end()));

@@ -33,7 +33,7 @@ namespace booktape {
 class RuntimeSubscriptions {
  public:
   static constexpr std::size_t kMaxIdsPerRequest = 1000;
-  static constexpr std::size_t kMaxAdded = 10000;  // tokens added at runtime, in all
+  static constexpr std::size_t kMaxAdded = 10000;  // tokens added (or removed) at runtime, in all
   static constexpr std::size_t kMaxIdBytes = 100;
 
   // `writable`: the listener is on a loopback address (else every change answers 403).

@@ -376,7 +376,25 @@ TEST(RuntimeSubscriptions, APublicListenerRefusesChanges) {
   EXPECT_EQ(local.change(r, true).status, 415);
   EXPECT_TRUE(local.take());
   const std::vector<std::vector<TokenInfo>> base = {{TokenInfo{"7", "", "", "", ""}}};
-  EXPECT_EQ(local.compose(base).size(), 2u);
+  EXPECT_EQ(local.compose(base).size(), 2u);  // "7" and "1"
+  // Bounded: a request that would take the added set past its limit is refused whole.
+  r.content_type = "application/json";
+  for (std::size_t k = 0;
+       k < RuntimeSubscriptions::kMaxAdded / RuntimeSubscriptions::kMaxIdsPerRequest; ++k) {
+    std::string many = R"({"token_ids":[)";
+    for (std::size_t i = 0; i < RuntimeSubscriptions::kMaxIdsPerRequest; ++i)
+      many += (i ? ",\"" : "\"") + std::to_string(k * RuntimeSubscriptions::kMaxIdsPerRequest + i) +
+              "\"";
+    many += "]}";
+    r.body = many;
+    EXPECT_EQ(local.change(r, true).status, 202) << k;  // "1" again is not new
+  }
+  r.body = R"({"token_ids":["x1"]})";
+  EXPECT_EQ(local.change(r, true).status, 409);
+  EXPECT_EQ(local.change(r, false).status, 202);  // removals have their own bound
+  EXPECT_TRUE(local.take());
+  // "7" of the base was added too: carried once.
+  EXPECT_EQ(local.compose(base).size(), RuntimeSubscriptions::kMaxAdded);
 }
 
 }  // namespace
