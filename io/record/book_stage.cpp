@@ -152,7 +152,9 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
         // Unsubscribed: its book no longer follows the venue. Consumers see it stale (Redis
         // lets its key expire) rather than a frozen "live" book.
         const TokenIndex t = books.find(id);
-        if (t == kNoToken || books.book(t).state != BookState::kLive) continue;
+        // (Whatever state follows the venue: live, or unconfirmed after a tick size change.)
+        const BookState was = t == kNoToken ? BookState::kStale : books.book(t).state;
+        if (was == BookState::kStale || was == BookState::kAwaitingSnapshot) continue;
         if (feed != nullptr && !marked) feed->begin_frame(e->at);
         marked = true;
         books.mark_stale(t, StaleReason::kExternal);
