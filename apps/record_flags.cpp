@@ -161,8 +161,9 @@ std::shared_ptr<RecordFlags> add_record_flags(CLI::App& cmd) {
            ")")
       ->type_name("MODE");
   text("--http", &RecordFlags::http,
-       "Serve /metrics (Prometheus), /status (JSON) and a status page on HOST:PORT, e.g. "
-       "127.0.0.1:9464 (default: off)")
+       "Serve /metrics (Prometheus), /status (JSON), a status page, the book API (/books, "
+       "/odds) and runtime subscriptions (/subscriptions) on HOST:PORT, e.g. 127.0.0.1:9464 "
+       "(default: off)")
       ->type_name("HOST:PORT");
   cmd.add_flag_callback(
       "--http-public", [f] { f->http_public = true; },

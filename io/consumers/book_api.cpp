@@ -1,5 +1,6 @@
 #include "io/consumers/book_api.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "codecs/book_json.hpp"
@@ -74,10 +75,16 @@ std::string book_detail_json(const BookSnapshot& s, std::int64_t now_ns) {
   out += ",\"asks\":";
   append_side_json(out, b.asks());
   append_book_analytics(out, b, s.last_trade);
+  const auto shown_bids = static_cast<std::int64_t>(b.bids().depth());
+  const auto shown_asks = static_cast<std::int64_t>(b.asks().depth());
   out += ",\"depth\":{\"bids\":";
-  append_json_int(out, static_cast<std::int64_t>(b.bids().depth()));
+  append_json_int(out, std::max<std::int64_t>(shown_bids, s.whole_bids));
   out += ",\"asks\":";
-  append_json_int(out, static_cast<std::int64_t>(b.asks().depth()));
+  append_json_int(out, std::max<std::int64_t>(shown_asks, s.whole_asks));
+  out += "},\"levels_shown\":{\"bids\":";
+  append_json_int(out, shown_bids);
+  out += ",\"asks\":";
+  append_json_int(out, shown_asks);
   out += "},\"depth_within\":{";
   bool first = true;
   for (const Price cents : {1, 5, 10}) {

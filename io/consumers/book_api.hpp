@@ -24,12 +24,18 @@ struct BookSnapshot {
   std::string_view state;  // "live", "stale", "rest", ...
   std::optional<Price> last_trade;
   std::int64_t received_ns = 0;  // receive time of its last update (UTC ns; 0: none)
+  // Levels the whole book has on each side when `book` holds only its best ones (the book
+  // table keeps consumer_depth levels); 0: `book` is the whole book.
+  std::uint32_t whole_bids = 0, whole_asks = 0;
 };
 
 // {"asset_id","market","state","received_at_utc","age_ms","bids","asks",<analytics>,
-//  "depth":{"bids","asks"},"depth_within":{"0.01":{"bids":{"size","notional","levels"},
+//  "depth":{"bids","asks"},"levels_shown":{"bids","asks"},"depth_within":{"0.01":{"bids":{"size","notional","levels"},
 //  "asks":{...}},"0.05":...,"0.1":...},"cost":{"buy":{"100":<fill>,"1000":<fill>},"sell":...}}
 // where <fill> is {"filled","cost","average_price","worst_price","levels","complete"}.
+// "depth" counts the whole book's levels, "levels_shown" those in "bids"/"asks" (fewer when
+// the book was cut to its best levels); depth_within and cost are computed over the shown
+// levels, so a fill that runs past them says "complete":false.
 std::string book_detail_json(const BookSnapshot& b, std::int64_t now_ns);
 
 // One outcome of a market, for the odds.

@@ -3,6 +3,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 #include <sys/prctl.h>
 
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -78,6 +79,10 @@ struct ConsumerStage::Impl {
   std::atomic<bool> tokens_ready{false};
   std::unordered_map<std::string, TokenMeta> meta;
 
+  // The last alerts fired, newest first: written by this thread, read by the listener's.
+  mutable std::mutex recent_mu;
+  std::deque<std::string> recent;
+
   std::int64_t idle_since = 0;
   std::int64_t next_tick = 0;
 };
@@ -123,6 +128,11 @@ void ConsumerStage::Impl::fire(const AlertRule& r, std::int64_t value, const shm
   j += '}';
   // A stale alert has no frame that crossed: no receipt time to measure from.
   const bool from_frame = top != nullptr && r.metric != AlertMetric::kStale;
+  {
+    const std::lock_guard<std::mutex> lock(recent_mu);  // alerts are rare: a cold lock
+    recent.push_front(j);
+    if (recent.size() > kRecentAlerts) recent.pop_back();
+  }
   delivery->post(AlertMessage{std::move(j), from_frame ? top->received_ns : 0});
 }
 
@@ -308,6 +318,17 @@ std::string ConsumerStage::status_json() const {
          ",\"frame_to_webhook\":" + a->frame_to_webhook.summary_json() + "}";
   }
   return s + "}";
+}
+
+const ConsumerFeedStats& ConsumerStage::feed_stats() const noexcept {
+  return impl_->feed.stats();
+}
+
+std::string ConsumerStage::recent_alerts_json() const {
+  const std::lock_guard<std::mutex> lock(impl_->recent_mu);
+  std::string out = "[";
+  for (const std::string& a : impl_->recent) out += (out.size() > 1 ? "," : "") + a;
+  return out + "]";
 }
 
 std::string ConsumerStage::status_text() const {

@@ -61,10 +61,15 @@ class ConsumerStage {
   bool pop_notice(std::string& out);
 
   [[nodiscard]] const ConsumerStageStats& stats() const noexcept;
+  [[nodiscard]] const ConsumerFeedStats& feed_stats() const noexcept;
   [[nodiscard]] const RedisStats* redis_stats() const noexcept;          // null: no Redis
   [[nodiscard]] const AlertDeliveryStats* alert_stats() const noexcept;  // null: no alerts
   // {"feed":{...},"table":{...},"redis":{...},"alerts":{...}} (any thread).
   [[nodiscard]] std::string status_json() const;
+  // The last alerts fired (at most kRecentAlerts), newest first, as a JSON array of the
+  // messages delivered (any thread; for the operator page, /status and `top`).
+  static constexpr std::size_t kRecentAlerts = 20;
+  [[nodiscard]] std::string recent_alerts_json() const;
   // " | redis 12 published, 3 conflated, 0 errors" or "" (for the status line).
   [[nodiscard]] std::string status_text() const;
 

@@ -293,6 +293,9 @@ HttpReply HttpServer::Impl::dispatch(const http::request<http::string_body>& req
   r.path = r.target.substr(0, q);
   r.query = q == std::string_view::npos ? std::string_view() : r.target.substr(q + 1);
   r.body = req.body();
+  if (const auto ct = req.find(http::field::content_type); ct != req.end())
+    r.content_type = ct->value();
+  if (const auto o = req.find(http::field::origin); o != req.end()) r.origin = o->value();
 
   const Route* found = nullptr;
   std::string allow;

@@ -69,6 +69,8 @@ struct HttpRequest {
   std::string_view path;    // "/books/12" (not percent-decoded)
   std::string_view query;   // "depth=5" (no '?'; empty if none)
   std::string_view body;    // at most max_body_bytes
+  std::string_view content_type;  // the Content-Type header, as sent ("" if none)
+  std::string_view origin;        // the Origin header ("" if none: not sent by a browser page)
   // The percent-decoded value of `key` in the query ("a=1&b=x%20y"); a key with no '=' is "".
   [[nodiscard]] std::optional<std::string> query_param(std::string_view key) const;
 };

@@ -153,11 +153,24 @@ void BookStage::Impl::on_event(PipelineEvent* e) {
       std::vector<std::string>& had = sessions[s.session_id];
       // Tokens this connection no longer carries are no longer watched (a market was dropped);
       // carried by no connection, their books leave the counts (they stay for --dump-books).
+      bool marked = false;
       for (const std::string& id : had) {
         if (std::find(s.assets_ids.begin(), s.assets_ids.end(), id) != s.assets_ids.end()) continue;
         watched.erase(id);
-        if (!carried_elsewhere(id, s.session_id)) dropped.insert(id);
+        if (carried_elsewhere(id, s.session_id)) continue;
+        dropped.insert(id);
+        // Unsubscribed: its book no longer follows the venue. Consumers see it stale (Redis
+        // lets its key expire) rather than a frozen "live" book.
+        const TokenIndex t = books.find(id);
+        // (Whatever state follows the venue: live, or unconfirmed after a tick size change.)
+        const BookState was = t == kNoToken ? BookState::kStale : books.book(t).state;
+        if (was == BookState::kStale || was == BookState::kAwaitingSnapshot) continue;
+        if (feed != nullptr && !marked) feed->begin_frame(e->at);
+        marked = true;
+        books.mark_stale(t, StaleReason::kExternal);
+        if (feed != nullptr) feed->touch(t);
       }
+      if (feed != nullptr && marked) feed->flush();
       had = s.assets_ids;
       for (const std::string& id : s.assets_ids) dropped.erase(id);
       for (const std::string& id : s.assets_ids) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/thread_util.hpp"
+#include "io/consumers/consumer_metrics.hpp"
 
 namespace booktape {
 
@@ -54,8 +55,9 @@ ConsumerStageOptions stage_options(const RecorderConfig& c,
 LiveConsumers::LiveConsumers(const RecorderConfig& cfg, const std::atomic<std::uint64_t>* connects,
                              const std::atomic<std::uint64_t>* connect_failures)
     : feed_(std::make_unique<ConsumerFeed>(feed_options(cfg))),
-      stage_(std::make_unique<ConsumerStage>(stage_options(cfg, connects, connect_failures),
-                                             *feed_)) {}
+      stage_(
+          std::make_unique<ConsumerStage>(stage_options(cfg, connects, connect_failures), *feed_)),
+      routes_(std::make_unique<BookRoutes>(feed_->table().view())) {}
 
 LiveConsumers::~LiveConsumers() {
   stop();
@@ -80,7 +82,16 @@ void LiveConsumers::set_tokens(const std::vector<std::vector<TokenInfo>>& groups
   for (const auto& g : groups)
     for (const TokenInfo& t : g)
       tokens.push_back({t.token_id, t.market_slug, t.outcome, t.condition_id});
+  routes_->set_tokens(tokens);
   stage_->set_tokens(std::move(tokens));
+}
+
+void LiveConsumers::serve(HttpServer& server, OperatorSources& sources) {
+  routes_->add_to(server);
+  sources.more_metrics.push_back(
+      [s = stage_.get()](MetricFamilies& m) { add_consumer_metrics(m, *s); });
+  if (stage_->alert_stats() != nullptr)
+    sources.alerts_json = [s = stage_.get()] { return s->recent_alerts_json(); };
 }
 
 void LiveConsumers::pop_notices(const std::function<void(const std::string&)>& log) {

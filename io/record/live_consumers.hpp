@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "codecs/envelope.hpp"
+#include "io/consumers/book_routes.hpp"
 #include "io/consumers/consumer_stage.hpp"
+#include "io/net/http_server.hpp"
+#include "io/record/operator_http.hpp"
 #include "io/record/recorder_config.hpp"
 
 namespace booktape {
@@ -31,6 +34,9 @@ class LiveConsumers {
   void stop();          // after the book stage has finished: what it fed still goes out
   // What discovery knows of the recorded tokens (for alerts' slug and outcome).
   void set_tokens(const std::vector<std::vector<TokenInfo>>& groups);
+  // On the operator listener (before it starts): the book API's routes (/books, /books/<id>,
+  // /odds/<market>), and the consumers' metric families and last alerts in what it serves.
+  void serve(HttpServer& server, OperatorSources& sources);
   void pop_notices(const std::function<void(const std::string&)>& log);
   [[nodiscard]] std::string status_json() const { return stage_->status_json(); }
   [[nodiscard]] std::string status_text() const { return stage_->status_text(); }
@@ -39,6 +45,7 @@ class LiveConsumers {
  private:
   std::unique_ptr<ConsumerFeed> feed_;
   std::unique_ptr<ConsumerStage> stage_;
+  std::unique_ptr<BookRoutes> routes_;  // reads the table from the listener's thread
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -199,7 +199,7 @@ std::string operator_metrics_text(const OperatorSources& s) {
   ring_families(m, *s.net, *s.ring);
   book_families(m, *s.book, *view);
   if (s.rest != nullptr) rest_families(m, *s.rest);
-  archive_families(m, *s.archive, *view);
+  if (s.archive != nullptr) archive_families(m, *s.archive, *view);  // null: --books-only
   if (s.http != nullptr) http_families(m, *s.http);
   for (const auto& more : s.more_metrics) more(m);
   m.process();

@@ -172,7 +172,10 @@ std::string operator_status_json(const OperatorSources& s, std::size_t token_lim
   out += "{\"read_to_book\":";
   latency_json(out, s.book->read_to_book);
   out += ",\"read_to_archive\":";
-  latency_json(out, s.archive->read_to_archive);
+  if (s.archive != nullptr)
+    latency_json(out, s.archive->read_to_archive);
+  else
+    out += "null";  // --books-only
   out += "},";
 
   key(out, "connections");

@@ -32,6 +32,7 @@
 #include "io/record/rest_checkpointer.hpp"
 #include "io/record/root_guard.hpp"
 #include "io/record/run_report.hpp"
+#include "io/record/runtime_subscriptions.hpp"
 #include "io/record/service_notify.hpp"
 #include "io/record/subscription_plan.hpp"
 #include "io/record/bookless_tokens.hpp"
@@ -120,7 +121,7 @@ struct Recorder::Impl {
   int run();
   void start_plan();                       // what to record first (throws StartError)
   void refresh_discovery(bool first);      // discovery mode: Gamma again, then roll markets
-  void apply_plan(const std::vector<std::vector<TokenInfo>>& groups);
+  void apply_plan(const std::vector<std::vector<TokenInfo>>& base);
   void start_threads();
   void stop_threads();
   void control_loop();
@@ -180,6 +181,8 @@ struct Recorder::Impl {
   const Recorder* self = nullptr;  // for its status_json()
   std::unique_ptr<OperatorView> view;
   MonoNanos next_view = 0;
+  std::unique_ptr<RuntimeSubscriptions> subs;       // on the listener (docs/CONSUMERS.md)
+  std::vector<std::vector<TokenInfo>> base_groups;  // the plan before runtime changes
   std::unique_ptr<HttpServer> http;
   std::atomic<std::uint16_t> http_port{0};  // once bound (any thread reads it)
   RootGuard root;           // the archive root's lock, reserve and the previous run's crash record
@@ -205,7 +208,10 @@ void Recorder::Impl::log(const char* fmt, ...) {
 
 // ---------------------------------------------------------------------------- the plan -------
 
-void Recorder::Impl::apply_plan(const std::vector<std::vector<TokenInfo>>& groups) {
+void Recorder::Impl::apply_plan(const std::vector<std::vector<TokenInfo>>& base) {
+  base_groups = base;  // (a no-op when called with base_groups itself)
+  // What runtime subscriptions (POST/DELETE /subscriptions) add to and remove from it.
+  const std::vector<std::vector<TokenInfo>> groups = subs ? subs->compose(base) : base;
   const std::vector<std::size_t> changed = plan.update(groups);
   for (std::size_t s : changed) {
     ShardPlan sp;
@@ -555,6 +561,11 @@ void Recorder::Impl::control_loop() {
       break;
     }
     if (discovery_mode && now >= next_discovery) refresh_discovery(false);
+    if (subs && subs->take()) {
+      apply_plan(base_groups);
+      log("runtime subscriptions applied: recording %zu tokens on %zu connection(s)",
+          plan.token_count(), plan.shard_count());
+    }
     handle_events();
     status_tick(now, false);
     if (const std::string s = service->tick(now); !s.empty()) log("%s", s.c_str());
@@ -755,17 +766,21 @@ void Recorder::Impl::serve_operator() {
   OperatorSources s;
   s.net = &net->stats();
   s.book = &book->stats();
-  s.archive = &archive->stats();
+  s.archive = archive ? &archive->stats() : nullptr;  // --books-only: none
   s.rest = rest ? &rest->stats() : nullptr;
   s.ring = ring.get();
   s.http = &http->stats();
   s.view = view.get();
   s.status_json = [r = self] { return r->status_json(); };
+  if (consumers) consumers->serve(*http, s);  // the book API, its metrics and alerts
+  subs = std::make_unique<RuntimeSubscriptions>(is_loopback_host(http->options().host));
+  subs->add_to(*http);
   add_operator_routes(*http, std::move(s));
   http->start();
   const HttpServerOptions& o = http->options();
   const bool v6 = o.host.find(':') != std::string::npos;
-  log("operator listener on http://%s%s%s:%u (/ the status page, /status, /metrics)",
+  log("operator listener on http://%s%s%s:%u (/ the status page, /status, /metrics, /books, "
+      "/odds, /subscriptions)",
       v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(http->port()));
 }
 

@@ -102,9 +102,10 @@ struct RecorderConfig {
   std::uint64_t disk_warn_free_bytes = std::uint64_t{2} << 30;  // ...or than this (0: never)
 };
 
-// Whether the config asks for any live consumer (shm, redis_url or alerts).
+// Whether the config asks for any live consumer (shm, redis_url, alerts or the book API).
 [[nodiscard]] inline bool wants_consumers(const RecorderConfig& c) noexcept {
-  return !c.shm.empty() || !c.redis_url.empty() || !c.alerts.empty();
+  return !c.shm.empty() || !c.redis_url.empty() || !c.alerts.empty() ||
+         !c.http_listen.empty();  // the book API reads the book table
 }
 
 // A problem in a config file or a value; what() names the file, the line and the key.

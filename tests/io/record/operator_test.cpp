@@ -20,6 +20,7 @@
 #include "io/record/recorder_config.hpp"
 #include "io/sim/server.hpp"
 #include "tests/support/loopback.hpp"
+#include "tests/support/operator_listener.hpp"
 #include "tests/support/prometheus.hpp"
 #include "tests/support/recorder_run.hpp"
 #include "tests/support/shell.hpp"
@@ -30,7 +31,9 @@ namespace booktape {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::config_with_listener;
 using testing::eventually;
+using testing::http_get;
 using testing::RecorderRun;
 using testing::Sim;
 
@@ -40,20 +43,6 @@ SimServerOptions sim_options(std::uint64_t frames, double rate) {
   return testing::sim_options(frames, rate, 11);
 }
 
-// Records `sim` with the operator listener on a free loopback port.
-RecorderConfig config_for(SimServer& sim, const fs::path& out) {
-  RecorderConfig c = testing::config_for(sim, out);
-  c.http_listen = "127.0.0.1:0";
-  return c;
-}
-
-HttpResponse http_get(std::uint16_t port, const std::string& target) {
-  HttpClientOptions o;
-  o.base_url = "http://127.0.0.1:" + std::to_string(port);
-  o.timeout = 10s;
-  HttpClient c(o);
-  return c.get(target);
-}
 
 // A recorder with its listener, fed by a simulator that sends `frames` and stops: once the
 // recorder has them all, every count is final and the pages can be compared with it.
@@ -61,7 +50,7 @@ class QuietRecorder {
  public:
   QuietRecorder(std::uint64_t frames, double rate, const fs::path& dir, double rest_seconds = 0)
       : sim_(sim_options(frames, rate)),
-        run_(with_rest(config_for(sim_.get(), dir / "data"), rest_seconds)) {
+        run_(with_rest(config_with_listener(sim_.get(), dir / "data"), rest_seconds)) {
     EXPECT_TRUE(eventually([&] { return run_.get().http_port() != 0; }, 10s));
     // Every frame read, then two refreshes of the operator view (once a second each).
     ok_ = eventually(
@@ -331,7 +320,7 @@ int connect_to(std::uint16_t port) {
 TEST(OperatorListener, SlowlorisCrowdsAndOversizedRequestsNeitherStopNorSlowTheRecorder) {
   testing::TempDir dir;
   Sim sim(sim_options(6'000, 1'500));
-  RecorderRun run(config_for(sim.get(), dir.path() / "data"));
+  RecorderRun run(config_with_listener(sim.get(), dir.path() / "data"));
   ASSERT_TRUE(eventually([&] { return run.get().http_port() != 0; }, 10s));
   const std::uint16_t port = run.get().http_port();
   ASSERT_TRUE(eventually([&] { return run.counter("network", "frames") > 100; }, 20s));
@@ -384,7 +373,7 @@ TEST(OperatorListener, APortInUseStopsTheRunWithExit2BeforeAnythingIsWritten) {
   std::uint16_t port = 0;
   const int held = testing::listen_loopback(port);
   Sim sim(sim_options(100, 100));
-  RecorderConfig c = config_for(sim.get(), dir.path() / "data");
+  RecorderConfig c = config_with_listener(sim.get(), dir.path() / "data");
   c.http_listen = "127.0.0.1:" + std::to_string(port);
   Recorder rec(c);
   EXPECT_EQ(rec.run(), 2);
