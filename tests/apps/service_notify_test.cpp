@@ -195,8 +195,12 @@ TEST(ServiceNotify, NotReadyWhileTheVenueRefusesConnectionsYetPingingAndSayingWh
       << run.seen;
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(run.notify.wait_for("WATCHDOG=1", 10s, run.seen));
   // ...but is not ready: nothing is recorded.
+  // Its status line names the one planned connection, none up (discovery may finish after the
+  // first STATUS on a busy machine, so a later line may be the first to say so).
+  if (run.seen.find("conns 0/1") == std::string::npos) {
+    EXPECT_TRUE(run.notify.wait_for("conns 0/1", 15s, run.seen)) << run.seen;
+  }
   EXPECT_EQ(run.seen.find("READY=1"), std::string::npos) << run.seen;
-  EXPECT_NE(run.seen.find("conns 0/1"), std::string::npos) << run.seen;
 
   run.recorder.signal(SIGTERM);
   std::string at_stop;
