@@ -23,18 +23,6 @@ namespace fs = std::filesystem;
 namespace booktape::perf {
 namespace {
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  (void)::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // The receipt time a message carries ("received_at_utc":"...").
 std::int64_t received_at(std::string_view payload) {
   static constexpr std::string_view kKey = "\"received_at_utc\":\"";

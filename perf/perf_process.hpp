@@ -1,12 +1,15 @@
 #pragma once
 // Child processes for the end-to-end harness, and what /proc says about them: CPU time per
 // thread (the recorder names its threads bt-net, bt-book, bt-archive, ...) and resident memory.
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,6 +160,23 @@ inline MachineCpu machine_cpu() {
     if (i != 3 && i != 4) m.busy += v;
   }
   return m;
+}
+
+// A loopback port free right now (bound by the kernel's choice, then released; 0 if none).
+inline std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
 }
 
 // A "Vm...: N kB" value of /proc/<pid>/status in bytes (VmRSS now, VmHWM the peak); 0 if absent.

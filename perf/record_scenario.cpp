@@ -24,22 +24,6 @@ namespace fs = std::filesystem;
 namespace booktape::perf {
 namespace {
 
-// A loopback port free right now (bound by the kernel's choice, then released).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // What an operator's tools do to a recorder with its listener on: Prometheus scraping /metrics
 // and a page or `booktape top` reading /status, each once a second, until `stop`.
 void scrape_until(std::uint16_t port, const std::atomic<bool>& stop) {
