@@ -25,12 +25,6 @@ extern char** environ;
 
 namespace booktape {
 
-std::string redact_webhook_url(std::string_view url) {
-  const std::optional<Url> u = parse_url(url);
-  if (!u) return url.empty() ? std::string() : std::string("***");
-  return u->scheme + "://" + u->host_port() + (u->target == "/" ? "/" : "/***");
-}
-
 std::string run_command(const std::vector<std::string>& argv, const std::string& input,
                         double timeout_seconds) {
   if (argv.empty()) return "no command";

@@ -59,10 +59,6 @@ class AlertDelivery {
   std::unique_ptr<Impl> impl_;
 };
 
-// The webhook URL as messages and manifests may show it: scheme://host[:port] and "/***" for
-// any path or query (a bot token usually sits in the path: /bot<token>/sendMessage).
-std::string redact_webhook_url(std::string_view url);
-
 // Runs argv[0] (found on PATH) with `input` on its stdin and its stdout discarded; waits up to
 // `timeout_seconds`, then kills it. Returns "" on exit status 0, else what went wrong.
 std::string run_command(const std::vector<std::string>& argv, const std::string& input,

@@ -49,6 +49,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "io/net/listen_address.hpp"
 #include <vector>
 
 namespace booktape {
@@ -136,10 +138,5 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// "HOST:PORT" or "[IPv6]:PORT" -> host and port; false if it is not that form, the port is not
-// 0..65535, or the host is not an IP address or "localhost".
-bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port);
-// Whether a host (as parse_listen_address gives it) is a loopback address.
-bool is_loopback_host(std::string_view host);
 
 }  // namespace booktape

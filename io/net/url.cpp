@@ -86,4 +86,10 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
+std::string redact_webhook_url(std::string_view url) {
+  const std::optional<Url> u = parse_url(url);
+  if (!u) return url.empty() ? std::string() : std::string("***");
+  return u->scheme + "://" + u->host_port() + (u->target == "/" ? "/" : "/***");
+}
+
 }  // namespace booktape

@@ -23,4 +23,8 @@ std::optional<Url> parse_url(std::string_view text);
 // "***" (a venue key passed as ?apikey=... must not reach a log line or a manifest).
 std::string redact_url(std::string_view url);
 
+// The webhook URL as messages and manifests may show it: scheme://host[:port] and "/***" for
+// any path or query (a bot token usually sits in the path: /bot<token>/sendMessage).
+std::string redact_webhook_url(std::string_view url);
+
 }  // namespace booktape

@@ -22,12 +22,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "io/net/http_server.hpp"
-#include "io/consumers/alert_delivery.hpp"
 #include "io/consumers/alert_rules.hpp"
 #include "io/consumers/book_table.hpp"
 #include "io/consumers/redis_url.hpp"
 #include "core/did_you_mean.hpp"
+#include "io/net/listen_address.hpp"
 #include "io/net/url.hpp"
 
 namespace booktape {
