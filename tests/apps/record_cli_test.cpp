@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <string>
+#include <string_view>
 
 #include "codecs/sha256.hpp"
 #include "io/archive/paths.hpp"
@@ -57,6 +60,23 @@ std::size_t verified_manifest_entries(const fs::path& out) {
   return n;
 }
 
+// Whether some line starts "YYYY-MM-DDTHH:MM:SS.mmmZ booktape record: " (by hand: GCC 12 warns
+// falsely inside <regex> in the ASan build, and warnings are errors).
+bool has_line_stamped_to_the_millisecond(const std::string& log) {
+  static constexpr std::string_view kShape = "####-##-##T##:##:##.###Z booktape record: ";
+  for (std::size_t at = 0; at < log.size();) {
+    const std::size_t end = std::min(log.find('\n', at), log.size());
+    const std::string_view line(log.data() + at, end - at);
+    bool ok = line.size() >= kShape.size();
+    for (std::size_t i = 0; ok && i < kShape.size(); ++i)
+      ok = kShape[i] == '#' ? std::isdigit(static_cast<unsigned char>(line[i])) != 0
+                            : line[i] == kShape[i];
+    if (ok) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
 TEST(RecordCli, SigintStopsCleanlyWithEveryFileClosedAndVerified) {
   SimChild sim({"--rate", "2000", "--seed", "3"});
   testing::TempDir dir;
@@ -75,9 +95,7 @@ TEST(RecordCli, SigintStopsCleanlyWithEveryFileClosedAndVerified) {
   EXPECT_NE(log.find("stopping: closing connections"), std::string::npos) << log;
   EXPECT_NE(log.find("connection 1 (shard 0) up"), std::string::npos) << log;
   // Log times in UTC with milliseconds and the zone (was: seconds, no zone).
-  EXPECT_TRUE(std::regex_search(
-      log, std::regex(R"((^|\n)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z booktape record: )")))
-      << log;
+  EXPECT_TRUE(has_line_stamped_to_the_millisecond(log)) << log;
   EXPECT_FALSE(any_open_file(out));
   EXPECT_GE(verified_manifest_entries(out), 2u);
 }
